@@ -1,0 +1,41 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    create .venv if missing, install coarsepde, run the whole pipeline (default scale)
+#   make test   same bootstrap, then the test suite
+# Options: CORES=N, CONFIG=config/ci.yaml, TARGET=results/figures/X.png
+
+VENV    ?= .venv
+PYTHON  ?= python3
+CORES   ?= all
+CONFIG  ?=
+TARGET  ?=
+STAMP   := $(VENV)/.installed
+BIN     := $(CURDIR)/$(VENV)/bin
+SNAKE   := PATH="$(BIN):$$PATH" $(BIN)/snakemake
+
+.PHONY: run test report dry lint clean install
+
+install: $(STAMP)
+
+# torch is pinned (pyproject) to 2.13.0: pip takes the CPU wheel this machine carries on disk.
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(SNAKE) --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) $(TARGET)
+
+test: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest
+
+report: $(STAMP)
+	$(SNAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
+
+dry: $(STAMP)
+	$(SNAKE) -n $(if $(CONFIG),--configfile $(CONFIG)) $(TARGET)
+
+lint: $(STAMP)
+	$(SNAKE) --lint $(if $(CONFIG),--configfile $(CONFIG))
+
+clean:
+	rm -rf results .snakemake

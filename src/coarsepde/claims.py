@@ -1,0 +1,216 @@
+"""Claim checks and ``results/claims.csv``.
+
+Every quantitative claim of the three papers has an ID in ``shared/CLAIMS.md`` (the contract,
+mirrored in :data:`CATALOGUE`). A rule that builds an artifact also checks its claim and writes a
+small JSON *fragment* (one :class:`ClaimResult`); the ``claims`` rule gathers the fragments into
+``results/claims.csv`` with the columns of :data:`COLUMNS`. A failed check is a row with
+``passed = False`` and the measured value -- never an exception and never a softened threshold.
+
+The check functions take plain numbers / arrays: this module imports no paper package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "COLUMNS",
+    "CATALOGUE",
+    "ClaimResult",
+    "write_fragment",
+    "read_fragment",
+    "gather",
+    "write_claims_csv",
+    "check_astar_1d",
+    "check_astar_2d",
+]
+
+COLUMNS = ["id", "paper", "artifact", "claim", "paper_value", "reproduced_value", "tolerance", "passed", "scale"]
+
+#: ID -> (paper, artifact), in the order of CLAIMS.md.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "P1-fig1-interp": ("P1", "Fig 1 A,B,C"),
+    "P1-fig2-coeffs": ("P1", "Fig 2 A,B, inset"),
+    "P1-fig3-burgers": ("P1", "Fig 3 A,B,C"),
+    "P1-fig4-validtime": ("P1", "Fig 4 (Burgers, KdV, KS)"),
+    "P2-astar-1d": ("P2", "Eq. 22"),
+    "P2-astar-2d": ("P2", "Eq. 27"),
+    "P2-fig1-grid": ("P2", "Fig 1"),
+    "P2-cost": ("P2", "Sect. 4-5"),
+    "P2-fig2-snapshot": ("P2", "Fig 2"),
+    "P2-fig4-rhs": ("P2", "Fig 4"),
+    "P2-fig5-integrate": ("P2", "Fig 5"),
+    "P2-fig6-rhs2d": ("P2", "Fig 6"),
+    "P2-fig7-traj2d": ("P2", "Fig 7"),
+    "P2-fig8-phase": ("P2", "Fig 8 a,b"),
+    "P3-table1-2": ("P3", "Tables 1, 2"),
+    "P3-table3-4": ("P3", "Tables 3, 4"),
+    "P3-table5-6": ("P3", "Tables 5, 6"),
+    "P3-table7-8": ("P3", "Tables 7, 8"),
+    "P3-table9-sparse": ("P3", "Table 9"),
+    "P3-table10-mass": ("P3", "Table 10"),
+    "P3-table11-order": ("P3", "Table 11"),
+    "P3-table12-lasso": ("P3", "Table 12"),
+    "P3-table13-pinn": ("P3", "Table 13"),
+    "P3-table14-mshdl": ("P3", "Table 14"),
+    "P3-table15-limit": ("P3", "Table 15"),
+    "P3-table16-bdf": ("P3", "Table 16"),
+    "P3-fig4-loss": ("P3", "Fig 4"),
+    "P3-fig5-sigma": ("P3", "Fig 5"),
+    "X-speed-equal-accuracy": ("X", "benchmark"),
+    "X-determinism": ("X", "stores"),
+    "X-provenance": ("X", "stores"),
+    "X-p2-tensor": ("X", "P2 Figs 7-8"),
+    "X-p2-cost-vs-original": ("X", "benchmark"),
+}
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One row of claims.csv. ``claim`` states the check, thresholds included."""
+
+    id: str
+    claim: str
+    paper_value: str
+    reproduced_value: str
+    tolerance: str
+    passed: bool
+    scale: str
+
+    def __post_init__(self):
+        if self.id not in CATALOGUE:
+            raise ValueError(f"unknown claim id {self.id!r}; the IDs of CLAIMS.md are the contract")
+        if not isinstance(self.passed, (bool, np.bool_)):
+            raise TypeError(f"passed must be a bool, got {type(self.passed).__name__}")
+
+    def row(self) -> dict:
+        paper, artifact = CATALOGUE[self.id]
+        d = asdict(self)
+        d.update(paper=paper, artifact=artifact, passed=bool(self.passed))
+        return {k: d[k] for k in COLUMNS}
+
+
+def write_fragment(result: ClaimResult, path: str | Path) -> Path:
+    """Write one claim result as JSON (atomically: temporary sibling, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(result.row(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_fragment(path: str | Path) -> ClaimResult:
+    try:
+        row = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable claim fragment ({exc})") from exc
+    return ClaimResult(**{k: row[k] for k in ("id", "claim", "paper_value", "reproduced_value",
+                                              "tolerance", "passed", "scale")})
+
+
+def gather(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """All fragments as one table in the order of CLAIMS.md; duplicate IDs are an error."""
+    results = [read_fragment(p) for p in paths]
+    ids = [r.id for r in results]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"claim ids reported twice: {dup}")
+    order = {cid: k for k, cid in enumerate(CATALOGUE)}
+    rows = sorted((r.row() for r in results), key=lambda r: order[r["id"]])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_claims_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def pending_ids(reported: Iterable[str]) -> list[str]:
+    """Claim IDs of the contract that no rule reports yet."""
+    reported = set(reported)
+    return [cid for cid in CATALOGUE if cid not in reported]
+
+
+# ---------------------------------------------------------------------------------------------
+# P2 effective coefficients
+# ---------------------------------------------------------------------------------------------
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+def check_astar_1d(*, a_star: float, resolution: int, a_mean: float, a_amplitude: float, paper_value: float,
+                   rel_tol_exact: float, rel_tol_paper: float, nearest_quadrature: tuple[int, str, float],
+                   scale: str) -> ClaimResult:
+    """P2-astar-1d: the numerical a* against the analytic harmonic mean and the printed value.
+
+    ``nearest_quadrature`` = (N, rule, value): the N-point harmonic mean closest to the printed
+    value, the evidence for the note on where that value could come from.
+    """
+    exact = float(np.sqrt(a_mean**2 - a_amplitude**2))  # closed form, used only as the check
+    r_exact, r_paper = _rel(a_star, exact), _rel(a_star, paper_value)
+    r_paper_exact = _rel(paper_value, exact)
+    passed = bool(r_exact <= rel_tol_exact and r_paper <= rel_tol_paper)
+    return ClaimResult(
+        id="P2-astar-1d",
+        claim=(f"The effective diffusivity of a(y) = {a_mean:g} + {a_amplitude:g} sin(2 pi y), computed numerically from "
+               f"the discrete cell problem (Eqs. 4-6), equals the analytic harmonic mean sqrt({a_mean**2 - a_amplitude**2:g}) "
+               f"to {rel_tol_exact:g} relative and the paper's printed {paper_value} to {rel_tol_paper:g} relative. "
+               f"The printed value is itself {r_paper_exact:.2e} (relative) off the exact one, while the discrete cell "
+               f"problem converges geometrically to the exact one; the closest N-point harmonic mean (N <= 1000) is the "
+               f"{nearest_quadrature[1]} rule with N = {nearest_quadrature[0]} ({nearest_quadrature[2]:.10f}), "
+               f"still {nearest_quadrature[2] - paper_value:+.1e} away: the printed number is a legacy constant of "
+               f"the authors' code whose origin we could not reconstruct, immaterial for every figure."),
+        paper_value=f"{paper_value}",
+        reproduced_value=(f"{a_star:.12f} (N = {resolution} cells/period); rel. diff. vs sqrt: {r_exact:.2e}, "
+                          f"vs paper: {r_paper:.2e}"),
+        tolerance=f"rel {rel_tol_exact:g} (exact); rel {rel_tol_paper:g} (paper)",
+        passed=passed,
+        scale=scale,
+    )
+
+
+def check_astar_2d(*, K: np.ndarray, alignment: str, paper_diagonal: tuple[float, float], abs_tol: float,
+                   rates_at: dict[int, tuple[float, float]], scale: str) -> ClaimResult:
+    """P2-astar-2d: diagonal of the lattice's homogenized tensor vs Eq. (27).
+
+    The comparison pairs the two diagonal values with the paper's two numbers *as an unordered
+    pair*, because the paper's x/y labelling is exactly what Eq. (25) leaves ambiguous; the
+    orientation and the off-diagonal term are reported in the same row (see X-p2-tensor).
+    ``rates_at`` maps lattice points per 2 pi -> decay rates of modes (1,0), (0,1).
+    """
+    K = np.asarray(K, dtype=float)
+    diag = np.array([K[0, 0], K[1, 1]])
+    paper = np.asarray(paper_diagonal, dtype=float)
+    err_sorted = float(np.max(np.abs(np.sort(diag) - np.sort(paper))))
+    same_order = bool(np.argsort(diag)[0] == np.argsort(paper)[0])
+    passed = bool(err_sorted <= abs_tol)
+    orient = ("same orientation as Eq. (27)" if same_order else
+              "x/y swapped relative to Eq. (27): the lattice diffuses faster along x")
+    rates = "; ".join(f"h = 2pi/{n}: (1,0) {r[0]:.8f}, (0,1) {r[1]:.8f}" for n, r in sorted(rates_at.items()))
+    return ClaimResult(
+        id="P2-astar-2d",
+        claim=(f"The homogenized tensor of the 3-periodic lattice (Eqs. 25-26), from the discrete cell problem with the "
+               f"'{alignment}' alignment of kappa^x/kappa^y, has diagonal {paper[0]} and {paper[1]} (compared as an "
+               f"unordered pair) within {abs_tol:g} absolute; orientation and off-diagonal reported (Eq. 27 has no "
+               f"cross term). Slowest lattice decay rates at finite spacing: {rates}."),
+        paper_value=f"K_xx = {paper[0]}, K_yy = {paper[1]}, K_xy = 0",
+        reproduced_value=(f"K_xx = {K[0, 0]:.6f}, K_yy = {K[1, 1]:.6f}, K_xy = {K[0, 1]:.6f} "
+                          f"(max |diag diff| {err_sorted:.1e}; {orient})"),
+        tolerance=f"abs {abs_tol:g} on the diagonal",
+        passed=passed,
+        scale=scale,
+    )

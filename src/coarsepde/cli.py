@@ -1,0 +1,63 @@
+"""Small argument-parsing helpers shared by the workflow scripts (the scripts stay thin).
+
+Matrices and lists travel on the command line in a compact, explicit form so that a rule's
+shell command shows every number it uses: rows separated by ";", entries by ",".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import numpy as np
+
+__all__ = ["matrix", "int_pairs", "alignment", "common_parser", "setup_logging"]
+
+
+def matrix(text: str) -> np.ndarray:
+    """'1,2,3;4,5,6' -> 2x3 float array."""
+    try:
+        rows = [[float(v) for v in row.split(",")] for row in text.split(";")]
+        arr = np.array(rows, dtype=float)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a matrix 'a,b,c;d,e,f': {text!r} ({exc})") from exc
+    if arr.ndim != 2:
+        raise argparse.ArgumentTypeError(f"ragged matrix: {text!r}")
+    return arr
+
+
+def int_pairs(text: str) -> np.ndarray:
+    """'1,0;0,1' -> [[1, 0], [0, 1]]."""
+    arr = matrix(text)
+    if arr.shape[1] != 2 or not np.all(arr == np.round(arr)):
+        raise argparse.ArgumentTypeError(f"expected integer pairs 'a,b;c,d': {text!r}")
+    return arr.astype(int)
+
+
+def alignment(text: str) -> tuple[str, tuple[tuple[int, int], tuple[int, int]]]:
+    """'code:1,2:2,1' -> ("code", ((1, 2), (2, 1)))."""
+    try:
+        name, xo, yo = text.split(":")
+        xoff = tuple(int(v) for v in xo.split(","))
+        yoff = tuple(int(v) for v in yo.split(","))
+        assert len(xoff) == 2 and len(yoff) == 2
+    except (ValueError, AssertionError) as exc:
+        raise argparse.ArgumentTypeError(f"expected NAME:xP,xQ:yP,yQ, got {text!r}") from exc
+    return name, (xoff, yoff)
+
+
+def common_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the arguments every script shares (provenance and scale)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--seed", type=int, default=None, help="root seed (recorded in provenance)")
+    p.add_argument("--scale", default="unknown", help="name of the config scale (ci/default/paper)")
+    p.add_argument("--rule", default=None, help="Snakemake rule name, recorded in provenance")
+    p.add_argument("--wildcards", type=json.loads, default={}, help="rule wildcards as JSON")
+    return p
+
+
+def setup_logging() -> logging.Logger:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    return logging.getLogger("coarsepde")

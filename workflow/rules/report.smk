@@ -1,0 +1,33 @@
+# Claims and the report: every implemented claim check -> results/claims.csv.
+
+localrules:
+    claims,
+
+
+ALL_TARGETS += ["results/claims.csv"]
+
+
+rule claims:
+    """Gather the claim fragments of every implemented check (IDs of shared/CLAIMS.md)."""
+    input:
+        fragments=CLAIM_FRAGMENTS,
+        script="workflow/scripts/gather_claims.py",
+        code=code("claims"),
+    output:
+        report(
+            "results/claims.csv",
+            caption="../report/claims.rst",
+            category="Claims",
+        ),
+    log:
+        "results/logs/claims.log",
+    benchmark:
+        "results/benchmarks/claims.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("claims"),
+        runtime=runtime_of("claims"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {input.fragments} --output {output} > {log} 2>&1"
