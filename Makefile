@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(SNAKE) --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG)) $(TARGET)
+	$(SNAKE) $(TARGET) --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
 
 test: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest
@@ -32,7 +32,7 @@ report: $(STAMP)
 	$(SNAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
 
 dry: $(STAMP)
-	$(SNAKE) -n $(if $(CONFIG),--configfile $(CONFIG)) $(TARGET)
+	$(SNAKE) $(TARGET) -n $(if $(CONFIG),--configfile $(CONFIG))
 
 lint: $(STAMP)
 	$(SNAKE) --lint $(if $(CONFIG),--configfile $(CONFIG))

@@ -84,7 +84,17 @@ class StoreError(OSError):
 
 # Snakemake drops an empty ``.snakemake_timestamp`` file into every directory() output; zarr
 # warns about the unknown object on every read. It is expected and harmless: silence just that.
-warnings.filterwarnings("ignore", message=r"Object at \.snakemake_timestamp is not recognized")
+_SNAKEMAKE_MARKER = r"Object at \.snakemake_timestamp is not recognized"
+
+
+def _ignoring_snakemake_marker(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_SNAKEMAKE_MARKER)
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def package_versions() -> dict[str, str]:
@@ -405,6 +415,7 @@ def _check_store(path: Path) -> zarr.Group:
     return group
 
 
+@_ignoring_snakemake_marker
 def read_dataset(path: str | os.PathLike) -> xr.Dataset:
     """Read a store written by :func:`write_dataset` fully into memory.
 
@@ -501,6 +512,7 @@ def save_state_dict(
     return _atomic_write(path, build)
 
 
+@_ignoring_snakemake_marker
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Load weights written by :func:`save_state_dict`.
 

@@ -1,0 +1,91 @@
+"""Claim rows: the contract's IDs, gathering, and the P2 effective-coefficient checks."""
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from coarsepde.claims import (
+    CATALOGUE,
+    COLUMNS,
+    ClaimResult,
+    check_astar_1d,
+    check_astar_2d,
+    gather,
+    pending_ids,
+    write_claims_csv,
+    write_fragment,
+)
+
+CLAIMS_MD = ROOT.parent / "shared" / "CLAIMS.md"
+
+
+def test_catalogue_is_exactly_the_ids_of_claims_md():
+    if not CLAIMS_MD.exists():
+        pytest.skip(f"{CLAIMS_MD} not present (the project's shared/ folder sits beside the checkout)")
+    ids = re.findall(r"^\| ((?:P[123]|X)-[A-Za-z0-9-]+) \|", CLAIMS_MD.read_text(), flags=re.M)
+    assert ids == list(CATALOGUE)
+
+
+def _row(cid="P2-astar-1d", passed=True):
+    return ClaimResult(id=cid, claim="c", paper_value="1", reproduced_value="1", tolerance="0",
+                       passed=passed, scale="ci")
+
+
+def test_claim_result_validates_id_and_passed():
+    with pytest.raises(ValueError, match="unknown claim id"):
+        _row("P2-astar-3d")
+    with pytest.raises(TypeError, match="bool"):
+        _row(passed="yes")
+
+
+def test_gather_orders_by_contract_and_rejects_duplicates(tmp_path):
+    a = write_fragment(_row("P2-astar-2d", passed=False), tmp_path / "a.json")
+    b = write_fragment(_row("P1-fig1-interp"), tmp_path / "b.json")
+    table = gather([a, b])
+    assert list(table.columns) == COLUMNS
+    assert list(table["id"]) == ["P1-fig1-interp", "P2-astar-2d"]
+    assert list(table["passed"]) == [True, False]
+    assert table.loc[1, "paper"] == "P2" and table.loc[1, "artifact"] == "Eq. 27"
+    out = write_claims_csv(table, tmp_path / "claims.csv")
+    back = pd.read_csv(out)
+    assert list(back.columns) == COLUMNS and back["passed"].dtype == bool
+    with pytest.raises(ValueError, match="reported twice"):
+        gather([a, write_fragment(_row("P2-astar-2d"), tmp_path / "c.json")])
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        gather([tmp_path / "bad.json"])
+    assert "P2-astar-2d" not in pending_ids(["P2-astar-2d"]) and "P2-cost" in pending_ids([])
+
+
+def _astar_1d(value):
+    return check_astar_1d(a_star=value, resolution=128, a_mean=1.1, a_amplitude=1.0, paper_value=0.45825686,
+                          rel_tol_exact=1e-8, rel_tol_paper=1e-5, nearest_quadrature=(32, "node", 0.4582569419),
+                          scale="ci")
+
+
+def test_astar_1d_check_passes_on_the_exact_value_and_fails_honestly_otherwise():
+    ok = _astar_1d(float(np.sqrt(0.21)))
+    assert ok.passed and ok.id == "P2-astar-1d"
+    # the paper's own number is 1.5e-6 off sqrt(0.21): it must fail the 1e-8 check, not raise
+    bad = _astar_1d(0.45825686)
+    assert bad.passed is False and "1.55e-06" in bad.reproduced_value
+    assert _astar_1d(0.4583).passed is False
+    json.dumps(ok.row())  # serialisable
+
+
+def test_astar_2d_check_reports_orientation_and_cross_term():
+    K = np.array([[1.33997427, 0.11047482], [0.11047482, 1.26458204]])
+    res = check_astar_2d(K=K, alignment="code", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
+                         rates_at={240: (1.33984108, 1.26442635)}, scale="ci")
+    assert res.passed and "swapped" in res.reproduced_value and "K_xy = 0.110475" in res.reproduced_value
+    same = check_astar_2d(K=K[::-1, ::-1], alignment="code", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
+                          rates_at={}, scale="ci")
+    assert same.passed and "same orientation" in same.reproduced_value
+    # the "same index" alignment misses the printed diagonal by ~1.6e-2
+    naive = np.array([[1.33456678, 0.04238506], [0.04238506, 1.24836593]])
+    assert not check_astar_2d(K=naive, alignment="same_index", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
+                              rates_at={}, scale="ci").passed

@@ -1,0 +1,118 @@
+"""End to end: the ci scale runs to completion in a private copy of the workflow, every target of
+`rule all` exists, claims.csv holds every implemented claim, a second run has nothing to do,
+a rerun is byte-identical, single targets and the report work, and lint / dry runs are clean."""
+
+import hashlib
+import os
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, copy_workflow, snakemake
+from coarsepde.store import read_dataset
+
+CI = ("--configfile", "config/ci.yaml")
+TARGETS = [
+    "results/homogenization/effective_coefficients.zarr",
+    "results/tables/P2_effective_coefficients.csv",
+    "results/tables/P2_effective_coefficients.md",
+    "results/figures/P2_effective_coefficients.png",
+    "results/claims.csv",
+]
+
+
+def _digest_tree(path):
+    """Relative path -> sha256 of every file under ``path`` (Snakemake's timestamp marker excluded)."""
+    out = {}
+    for dirpath, _, files in os.walk(path):
+        for f in files:
+            if f == ".snakemake_timestamp":
+                continue
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, path)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    wf = copy_workflow(tmp_path_factory.mktemp("ci_run"))
+    proc = snakemake(wf, "--cores", "2", *CI)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return wf
+
+
+def test_all_targets_exist_and_every_job_is_up_to_date(ci_run):
+    for t in TARGETS:
+        assert (ci_run / t).exists(), t
+    summary = snakemake(ci_run, *CI, "--summary")
+    assert summary.returncode == 0, summary.stderr[-2000:]
+    rows = [line.split("\t") for line in summary.stdout.splitlines() if line.startswith("results/")]
+    assert {r[0] for r in rows} >= set(TARGETS)
+    assert all(r[4] == "ok" for r in rows), rows
+
+
+def test_second_run_has_nothing_to_do(ci_run):
+    proc = snakemake(ci_run, "-n", *CI)
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_claims_csv_has_every_implemented_claim(ci_run):
+    table = pd.read_csv(ci_run / "results/claims.csv")
+    fragments = sorted(p.stem for p in (ci_run / "results/claims").glob("*.json"))
+    assert sorted(table["id"]) == fragments == ["P2-astar-1d", "P2-astar-2d"]
+    assert set(table["scale"]) == {"ci"}
+    assert table["passed"].dtype == bool
+    rows = table.set_index("id")
+    assert float(rows.loc["P2-astar-1d", "paper_value"]) == 0.45825686
+    assert rows.loc["P2-astar-1d", "passed"] and rows.loc["P2-astar-2d", "passed"]
+
+
+def test_store_has_units_and_provenance(ci_run):
+    ds = read_dataset(ci_run / "results/homogenization/effective_coefficients.zarr")
+    prov = ds.attrs["provenance"]
+    assert prov["rule"] == "effective_coefficients"
+    assert prov["params"]["resolutions"] == [8, 16, 32, 64, 128]
+    assert {"numpy", "zarr", "xarray", "python"} <= set(prov["packages"])
+    assert prov["code_version"]
+    assert ds.a_star_1d.attrs["units"] == "1" and ds.resolution.attrs["units"] == "cells per period"
+    assert float(ds.a_star_1d[-1]) == pytest.approx(0.21**0.5, rel=1e-12)
+
+
+def test_forced_rerun_is_byte_identical(ci_run):
+    store = ci_run / "results/homogenization/effective_coefficients.zarr"
+    before = _digest_tree(store)
+    proc = snakemake(ci_run, "results/homogenization/effective_coefficients.zarr", "--cores", "1",
+                     "--forcerun", "effective_coefficients", *CI)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _digest_tree(store) == before and len(before) > 10
+
+
+def test_report_is_built(ci_run):
+    proc = snakemake(ci_run, "--cores", "1", *CI, "--report", "results/report.html")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (ci_run / "results/report.html").read_text()
+    assert "P2_effective_coefficients.png" in html and "unordered pair" in html and "Scale: ci." in html
+
+
+def test_single_target_builds_only_what_it_needs(tmp_path):
+    wf = copy_workflow(tmp_path)
+    # targets go before --configfile, which takes several values
+    proc = snakemake(wf, "results/tables/P2_effective_coefficients.md", "--cores", "1", *CI)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (wf / "results/tables/P2_effective_coefficients.md").exists()
+    assert not (wf / "results/figures/P2_effective_coefficients.png").exists()
+    assert not (wf / "results/claims.csv").exists()
+
+
+def test_lint_is_clean():
+    proc = snakemake(ROOT, "--lint", *CI)
+    assert "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr, proc.stdout
+
+
+@pytest.mark.parametrize("configfile", ["config/ci.yaml", "config/config.yaml", "config/paper.yaml"])
+def test_dry_run_of_every_scale(tmp_path, configfile):
+    wf = copy_workflow(tmp_path)
+    proc = snakemake(wf, "-n", "--configfile", configfile)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "effective_coefficients" in proc.stdout
