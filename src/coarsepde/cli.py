@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["matrix", "int_pairs", "alignment", "common_parser", "setup_logging"]
+__all__ = ["matrix", "int_pairs", "alignment", "common_parser", "setup_logging", "add_patch1d_args", "patch1d_kwargs"]
 
 
 def matrix(text: str) -> np.ndarray:
@@ -61,3 +61,24 @@ def common_parser(description: str) -> argparse.ArgumentParser:
 def setup_logging() -> logging.Logger:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     return logging.getLogger("coarsepde")
+
+
+#: (argument, type) of the P2 1D problem: geometry, micro solver, macro stepping, initial conditions
+_PATCH1D_ARGS = [
+    ("eps", float), ("a_mean", float), ("a_amplitude", float), ("macro_nodes", int), ("tooth_width", float),
+    ("patch_width", float), ("points_per_period", int), ("burst", float), ("burst_first_step", float),
+    ("burst_growth", float), ("lift_degree", int), ("ic_terms", int), ("ic_amplitude", float),
+    ("ic_max_wavenumber", float), ("n_traj", int),
+]
+
+
+def add_patch1d_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The P2 1D problem's arguments, shared by its scripts (same flags, same meaning)."""
+    for name, typ in _PATCH1D_ARGS:
+        p.add_argument("--" + name.replace("_", "-"), type=typ, required=True)
+    return p
+
+
+def patch1d_kwargs(args: argparse.Namespace) -> dict:
+    """Keyword arguments for coarsepde.homogenization.problem1d.setup (the seed included)."""
+    return {name: getattr(args, name) for name, _ in _PATCH1D_ARGS} | {"seed": args.seed}

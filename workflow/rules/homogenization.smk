@@ -15,6 +15,7 @@ CLAIM_FRAGMENTS += ["results/claims/P2-astar-1d.json", "results/claims/P2-astar-
 localrules:
     effective_coefficients_table,
     effective_coefficients_figure,
+    p2_figure1d,
 
 
 rule effective_coefficients:
@@ -132,3 +133,272 @@ rule effective_coefficients_figure:
         "python {input.script} --store {input.store} --paper-1d {params.paper_1d}"
         " --paper-diagonal {params.paper_diagonal} --primary-alignment {params.primary}"
         " --output {output} > {log} 2>&1"
+
+
+# ------------------------------------------------------------------------------------------
+# P2 1D (Sect. 5.1): patch dynamics, references, learning, Figs. 1, 2, 4, 5
+# ------------------------------------------------------------------------------------------
+
+P1D = config["homogenization"]["one_d"]
+N_PATCH_TRAJ = P1D["n_train"] + P1D["n_test"]
+N_TRAJ = N_PATCH_TRAJ + 1  # + one unseen initial condition for the integration test (Fig. 5)
+ARCHS = ["functional", "discretized"]
+
+
+def patch1d_flags():
+    """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config."""
+    ic = P1D["initial_conditions"]
+    vals = dict(
+        eps=P1D["eps"], a_mean=P1D["a_mean"], a_amplitude=P1D["a_amplitude"], macro_nodes=P1D["macro_nodes"],
+        tooth_width=P1D["tooth_width"], patch_width=P1D["patch_width"],
+        points_per_period=P1D["points_per_period"], burst=P1D["burst"],
+        burst_first_step=P1D["burst_first_step"], burst_growth=P1D["burst_growth"],
+        lift_degree=P1D["lift_degree"], ic_terms=ic["terms"], ic_amplitude=ic["amplitude"],
+        ic_max_wavenumber=ic["max_wavenumber"], n_traj=N_TRAJ,
+    )
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vals.items()) + f" --seed {SEED}"
+
+
+ALL_TARGETS += [
+    "results/figures/P2_fig1.png",
+    "results/figures/P2_fig2.png",
+    "results/figures/P2_fig4.png",
+    "results/figures/P2_fig5.png",
+]
+# Fig. 1 -> P2-fig1-grid; Fig. 2 -> P2-fig2-snapshot, P2-cost; Fig. 4 -> P2-fig4-rhs; Fig. 5 -> P2-fig5-integrate
+CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (1, 2, 4, 5)]
+
+
+def p2_figure_inputs(wildcards):
+    """Each figure depends on exactly the stores it draws."""
+    n = wildcards.n
+    evals = expand("results/homogenization/p2_1d_{arch}_evaluation.zarr", arch=ARCHS)
+    inputs = {
+        "1": {"data": "results/homogenization/patch1d.zarr"},
+        "2": {"reference": "results/homogenization/homog1d.zarr",
+              "fully_resolved": "results/homogenization/fully_resolved1d.zarr",
+              "timing": "results/homogenization/fully_resolved1d_timing.json"},
+        "4": {"reference": "results/homogenization/homog1d.zarr", "evaluation": evals},
+        "5": {"evaluation": evals},
+    }[n]
+    return inputs | {"script": "workflow/scripts/p2_figures1d.py",
+                     "code": code("plotting", "claims", "store", "homogenization/problem1d")}
+
+
+def p2_figure_flags(wildcards, input):
+    """Command-line flags naming the inputs of one figure."""
+    names = {"data": "--data", "reference": "--reference", "fully_resolved": "--fully-resolved",
+             "timing": "--timing", "evaluation": "--evaluation"}
+    return " ".join(f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
+                    for key, flag in names.items() if key in input.keys())
+
+
+rule p2_patch1d:
+    """Patch-dynamics trajectories (training and test data)."""
+    input:
+        script="workflow/scripts/p2_patch1d.py",
+        code=code("homogenization/problem1d", "homogenization/equation_free", "numerics/diffusion1d", "cli", "store"),
+    output:
+        directory("results/homogenization/patch1d.zarr"),
+    params:
+        problem=patch1d_flags(),
+        macro_dt=P1D["macro_dt"],
+        method=P1D["macro_method"],
+        n_patch=N_PATCH_TRAJ,
+        n_steps=P1D["n_steps"],
+        rule="p2_patch1d",
+    log:
+        "results/logs/p2_patch1d.log",
+    benchmark:
+        "results/benchmarks/p2_patch1d.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_patch1d"),
+        runtime=runtime_of("p2_patch1d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {params.problem} --macro-dt {params.macro_dt} --macro-method {params.method}"
+        " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {params.rule}"
+        " --output {output} > {log} 2>&1"
+
+
+rule p2_homog1d:
+    """Homogenized FD reference (Eq. 22) for every trajectory, a* from the cell problem."""
+    input:
+        effective="results/homogenization/effective_coefficients.zarr",
+        script="workflow/scripts/p2_homog1d.py",
+        code=code("homogenization/problem1d", "cli", "store"),
+    output:
+        directory("results/homogenization/homog1d.zarr"),
+    params:
+        problem=patch1d_flags(),
+        nodes=P1D["reference_nodes"],
+        dt=P1D["macro_dt"],
+        n_steps=P1D["n_steps"],
+        rule="p2_homog1d",
+    log:
+        "results/logs/p2_homog1d.log",
+    benchmark:
+        "results/benchmarks/p2_homog1d.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_homog1d"),
+        runtime=runtime_of("p2_homog1d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {params.problem} --effective {input.effective} --reference-nodes {params.nodes}"
+        " --dt {params.dt} --n-steps {params.n_steps} --rule {params.rule} --output {output} > {log} 2>&1"
+
+
+rule p2_fully_resolved:
+    """Fig. 2 data: the detailed problem on all of [0, 1] vs patch dynamics, with wall-clock (P2-cost)."""
+    input:
+        script="workflow/scripts/p2_fully_resolved.py",
+        code=code("homogenization/problem1d", "homogenization/equation_free", "numerics/diffusion1d", "cli", "store"),
+    output:
+        store=directory("results/homogenization/fully_resolved1d.zarr"),
+        timing="results/homogenization/fully_resolved1d_timing.json",
+    params:
+        problem=patch1d_flags(),
+        trajectory=P1D["n_train"],  # the first test trajectory
+        macro_dt=P1D["macro_dt"],
+        t_final=P1D["fully_resolved"]["t_final"],
+        ppp=P1D["fully_resolved"]["points_per_period"],
+        first=P1D["fully_resolved"]["first_step"],
+        growth=P1D["fully_resolved"]["growth"],
+        max_step=P1D["fully_resolved"]["max_step"],
+        zoom=P1D["fully_resolved"]["zoom_periods"],
+        nodes=P1D["reference_nodes"],
+        rule="p2_fully_resolved",
+    log:
+        "results/logs/p2_fully_resolved.log",
+    benchmark:
+        "results/benchmarks/p2_fully_resolved.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_fully_resolved"),
+        runtime=runtime_of("p2_fully_resolved"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {params.problem} --trajectory {params.trajectory} --macro-dt {params.macro_dt}"
+        " --t-final {params.t_final} --fr-points-per-period {params.ppp} --fr-first-step {params.first}"
+        " --fr-growth {params.growth} --fr-max-step {params.max_step} --zoom-periods {params.zoom}"
+        " --reference-nodes {params.nodes} --rule {params.rule}"
+        " --output {output.store} --timing {output.timing} > {log} 2>&1"
+
+
+rule p2_train1d:
+    """Train one architecture on the patch-dynamics data."""
+    input:
+        data="results/homogenization/patch1d.zarr",
+        script="workflow/scripts/p2_train1d.py",
+        code=code("homogenization/learning", "cli", "store"),
+    output:
+        weights=directory("results/homogenization/models/p2_1d_{arch}.zarr"),
+        history=directory("results/homogenization/models/p2_1d_{arch}_history.zarr"),
+    wildcard_constraints:
+        arch="functional|discretized",
+    params:
+        n_train=P1D["n_train"],
+        t_max=P1D["learning"]["train_time_max"],
+        epochs=P1D["learning"]["epochs"],
+        batch=P1D["learning"]["batch_size"],
+        lr=P1D["learning"]["lr"],
+        val=P1D["learning"]["val_fraction"],
+        hidden=P1D["learning"]["hidden"],
+        seed=SEED,
+        rule="p2_train1d",
+    log:
+        "results/logs/p2_train1d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_train1d_{arch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_train1d"),
+        runtime=runtime_of("p2_train1d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --arch {wildcards.arch} --n-train {params.n_train}"
+        " --train-time-max {params.t_max} --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr}"
+        " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads}"
+        " --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --weights {output.weights} --history {output.history} > {log} 2>&1"
+
+
+rule p2_evaluate1d:
+    """RHS prediction on the test trajectories and BDF integration of an unseen initial condition."""
+    input:
+        data="results/homogenization/patch1d.zarr",
+        reference="results/homogenization/homog1d.zarr",
+        weights="results/homogenization/models/p2_1d_{arch}.zarr",
+        script="workflow/scripts/p2_evaluate1d.py",
+        code=code("homogenization/learning", "cli", "store"),
+    output:
+        directory("results/homogenization/p2_1d_{arch}_evaluation.zarr"),
+    wildcard_constraints:
+        arch="functional|discretized",
+    params:
+        hidden=P1D["learning"]["hidden"],
+        n_train=P1D["n_train"],
+        n_test=P1D["n_test"],
+        t_max=P1D["learning"]["integrate_time_max"],
+        rule="p2_evaluate1d",
+    log:
+        "results/logs/p2_evaluate1d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_evaluate1d_{arch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_evaluate1d"),
+        runtime=runtime_of("p2_evaluate1d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
+        " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
+        " --time-max {params.t_max} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --output {output} > {log} 2>&1"
+
+
+rule p2_figure1d:
+    """Figs. 1, 2, 4, 5 of Arbabi et al. (1D) and their claim checks."""
+    input:
+        unpack(p2_figure_inputs),
+    output:
+        figure=report(
+            "results/figures/P2_fig{n}.png",
+            caption="../report/P2_fig{n}.rst",
+            category="P2 homogenization",
+            subcategory="1D",
+        ),
+        claims="results/claims/P2_fig{n}.json",
+    wildcard_constraints:
+        n="1|2|4|5",
+    params:
+        inputs=p2_figure_flags,
+        eps=P1D["eps"],
+        tooth=P1D["tooth_width"],
+        patch=P1D["patch_width"],
+        burst=P1D["burst"],
+        macro_dt=P1D["macro_dt"],
+        tol=lambda wc: {"1": 1.0, "2": P1D["claims"]["snapshot_rel_l2"], "4": P1D["claims"]["rhs_rmse"],
+                        "5": P1D["claims"]["traj_rmse"]}[wc.n],
+        scale=SCALE,
+    log:
+        "results/logs/p2_figure1d_{n}.log",
+    benchmark:
+        "results/benchmarks/p2_figure1d_{n}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_figure1d"),
+        runtime=runtime_of("p2_figure1d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {wildcards.n} {params.inputs} --eps {params.eps} --tooth-width {params.tooth}"
+        " --patch-width {params.patch} --burst {params.burst} --macro-dt {params.macro_dt} --tol {params.tol}"
+        " --scale {params.scale} --output {output.figure} --claim {output.claims} > {log} 2>&1"
