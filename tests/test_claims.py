@@ -89,3 +89,25 @@ def test_astar_2d_check_reports_orientation_and_cross_term():
     naive = np.array([[1.33456678, 0.04238506], [0.04238506, 1.24836593]])
     assert not check_astar_2d(K=naive, alignment="same_index", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
                               rates_at={}, scale="ci").passed
+
+
+def test_p2_1d_checks_pass_and_fail_on_their_thresholds(tmp_path):
+    from coarsepde.claims import (check_p2_cost, check_p2_fig1_grid, check_p2_fig2_snapshot, check_p2_fig4_rhs,
+                                  check_p2_fig5_integrate, read_fragment, write_fragments)
+
+    assert check_p2_fig1_grid(space_fraction=0.072, time_fraction=1e-3, n_patches=9, scale="ci").passed
+    assert not check_p2_fig1_grid(space_fraction=0.09, time_fraction=1e-3, n_patches=10, scale="ci").passed
+    cost = check_p2_cost(space_fraction=0.072, time_fraction=1e-3, patch_seconds=2.0, full_seconds=40.0,
+                         interval=0.05, scale="ci")
+    assert cost.passed and "1.39e+04" in cost.reproduced_value and "x20.0" in cost.reproduced_value
+    snap = dict(rel_fr_homog=1e-4, rel_pd_homog=5e-3, rel_pd_fr=5e-3, oscillation_period=1.01e-5, eps=1e-5,
+                tol=1e-2, scale="ci")
+    assert check_p2_fig2_snapshot(**snap).passed
+    assert not check_p2_fig2_snapshot(**(snap | {"rel_pd_homog": 2e-2})).passed
+    assert not check_p2_fig2_snapshot(**(snap | {"oscillation_period": 2e-5})).passed
+    assert check_p2_fig4_rhs(rmse={"a": 1e-3, "b": 5e-3}, data_rmse=1e-3, tol=1e-2, scale="ci").passed
+    assert not check_p2_fig4_rhs(rmse={"a": 1e-3, "b": float("nan")}, data_rmse=1e-3, tol=1e-2, scale="ci").passed
+    r5 = check_p2_fig5_integrate(rmse={"a": 1e-3}, stable={"a": False}, tol=1e-2, t_max=0.5, scale="ci")
+    assert not r5.passed and "UNSTABLE" in r5.reproduced_value
+    path = write_fragments([cost, r5], tmp_path / "two.json")
+    assert [r.id for r in read_fragment(path)] == ["P2-cost", "P2-fig5-integrate"]

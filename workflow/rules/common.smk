@@ -41,3 +41,51 @@ def list_arg(values):
 def code(*modules):
     """Package modules a rule depends on, as input paths (a change to them reruns the rule)."""
     return [f"src/coarsepde/{m}.py" for m in modules]
+
+
+# ------------------------------------------------------------------------------------------
+# P2 1D (rules in homogenization.smk)
+# ------------------------------------------------------------------------------------------
+
+P1D = config["homogenization"]["one_d"]
+N_PATCH_TRAJ = P1D["n_train"] + P1D["n_test"]
+N_TRAJ = N_PATCH_TRAJ + 1  # + one unseen initial condition for the integration test (Fig. 5)
+ARCHS = ["functional", "discretized"]
+
+
+def patch1d_flags():
+    """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config."""
+    ic = P1D["initial_conditions"]
+    vals = dict(
+        eps=P1D["eps"], a_mean=P1D["a_mean"], a_amplitude=P1D["a_amplitude"], macro_nodes=P1D["macro_nodes"],
+        tooth_width=P1D["tooth_width"], patch_width=P1D["patch_width"],
+        points_per_period=P1D["points_per_period"], burst=P1D["burst"],
+        burst_first_step=P1D["burst_first_step"], burst_growth=P1D["burst_growth"],
+        lift_degree=P1D["lift_degree"], ic_terms=ic["terms"], ic_amplitude=ic["amplitude"],
+        ic_max_wavenumber=ic["max_wavenumber"], n_traj=N_TRAJ,
+    )
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vals.items()) + f" --seed {SEED}"
+
+
+def p2_figure_inputs(wildcards):
+    """Each figure depends on exactly the stores it draws."""
+    n = wildcards.n
+    evals = expand("results/homogenization/p2_1d_{arch}_evaluation.zarr", arch=ARCHS)
+    inputs = {
+        "1": {"data": "results/homogenization/patch1d.zarr"},
+        "2": {"reference": "results/homogenization/homog1d.zarr",
+              "fully_resolved": "results/homogenization/fully_resolved1d.zarr",
+              "timing": "results/homogenization/fully_resolved1d_timing.json"},
+        "4": {"reference": "results/homogenization/homog1d.zarr", "evaluation": evals},
+        "5": {"evaluation": evals},
+    }[n]
+    return inputs | {"script": "workflow/scripts/p2_figures1d.py",
+                     "code": code("plotting", "claims", "store", "homogenization/problem1d")}
+
+
+def p2_figure_flags(wildcards, input):
+    """Command-line flags naming the inputs of one figure."""
+    names = {"data": "--data", "reference": "--reference", "fully_resolved": "--fully-resolved",
+             "timing": "--timing", "evaluation": "--evaluation"}
+    return " ".join(f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
+                    for key, flag in names.items() if key in input.keys())

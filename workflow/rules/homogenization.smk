@@ -139,26 +139,6 @@ rule effective_coefficients_figure:
 # P2 1D (Sect. 5.1): patch dynamics, references, learning, Figs. 1, 2, 4, 5
 # ------------------------------------------------------------------------------------------
 
-P1D = config["homogenization"]["one_d"]
-N_PATCH_TRAJ = P1D["n_train"] + P1D["n_test"]
-N_TRAJ = N_PATCH_TRAJ + 1  # + one unseen initial condition for the integration test (Fig. 5)
-ARCHS = ["functional", "discretized"]
-
-
-def patch1d_flags():
-    """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config."""
-    ic = P1D["initial_conditions"]
-    vals = dict(
-        eps=P1D["eps"], a_mean=P1D["a_mean"], a_amplitude=P1D["a_amplitude"], macro_nodes=P1D["macro_nodes"],
-        tooth_width=P1D["tooth_width"], patch_width=P1D["patch_width"],
-        points_per_period=P1D["points_per_period"], burst=P1D["burst"],
-        burst_first_step=P1D["burst_first_step"], burst_growth=P1D["burst_growth"],
-        lift_degree=P1D["lift_degree"], ic_terms=ic["terms"], ic_amplitude=ic["amplitude"],
-        ic_max_wavenumber=ic["max_wavenumber"], n_traj=N_TRAJ,
-    )
-    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vals.items()) + f" --seed {SEED}"
-
-
 ALL_TARGETS += [
     "results/figures/P2_fig1.png",
     "results/figures/P2_fig2.png",
@@ -167,30 +147,6 @@ ALL_TARGETS += [
 ]
 # Fig. 1 -> P2-fig1-grid; Fig. 2 -> P2-fig2-snapshot, P2-cost; Fig. 4 -> P2-fig4-rhs; Fig. 5 -> P2-fig5-integrate
 CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (1, 2, 4, 5)]
-
-
-def p2_figure_inputs(wildcards):
-    """Each figure depends on exactly the stores it draws."""
-    n = wildcards.n
-    evals = expand("results/homogenization/p2_1d_{arch}_evaluation.zarr", arch=ARCHS)
-    inputs = {
-        "1": {"data": "results/homogenization/patch1d.zarr"},
-        "2": {"reference": "results/homogenization/homog1d.zarr",
-              "fully_resolved": "results/homogenization/fully_resolved1d.zarr",
-              "timing": "results/homogenization/fully_resolved1d_timing.json"},
-        "4": {"reference": "results/homogenization/homog1d.zarr", "evaluation": evals},
-        "5": {"evaluation": evals},
-    }[n]
-    return inputs | {"script": "workflow/scripts/p2_figures1d.py",
-                     "code": code("plotting", "claims", "store", "homogenization/problem1d")}
-
-
-def p2_figure_flags(wildcards, input):
-    """Command-line flags naming the inputs of one figure."""
-    names = {"data": "--data", "reference": "--reference", "fully_resolved": "--fully-resolved",
-             "timing": "--timing", "evaluation": "--evaluation"}
-    return " ".join(f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
-                    for key, flag in names.items() if key in input.keys())
 
 
 rule p2_patch1d:
@@ -255,6 +211,7 @@ rule p2_homog1d:
 rule p2_fully_resolved:
     """Fig. 2 data: the detailed problem on all of [0, 1] vs patch dynamics, with wall-clock (P2-cost)."""
     input:
+        effective="results/homogenization/effective_coefficients.zarr",
         script="workflow/scripts/p2_fully_resolved.py",
         code=code("homogenization/problem1d", "homogenization/equation_free", "numerics/diffusion1d", "cli", "store"),
     output:
@@ -286,7 +243,7 @@ rule p2_fully_resolved:
         "python {input.script} {params.problem} --trajectory {params.trajectory} --macro-dt {params.macro_dt}"
         " --t-final {params.t_final} --fr-points-per-period {params.ppp} --fr-first-step {params.first}"
         " --fr-growth {params.growth} --fr-max-step {params.max_step} --zoom-periods {params.zoom}"
-        " --reference-nodes {params.nodes} --rule {params.rule}"
+        " --reference-nodes {params.nodes} --effective {input.effective} --rule {params.rule}"
         " --output {output.store} --timing {output.timing} > {log} 2>&1"
 
 

@@ -15,8 +15,13 @@ import xarray as xr
 
 from coarsepde.cli import add_patch1d_args, common_parser, patch1d_kwargs, setup_logging
 from coarsepde.homogenization.equation_free import lift, restrict
-from coarsepde.homogenization.problem1d import fully_resolved, heterogeneous_diffusivity, setup
-from coarsepde.store import provenance, write_dataset
+from coarsepde.homogenization.problem1d import (
+    fully_resolved,
+    heterogeneous_diffusivity,
+    homogenized_on_macro_grid,
+    setup,
+)
+from coarsepde.store import provenance, read_dataset, write_dataset
 
 
 def main(argv=None):
@@ -30,6 +35,7 @@ def main(argv=None):
     p.add_argument("--fr-max-step", type=float, required=True)
     p.add_argument("--zoom-periods", type=int, required=True)
     p.add_argument("--reference-nodes", type=int, required=True)
+    p.add_argument("--effective", required=True, help="effective_coefficients.zarr (a*)")
     p.add_argument("--output", required=True)
     p.add_argument("--timing", required=True, help="JSON with the wall-clock times (machine facts, not data)")
     args = p.parse_args(argv)
@@ -52,6 +58,8 @@ def main(argv=None):
     for _ in range(n_steps):
         U = U + args.macro_dt * pd.time_derivative(U)  # forward-Euler projective steps (Eq. 11)
     pd_seconds = time.perf_counter() - t0
+    a_star = float(read_dataset(args.effective).a_star_1d.values[-1])
+    U_fd = homogenized_on_macro_grid(u0(teeth.x_macro), a_star, dt=args.macro_dt, n_steps=n_steps)[0]
     u_patch = pd.micro.integrate(lift(U, teeth, args.lift_degree), pd.steps)  # micro state after the burst at t_final
     log.info("patch dynamics: %d macro steps, %.2f s", n_steps, pd_seconds)
 
@@ -77,6 +85,8 @@ def main(argv=None):
         {
             "U_fully_resolved": (("x_macro",), tooth_avg, {"units": "1", "long_name": "tooth averages of the detailed solution"}),
             "U_patch": (("x_macro",), U[0], {"units": "1", "long_name": "patch-dynamics macro field"}),
+            "U_homog_macro": (("x_macro",), U_fd, {"units": "1",
+                              "long_name": "homogenized FD on the macro grid, forward Euler (macro-grid error only)"}),
             "u_fully_resolved_smooth": (("x_ref",), period_avg, {"units": "1", "long_name": "one-period averages of the detailed solution"}),
             "u_fully_resolved_zoom": (("x_zoom",), u[sel], {"units": "1", "long_name": "detailed solution (zoom)"}),
             "u_patch_zoom": (("x_zoom_patch",), u_patch[0, p_mid, psel], {"units": "1", "long_name": "patch micro profile after the burst (zoom)"}),
