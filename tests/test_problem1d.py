@@ -88,3 +88,11 @@ def test_homogenized_on_macro_grid_is_forward_euler_of_the_fd_operator():
     L = homogenized_operator(11, ASTAR).toarray()
     expected = np.linalg.matrix_power(np.eye(11) + 1e-3 * L, 20) @ U0[0]
     np.testing.assert_allclose(homogenized_on_macro_grid(U0, ASTAR, dt=1e-3, n_steps=20)[0], expected, rtol=1e-13)
+
+
+def test_homogenized_rhs_on_macro_grid_equals_the_operator():
+    from coarsepde.homogenization.problem1d import homogenized_rhs_on_macro_grid
+
+    U = np.random.default_rng(0).standard_normal((3, 11))
+    np.testing.assert_allclose(homogenized_rhs_on_macro_grid(U, 0.3), U @ homogenized_operator(11, 0.3).toarray().T,
+                               rtol=1e-12, atol=1e-10)

@@ -125,3 +125,10 @@ def test_dry_run_of_every_scale(tmp_path, configfile):
     proc = snakemake(wf, "-n", "--configfile", configfile)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "effective_coefficients" in proc.stdout
+
+
+def test_learned_models_beat_a_zero_predictor_and_a_wrong_diffusivity(ci_run):
+    for arch in ("functional", "discretized"):
+        ev = read_dataset(ci_run / f"results/homogenization/p2_1d_{arch}_evaluation.zarr")
+        assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_zero"], arch
+        assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_wrong_a"], (arch, ev.attrs["rhs_rmse"], ev.attrs["rhs_rmse_wrong_a"])

@@ -303,6 +303,7 @@ rule p2_evaluate1d:
         n_train=P1D["n_train"],
         n_test=P1D["n_test"],
         t_max=P1D["learning"]["integrate_time_max"],
+        late=P1D["claims"]["late_time"],
         rule="p2_evaluate1d",
     log:
         "results/logs/p2_evaluate1d_{arch}.log",
@@ -317,7 +318,7 @@ rule p2_evaluate1d:
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
-        " --time-max {params.t_max} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --time-max {params.t_max} --late-time {params.late} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
         " --output {output} > {log} 2>&1"
 
 

@@ -84,7 +84,7 @@ def fig2(args):
         ax.set_xlabel(f"(x - {float(xv.mean()):.4g}) / eps")
         ax.set_ylabel("u")
         ax.set_title(f"zoom: {name}", fontsize=8)
-        ax.ticklabel_format(axis="y", useOffset=True)
+        ax.ticklabel_format(axis="y", useOffset=False)
         panel_label(ax, "bc"[k])
     save(fig, args.output)
 
@@ -122,6 +122,8 @@ def fig4(args):
     save(fig, args.output)
     write_fragments([check_p2_fig4_rhs(rmse={a: float(e.attrs["rhs_rmse"]) for a, e in evals.items()},
                                      data_rmse=float(evals["functional"].attrs["rhs_rmse_patch_data"]), tol=args.tol,
+                                     late={a: float(e.attrs["rhs_rmse_late"]) for a, e in evals.items()},
+                                     late_time=float(evals["functional"].attrs["late_time"]),
                                      scale=args.scale)], args.claim)
 
 
