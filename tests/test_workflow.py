@@ -101,6 +101,7 @@ def test_report_is_built(ci_run):
     assert proc.returncode == 0, proc.stderr[-2000:]
     html = (ci_run / "results/report.html").read_text()
     assert "P2_effective_coefficients.png" in html and "unordered pair" in html and "Scale: ci." in html
+    assert "P2_fig4.png" in html and "P2 Fig. 4: prediction of the RHS of the effective PDE" in html
 
 
 def test_single_target_builds_only_what_it_needs(tmp_path):
@@ -128,6 +129,7 @@ def test_dry_run_of_every_scale(tmp_path, configfile):
 
 
 def test_learned_models_beat_a_zero_predictor_and_a_wrong_diffusivity(ci_run):
+    """The wrong diffusivity is the arithmetic mean of a(y), the naive average homogenization corrects."""
     for arch in ("functional", "discretized"):
         ev = read_dataset(ci_run / f"results/homogenization/p2_1d_{arch}_evaluation.zarr")
         assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_zero"], arch

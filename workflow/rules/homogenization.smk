@@ -304,6 +304,7 @@ rule p2_evaluate1d:
         n_test=P1D["n_test"],
         t_max=P1D["learning"]["integrate_time_max"],
         late=P1D["claims"]["late_time"],
+        wrong_a=P1D["a_mean"],  # the arithmetic mean of a(y): the naive, wrong effective diffusivity
         rule="p2_evaluate1d",
     log:
         "results/logs/p2_evaluate1d_{arch}.log",
@@ -318,7 +319,7 @@ rule p2_evaluate1d:
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
-        " --time-max {params.t_max} --late-time {params.late} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
         " --output {output} > {log} 2>&1"
 
 
@@ -329,7 +330,7 @@ rule p2_figure1d:
     output:
         figure=report(
             "results/figures/P2_fig{n}.png",
-            caption="../report/P2_fig{n}.rst",
+            caption="../report/P2_fig1d.rst",
             category="P2 homogenization",
             subcategory="1D",
         ),
