@@ -62,7 +62,10 @@ def main(argv=None):
     t_int = ref.time.values[ref.time.values <= args.time_max + 1e-12]
     U_true = ref.U.isel(trajectory=unseen).sel(time=t_int).values
     U_int = integrate(model, U_true[0, ::stride], t_int)
-    traj_rmse = rmse_relative(U_int, U_true[:, ::stride]) if np.all(np.isfinite(U_int)) else float("nan")
+    finite = bool(np.all(np.isfinite(U_int)))
+    traj_rmse = rmse_relative(U_int, U_true[:, ::stride]) if finite else float("nan")
+    late_int = t_int >= args.late_time
+    traj_rmse_late = rmse_relative(U_int[late_int], U_true[late_int, ::stride]) if finite else float("nan")
     log.info("%s: integrated unseen trajectory rMSE %.3e", args.arch, traj_rmse)
 
     ds = xr.Dataset(
@@ -76,7 +79,7 @@ def main(argv=None):
         attrs={"arch": args.arch, "rhs_rmse": rhs_rmse, "rhs_rmse_patch_data": rhs_rmse_patch,
                "rhs_rmse_zero": rhs_rmse_zero, "rhs_rmse_late": rhs_rmse_late, "late_time": args.late_time, "rhs_rmse_wrong_a": rhs_rmse_wrong_a,
                "wrong_a": args.wrong_a,
-               "traj_rmse": traj_rmse, "unseen_trajectory": unseen,
+               "traj_rmse": traj_rmse, "traj_rmse_late": traj_rmse_late, "unseen_trajectory": unseen,
                "stable": bool(np.all(np.isfinite(U_int)) and np.abs(U_int).max() < 10 * np.abs(U_true).max())},
     )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}

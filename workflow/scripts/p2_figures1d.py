@@ -148,6 +148,8 @@ def fig5(args):
     save(fig, args.output)
     write_fragments([check_p2_fig5_integrate(rmse={a: float(e.attrs["traj_rmse"]) for a, e in evals.items()},
                                            stable={a: bool(e.attrs["stable"]) for a, e in evals.items()}, tol=args.tol,
+                                           late={a: float(e.attrs["traj_rmse_late"]) for a, e in evals.items()},
+                                           late_time=float(evals["functional"].attrs["late_time"]),
                                            t_max=float(next(iter(evals.values())).time_int.values[-1]), scale=args.scale)],
                     args.claim)
 
