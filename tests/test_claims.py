@@ -111,3 +111,26 @@ def test_p2_1d_checks_pass_and_fail_on_their_thresholds(tmp_path):
     assert not r5.passed and "UNSTABLE" in r5.reproduced_value
     path = write_fragments([cost, r5], tmp_path / "two.json")
     assert [r.id for r in read_fragment(path)] == ["P2-cost", "P2-fig5-integrate"]
+
+
+def test_p2_2d_checks():
+    from coarsepde.claims import check_p2_fig6_rhs2d, check_p2_fig7_traj2d, check_p2_fig8_phase, check_p2_tensor
+
+    K = np.array([[1.34, 0.11], [0.11, 1.26]])
+    ok = check_p2_tensor(K=K, paper_diagonal=(1.2644, 1.3398), by_time={0.1: (1e-8, 5e-3), 1.0: (1e-8, 5e-2)},
+                         tol=1e-2, scale="ci")
+    assert ok.passed and "0.2200 u_xy" in ok.reproduced_value
+    assert not check_p2_tensor(K=K, paper_diagonal=(1.2644, 1.3398), by_time={1.0: (1e-2, 5e-2)}, tol=1e-2,
+                               scale="ci").passed
+    norm = np.linspace(10, 1, 20)
+    rel = {"a": {"eq27": 1 / norm, "full": 0.5 / norm}}
+    assert check_p2_fig6_rhs2d(rel_err=rel, rhs_norm={"eq27": norm, "full": norm}, scale="ci").passed
+    assert not check_p2_fig6_rhs2d(rel_err={"a": {"eq27": norm, "full": norm}}, rhs_norm={"eq27": norm, "full": norm},
+                                   scale="ci").passed
+    e = {"a": {"eq27": 0.02, "full": 0.01}}
+    assert check_p2_fig7_traj2d(early=e, late={"a": {"eq27": 0.3, "full": 0.01}}, early_time=0.1, early_tol=0.05,
+                                scale="ci").passed
+    assert not check_p2_fig7_traj2d(early=e, late={"a": {"eq27": 0.01, "full": 0.01}}, early_time=0.1,
+                                    early_tol=0.05, scale="ci").passed
+    assert check_p2_fig8_phase(distance={"a": {"eq27": 0.05, "full": 0.01}}, mse_end={"a": {"eq27": 1, "full": 1}},
+                               scale="ci").passed

@@ -92,3 +92,13 @@ def test_input_validation():
         full_lattice_operator(np.ones((3, 3)), np.ones((3, 3)), 50)
     with pytest.raises(ValueError):
         PatchScheme2D(16, 470, np.ones((3, 3)), np.ones((3, 3)))
+
+
+def test_amplitude_distance_ignores_the_neighbourhood_of_the_origin():
+    from coarsepde.homogenization.lattice2d import amplitude_distance
+
+    t = np.linspace(0, 5, 50)[:, None]
+    ref = np.exp(-t) * np.array([[3.0, 4.0]])
+    model = ref * 1.02
+    model[-5:] = 0.0  # wrong only where the reference is already within 10% of the origin
+    assert amplitude_distance(model, ref) == pytest.approx(0.02, rel=1e-6)

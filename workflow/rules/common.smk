@@ -89,3 +89,19 @@ def p2_figure_flags(wildcards, input):
              "timing": "--timing", "evaluation": "--evaluation"}
     return " ".join(f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
                     for key, flag in names.items() if key in input.keys())
+
+
+# ------------------------------------------------------------------------------------------
+# P2 2D (rules in homogenization.smk)
+# ------------------------------------------------------------------------------------------
+
+P2D = config["homogenization"]["two_d"]
+EFF2D = config["homogenization"]["effective_coefficients"]["two_d"]
+
+
+def alignment_flag(name):
+    """--alignment NAME:xP,xQ:yP,yQ of a configured kappa alignment."""
+    if name not in EFF2D["alignments"]:
+        raise ValueError(f"homogenization.two_d.alignment: {name!r} is not one of {list(EFF2D['alignments'])}")
+    a = EFF2D["alignments"][name]
+    return f"{name}:{matrix_arg([a['x_link_offset']])}:{matrix_arg([a['y_link_offset']])}"

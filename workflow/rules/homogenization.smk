@@ -16,6 +16,7 @@ localrules:
     effective_coefficients_table,
     effective_coefficients_figure,
     p2_figure1d,
+    p2_figure2d,
 
 
 rule effective_coefficients:
@@ -361,3 +362,173 @@ rule p2_figure1d:
         "python {input.script} {wildcards.n} {params.inputs} --eps {params.eps} --tooth-width {params.tooth}"
         " --patch-width {params.patch} --burst {params.burst} --macro-dt {params.macro_dt} --tol {params.tol}"
         " --scale {params.scale} --output {output.figure} --claim {output.claims} > {log} 2>&1"
+
+
+# ------------------------------------------------------------------------------------------
+# P2 2D (Sect. 5.2)
+# ------------------------------------------------------------------------------------------
+
+CLAIM_FRAGMENTS += ["results/claims/X-p2-tensor.json"]
+
+
+rule p2_data2d:
+    """Gap-tooth trajectories on the lattice and the homogenized references (full tensor, Eq. 27)."""
+    input:
+        effective="results/homogenization/effective_coefficients.zarr",
+        script="workflow/scripts/p2_data2d.py",
+        code=code("homogenization/lattice2d", "homogenization/cell_problem", "claims", "cli", "store"),
+    output:
+        patch=directory("results/homogenization/patch2d.zarr"),
+        homog=directory("results/homogenization/homog2d.zarr"),
+        claim="results/claims/X-p2-tensor.json",
+    params:
+        kappa_x=matrix_arg(EFF2D["kappa_x"]),
+        kappa_y=matrix_arg(EFF2D["kappa_y"]),
+        alignment=alignment_flag(P2D["alignment"]),
+        paper_diagonal=list_arg(EFF2D["paper_diagonal"]),
+        n_patches=P2D["n_patches"],
+        lattice_n=P2D["lattice_n"],
+        n_traj=P2D["n_traj"],
+        terms=P2D["initial_conditions"]["terms"],
+        amplitude=P2D["initial_conditions"]["amplitude"],
+        max_k=P2D["initial_conditions"]["max_wavenumber"],
+        dt=P2D["dt"],
+        n_snapshots=P2D["n_snapshots"],
+        tol=P2D["claims"]["tensor_rel_tol"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p2_data2d",
+    log:
+        "results/logs/p2_data2d.log",
+    benchmark:
+        "results/benchmarks/p2_data2d.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_data2d"),
+        runtime=runtime_of("p2_data2d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --effective {input.effective} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
+        " --alignment {params.alignment:q} --paper-diagonal {params.paper_diagonal} --n-patches {params.n_patches}"
+        " --lattice-n {params.lattice_n} --n-traj {params.n_traj} --ic-terms {params.terms}"
+        " --ic-amplitude {params.amplitude} --ic-max-wavenumber {params.max_k} --dt {params.dt}"
+        " --n-snapshots {params.n_snapshots} --tensor-tol {params.tol} --seed {params.seed} --scale {params.scale}"
+        " --rule {params.rule} --patch-output {output.patch} --homog-output {output.homog} --claim {output.claim}"
+        " > {log} 2>&1"
+
+
+ALL_TARGETS += [f"results/figures/P2_fig{n}.png" for n in (6, 7, 8)]
+CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (6, 7, 8)]
+
+
+rule p2_train2d:
+    """Train one 2D architecture on the gap-tooth data."""
+    input:
+        data="results/homogenization/patch2d.zarr",
+        script="workflow/scripts/p2_train2d.py",
+        code=code("homogenization/learning2d", "homogenization/learning", "cli", "store"),
+    output:
+        weights=directory("results/homogenization/models/p2_2d_{arch}.zarr"),
+        history=directory("results/homogenization/models/p2_2d_{arch}_history.zarr"),
+    wildcard_constraints:
+        arch="functional|discretized",
+    params:
+        n_test=P2D["n_test"],
+        epochs=P2D["learning"]["epochs"],
+        batch=P2D["learning"]["batch_size"],
+        lr=P2D["learning"]["lr"],
+        val=P2D["learning"]["val_fraction"],
+        hidden=P2D["learning"]["hidden"],
+        hidden2=P2D["learning"]["hidden2"],
+        kernel=P2D["learning"]["kernel"],
+        seed=SEED,
+        rule="p2_train2d",
+    log:
+        "results/logs/p2_train2d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_train2d_{arch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_train2d"),
+        runtime=runtime_of("p2_train2d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --arch {wildcards.arch} --n-test {params.n_test}"
+        " --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr} --val-fraction {params.val}"
+        " --hidden {params.hidden} --hidden2 {params.hidden2} --kernel {params.kernel} --seed {params.seed}"
+        " --threads {threads} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --weights {output.weights} --history {output.history} > {log} 2>&1"
+
+
+rule p2_evaluate2d:
+    """RHS prediction and BDF integration of every test trajectory, against both references."""
+    input:
+        data="results/homogenization/patch2d.zarr",
+        reference="results/homogenization/homog2d.zarr",
+        weights="results/homogenization/models/p2_2d_{arch}.zarr",
+        script="workflow/scripts/p2_evaluate2d.py",
+        code=code("homogenization/learning2d", "homogenization/learning", "cli", "store"),
+    output:
+        directory("results/homogenization/p2_2d_{arch}_evaluation.zarr"),
+    wildcard_constraints:
+        arch="functional|discretized",
+    params:
+        n_test=P2D["n_test"],
+        hidden=P2D["learning"]["hidden"],
+        hidden2=P2D["learning"]["hidden2"],
+        kernel=P2D["learning"]["kernel"],
+        rule="p2_evaluate2d",
+    log:
+        "results/logs/p2_evaluate2d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_evaluate2d_{arch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_evaluate2d"),
+        runtime=runtime_of("p2_evaluate2d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
+        " --arch {wildcards.arch} --n-test {params.n_test} --hidden {params.hidden} --hidden2 {params.hidden2}"
+        " --kernel {params.kernel} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --output {output} > {log} 2>&1"
+
+
+rule p2_figure2d:
+    """Figs. 6, 7, 8 of Arbabi et al. (2D), against both references, and their claim checks."""
+    input:
+        reference="results/homogenization/homog2d.zarr",
+        evaluation=expand("results/homogenization/p2_2d_{arch}_evaluation.zarr", arch=ARCHS),
+        script="workflow/scripts/p2_figures2d.py",
+        code=code("plotting", "claims", "store", "homogenization/lattice2d"),
+    output:
+        figure=report(
+            "results/figures/P2_fig{n}.png",
+            caption="../report/P2_fig2d.rst",
+            category="P2 homogenization",
+            subcategory="2D",
+        ),
+        claims="results/claims/P2_fig{n}.json",
+    wildcard_constraints:
+        n="6|7|8",
+    params:
+        early_time=P2D["claims"]["early_time"],
+        early_tol=P2D["claims"]["early_rel_err"],
+        scale=SCALE,
+    log:
+        "results/logs/p2_figure2d_{n}.log",
+    benchmark:
+        "results/benchmarks/p2_figure2d_{n}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_figure2d"),
+        runtime=runtime_of("p2_figure2d"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {wildcards.n} --reference {input.reference} --evaluation {input.evaluation}"
+        " --early-time {params.early_time} --early-tol {params.early_tol} --scale {params.scale}"
+        " --output {output.figure} --claim {output.claims} > {log} 2>&1"

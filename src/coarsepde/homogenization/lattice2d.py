@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["full_lattice_operator", "PatchScheme2D", "homogenized_spectral", "modal_decay_rate", "sinsin_solution"]
+__all__ = ["full_lattice_operator", "PatchScheme2D", "homogenized_spectral", "modal_decay_rate", "sinsin_solution",
+           "draw_sinsin_conditions", "patch_trajectories", "homogenized_patch_averages"]
 
 
 def full_lattice_operator(cx_period: np.ndarray, cy_period: np.ndarray, n: int) -> sp.csr_matrix:
@@ -179,15 +180,85 @@ class PatchScheme2D:
         return np.asarray(f(X, Y), dtype=float)[None] * np.ones((1, self.n, self.n, 3, 3))
 
 
-def sinsin_solution(amp, lx, ly, phx, phy, K, x, y, t):
+def sinsin_solution(amp, lx, ly, phx, phy, K, x, y, t, time_derivative: bool = False):
     """Exact homogenized solution (u_t = div(K grad u)) of u0 = sum_j amp_j sin(lx_j x + phx_j) sin(ly_j y + phy_j)
     (Eq. 28) at points x, y (broadcast together) and time t: each product is half the difference of two
-    cosines, with wavevectors (lx, -ly) and (lx, ly), decaying at their rates k^T K k."""
+    cosines, with wavevectors (lx, -ly) and (lx, ly), decaying at their rates k^T K k. With
+    ``time_derivative`` the exact u_t (= div(K grad u)) instead."""
     K = np.asarray(K, dtype=float)
     out = 0.0
     for a, kx, ky, px, py in zip(np.ravel(amp), np.ravel(lx), np.ravel(ly), np.ravel(phx), np.ravel(phy)):
         r_minus = modal_decay_rate(K, kx, -ky)
         r_plus = modal_decay_rate(K, kx, ky)
-        out = out + 0.5 * a * (np.exp(-r_minus * t) * np.cos(kx * x - ky * y + px - py)
-                               - np.exp(-r_plus * t) * np.cos(kx * x + ky * y + px + py))
+        fm, fp = (-r_minus, -r_plus) if time_derivative else (1.0, 1.0)
+        out = out + 0.5 * a * (fm * np.exp(-r_minus * t) * np.cos(kx * x - ky * y + px - py)
+                               - fp * np.exp(-r_plus * t) * np.cos(kx * x + ky * y + px + py))
     return out
+
+
+def draw_sinsin_conditions(rng: np.random.Generator, n_traj: int, *, terms: int, amplitude: float,
+                           max_wavenumber: int):
+    """Eq. (28): a_j ~ U[-amplitude, amplitude], (lx_j, ly_j) uniform on {1..max}^2, phases ~ U[0, 2 pi)^2.
+    Returns arrays (n_traj, terms): amp, lx, ly, phx, phy."""
+    amp = rng.uniform(-amplitude, amplitude, (n_traj, terms))
+    lx = rng.integers(1, max_wavenumber + 1, (n_traj, terms))
+    ly = rng.integers(1, max_wavenumber + 1, (n_traj, terms))
+    phx = rng.uniform(0, 2 * np.pi, (n_traj, terms))
+    phy = rng.uniform(0, 2 * np.pi, (n_traj, terms))
+    return amp, lx, ly, phx, phy
+
+
+def patch_trajectories(ps: PatchScheme2D, ics, times: np.ndarray, K_ic: np.ndarray | None = None, chunk: int = 20):
+    """Gap-tooth trajectories from Eq. (28) initial conditions sampled on every patch point.
+
+    Returns macro U (n_traj, T, n, n) and the macro average of the scheme's exact instantaneous
+    right-hand side dU/dt (as the authors' targets), computed in chunks of trajectories to bound memory.
+    """
+    amp, lx, ly, phx, phy = ics
+    x, y = ps.micro_coordinates()
+    X, Y = x[:, None, :, None], y[None, :, None, :]
+    n_traj = amp.shape[0]
+    U = np.empty((n_traj, len(times), ps.n, ps.n))
+    F = np.empty_like(U)
+    for s0 in range(0, n_traj, chunk):
+        sl_ = slice(s0, min(n_traj, s0 + chunk))
+        u0 = np.stack([sinsin_solution(amp[j], lx[j], ly[j], phx[j], phy[j], np.eye(2), X, Y, 0.0)
+                       for j in range(sl_.start, sl_.stop)])
+        u = ps.evolve(u0, times)  # (T, b, n, n, 3, 3)
+        U[sl_] = ps.macro(u).transpose(1, 0, 2, 3)
+        T, b = u.shape[:2]
+        F[sl_] = ps.macro(ps.rhs(u.reshape((T * b,) + u.shape[2:])).reshape(u.shape)).transpose(1, 0, 2, 3)
+    return U, F
+
+
+def homogenized_patch_averages(ps: PatchScheme2D, ics, K: np.ndarray, times: np.ndarray):
+    """Exact homogenized solution and u_t, averaged over each patch's 3 x 3 interior points (the same
+    restriction as the gap-tooth macro values): (n_traj, T, n, n) each. Vectorized over trajectories,
+    terms and times (each Eq. 28 product is two cosines with known decay rates)."""
+    amp, lx, ly, phx, phy = (np.asarray(a, dtype=float) for a in ics)
+    x, y = ps.micro_coordinates()
+    X, Y = x[:, None, :, None], y[None, :, None, :]  # (n, 1, 3, 1), (1, n, 1, 3)
+    K = np.asarray(K, dtype=float)
+    t = np.asarray(times, dtype=float)
+    U = 0.0
+    F = 0.0
+    for sign, ph in ((-1.0, phx - phy), (1.0, phx + phy)):  # cos(kx x - ky y + ...) and cos(kx x + ky y + ...)
+        ky = sign * ly
+        rate = modal_decay_rate(K, lx, ky)  # (n_traj, J)
+        decay = np.exp(-rate[..., None] * t)  # (n_traj, J, T)
+        # patch-interior averages of the cosine of every term: (n_traj, J, n, n)
+        arg = lx[..., None, None, None, None] * X + ky[..., None, None, None, None] * Y + ph[..., None, None, None, None]
+        cosavg = np.cos(arg).mean(axis=(-1, -2))
+        w = 0.5 * amp * (-sign)  # +1/2 for the difference term, -1/2 for the sum term
+        U = U + np.einsum("nj,njt,njab->ntab", w, decay, cosavg)
+        F = F + np.einsum("nj,njt,njab->ntab", -w * rate, decay, cosavg)
+    return U, F
+
+
+def amplitude_distance(a_model: np.ndarray, a_ref: np.ndarray, near_origin: float = 0.1) -> float:
+    """Max over time of ||a_model(t) - a_ref(t)|| / ||a_ref(0)|| while ||a_ref(t)|| > near_origin ||a_ref(0)||
+    (Fig. 8b: the learned trajectory in the space of Fourier amplitudes, away from the origin). a_*: (T, m)."""
+    a_model, a_ref = np.asarray(a_model, float), np.asarray(a_ref, float)
+    r0 = np.linalg.norm(a_ref[0])
+    away = np.linalg.norm(a_ref, axis=-1) > near_origin * r0
+    return float(np.max(np.linalg.norm(a_model[away] - a_ref[away], axis=-1)) / r0)

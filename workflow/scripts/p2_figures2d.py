@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""P2 2D figures (Arbabi et al. Figs. 6, 7, 8), drawn against both homogenized references, and their claims."""
+
+import argparse
+
+import numpy as np
+
+from coarsepde.claims import check_p2_fig6_rhs2d, check_p2_fig7_traj2d, check_p2_fig8_phase, write_fragments
+from coarsepde.homogenization.lattice2d import amplitude_distance
+from coarsepde.plotting import plt, save
+from coarsepde.store import read_dataset
+
+REFS = {"eq27": "Eq. (27) as printed", "full": "full cell-problem tensor"}
+
+
+def _img(ax, field, title, cmap="RdGy", sym=True):
+    v = np.nanmax(np.abs(field)) if sym else None
+    im = ax.imshow(np.asarray(field).T, origin="lower", extent=(0, 2 * np.pi, 0, 2 * np.pi), cmap=cmap,
+                   vmin=-v if sym else None, vmax=v if sym else None)
+    ax.set_title(title, fontsize=7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    plt.colorbar(im, ax=ax, fraction=0.046)
+
+
+def fig6(args, evals, ref):
+    traj = int(evals["functional"].trajectory.values[-1])
+    times = [float(ref.time.values[min(5, ref.sizes["time"] - 1)]), float(ref.time.values[int(0.9 * (ref.sizes["time"] - 1))])]
+    fig, axes = plt.subplots(2, 5, figsize=(11, 4.2), layout="constrained")
+    for row, t in enumerate(times):
+        truth = ref.dUdt_eq27.sel(trajectory=traj, time=t).values
+        full = ref.dUdt_full.sel(trajectory=traj, time=t).values
+        _img(axes[row, 0], truth, f"d_t u, Eq. 27, t = {t:.2f}")
+        for k, (arch, ev) in enumerate(evals.items()):
+            pred = ev.dUdt_pred.sel(trajectory=traj, time=t).values
+            _img(axes[row, 1 + 2 * k], pred - truth, f"{arch} - Eq. 27 ({np.linalg.norm(pred - truth) / np.linalg.norm(truth):.1%})")
+            _img(axes[row, 2 + 2 * k], pred - full, f"{arch} - full K ({np.linalg.norm(pred - full) / np.linalg.norm(full):.1%})")
+    save(fig, args.output)
+    rel = {a: {r: ev[f"rhs_rel_err_{r}"].values for r in REFS} for a, ev in evals.items()}
+    norm = {r: evals["functional"][f"rhs_norm_{r}"].values for r in REFS}
+    write_fragments([check_p2_fig6_rhs2d(rel_err=rel, rhs_norm=norm, scale=args.scale)], args.claim)
+
+
+def fig7(args, evals, ref):
+    traj = int(evals["functional"].trajectory.values[-1])
+    tsel = [t for t in (0.1, 0.2, 0.5, 1.0) if t <= ref.time.values[-1] + 1e-9]
+    fig, axes = plt.subplots(len(tsel), 5, figsize=(11, 2.1 * len(tsel)), layout="constrained", squeeze=False)
+    for row, t in enumerate(tsel):
+        full = ref.U_full.sel(trajectory=traj, time=t, method="nearest").values
+        eq27 = ref.U_eq27.sel(trajectory=traj, time=t, method="nearest").values
+        _img(axes[row, 0], full, f"u (full K), t = {t:g}")
+        for k, (arch, ev) in enumerate(evals.items()):
+            u = ev.U_integrated.sel(trajectory=traj, time=t, method="nearest").values
+            _img(axes[row, 1 + 2 * k], u - eq27, f"{arch} - Eq. 27 ({np.linalg.norm(u - eq27) / np.linalg.norm(eq27):.1%})")
+            _img(axes[row, 2 + 2 * k], u - full, f"{arch} - full K ({np.linalg.norm(u - full) / np.linalg.norm(full):.1%})")
+    save(fig, args.output)
+    t = evals["functional"].time.values
+    early_mask = t <= args.early_time + 1e-12
+    early = {a: {r: float(ev[f"u_rel_err_{r}"].values[:, early_mask].mean()) for r in REFS} for a, ev in evals.items()}
+    late = {a: {r: float(ev[f"u_rel_err_{r}"].values[:, -1].mean()) for r in REFS} for a, ev in evals.items()}
+    write_fragments([check_p2_fig7_traj2d(early=early, late=late, early_time=args.early_time, early_tol=args.early_tol,
+                                          scale=args.scale)], args.claim)
+
+
+def fig8(args, evals, ref):
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.0), layout="constrained")
+    ax = axes[0]
+    t = evals["functional"].time.values
+    for k, (arch, ev) in enumerate(evals.items()):
+        for r, ls in (("eq27", "-"), ("full", "--")):
+            ax.semilogy(t, ev[f"mse_time_{r}"].values, ls, color=f"C{k}", label=f"{arch} vs {REFS[r]}")
+    for r, ls in (("eq27", "-"), ("full", "--")):
+        d = evals["functional"][f"data_rel_err_{r}"].values ** 2
+        ax.semilogy(t, d.mean(axis=0), ls, color="0.5", lw=0.8, label=f"gap-tooth data vs {REFS[r]}")
+    ax.set_xlabel("t")
+    ax.set_ylabel("relative MSE, test trajectories")
+    ax.legend(fontsize=5.5)
+    ax.set_title("(a)")
+    ev0 = evals["functional"]
+    for j in range(3):
+        ax = axes[1 + j]
+        for r, ls in (("eq27", "k-"), ("full", "k--")):
+            a = ev0[f"amp_ref_{r}"].values
+            ax.plot(a[:, 2 * j], a[:, 2 * j + 1], ls, lw=1.2, label=f"homogenized ({REFS[r]})")
+        for k, (arch, ev) in enumerate(evals.items()):
+            a = ev["amp_nn_eq27"].values
+            ax.plot(a[:, 2 * j], a[:, 2 * j + 1], ".", color=f"C{k}", ms=2.5, label=arch)
+        m = ev0["fmode_index_eq27"].values
+        ax.set_xlabel(f"|a({m[2 * j, 0]},{m[2 * j, 1]})|")
+        ax.set_ylabel(f"|a({m[2 * j + 1, 0]},{m[2 * j + 1, 1]})|")
+        ax.set_title(f"({'bcd'[j]})")
+        if j == 0:
+            ax.legend(fontsize=5.5)
+    save(fig, args.output)
+    distance = {a: {r: amplitude_distance(ev[f"amp_nn_{r}"].values, ev[f"amp_ref_{r}"].values) for r in REFS}
+                for a, ev in evals.items()}
+    mse_end = {a: {r: float(ev[f"mse_time_{r}"].values[-1]) for r in REFS} for a, ev in evals.items()}
+    write_fragments([check_p2_fig8_phase(distance=distance, mse_end=mse_end, scale=args.scale)], args.claim)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("figure", choices=["6", "7", "8"])
+    p.add_argument("--reference", required=True)
+    p.add_argument("--evaluation", nargs=2, required=True, help="functional and discretized evaluation stores")
+    p.add_argument("--early-time", type=float, required=True)
+    p.add_argument("--early-tol", type=float, required=True)
+    p.add_argument("--scale", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--claim", required=True)
+    args = p.parse_args(argv)
+    evals = {a: read_dataset(f) for a, f in zip(("functional", "discretized"), args.evaluation)}
+    {"6": fig6, "7": fig7, "8": fig8}[args.figure](args, evals, read_dataset(args.reference))
+
+
+if __name__ == "__main__":
+    main()
