@@ -8,6 +8,7 @@ from coarsepde.homogenization.cell_problem import lattice_bloch_rates, lattice_e
 from coarsepde.homogenization.lattice2d import (
     PatchScheme2D,
     full_lattice_operator,
+    full_lattice_solve,
     homogenized_spectral,
     sinsin_solution,
 )
@@ -29,6 +30,10 @@ def test_full_lattice_with_constant_kappa_decays_fourier_modes_at_the_discrete_r
     u = expm_multiply(A * t, u0.ravel()).reshape(n, n)
     rate = kap * 4 * np.sin(2 * h / 2) ** 2 / h**2 + 1.3 * 4 * np.sin(3 * h / 2) ** 2 / h**2
     np.testing.assert_allclose(u, np.exp(-rate * t) * u0, atol=1e-10)
+    both = full_lattice_solve(A, np.stack([u0, 2 * u0]), np.array([0.0, 0.15, 0.3]))
+    assert both.shape == (3, 2, n, n)
+    np.testing.assert_allclose(both[-1, 1], 2 * np.exp(-rate * t) * u0, atol=1e-9)
+
     assert abs(A.sum()) < 1e-8  # conservative: columns/rows sum to zero
 
 
