@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import KAPPA_X, KAPPA_Y
 
 from coarsepde.homogenization.cell_problem import (
     effective_coefficient_1d,
@@ -12,11 +13,8 @@ from coarsepde.homogenization.cell_problem import (
     sine_diffusivity,
 )
 
-# Full-precision kappas of the authors' code (C3x3.mat), rounded to 4 decimals in Eq. (26).
-KX = np.array([[1.05684438, 0.66676888, 1.15675708], [6.5894328, 0.86827221, 2.41737311],
-               [0.94728805, 1.14069345, 1.66103315]])
-KY = np.array([[3.63548983, 0.44704166, 2.38957296], [0.86278846, 4.85580735, 0.28333723],
-               [4.50245113, 1.58647044, 0.56792259]])
+KX = np.array(KAPPA_X)
+KY = np.array(KAPPA_Y)
 CODE = ((1, 2), (2, 1))
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import KAPPA_X, KAPPA_Y
 from scipy.sparse.linalg import expm_multiply
 
 from coarsepde.homogenization.cell_problem import lattice_bloch_rates, lattice_effective_tensor, lattice_link_coefficients
@@ -13,10 +14,8 @@ from coarsepde.homogenization.lattice2d import (
     sinsin_solution,
 )
 
-KX = np.array([[1.05684438, 0.66676888, 1.15675708], [6.5894328, 0.86827221, 2.41737311],
-               [0.94728805, 1.14069345, 1.66103315]])
-KY = np.array([[3.63548983, 0.44704166, 2.38957296], [0.86278846, 4.85580735, 0.28333723],
-               [4.50245113, 1.58647044, 0.56792259]])
+KX = np.array(KAPPA_X)
+KY = np.array(KAPPA_Y)
 
 
 def test_full_lattice_with_constant_kappa_decays_fourier_modes_at_the_discrete_rate():
