@@ -1,0 +1,179 @@
+"""Forced Burgers' equation in finite-volume form (Bar-Sinai et al. 2019, Eq. 4), torch float64.
+
+    dv/dt + d/dx J = f(x, t),      J = v^2/2 - eta dv/dx,                               (Eq. 4)
+
+on a periodic domain [0, L). Cell i of an N-cell grid (dx = L/N) is centred at x_i = i dx; face
+arrays have the same shape as cell arrays and index i is the LEFT face of cell i (x_i - dx/2), so
+
+    dv_i/dt = -(J_{i+1} - J_i)/dx + f_i.
+
+An equation never computes its own spatial derivatives: it receives the face quantities by name
+(the seam of the authors' equations.py), so polynomial stencils, WENO and learned models all plug
+into the same flux:
+
+- ``("v", "v_x")``                 J = v^2/2 - eta v_x                       (conservative models)
+- ``("v_minus", "v_plus", "v_x")`` J = G(v_-, v_+) - eta v_x, G the Godunov flux of v^2/2
+
+The random forcing (the authors' RandomForcing, with their draw order so a seed gives their
+realization):  f(x, t) = sum_{m<M} a_m sin(omega_m t + 2 pi k_m x / L + phi_m), drawn from
+``numpy.random.RandomState(seed)`` as a ~ U(-A/2, A/2), omega ~ U(-0.4, 0.4), k uniform on
+{-k_max..-k_min, k_min..k_max}, phi ~ U(0, 2 pi). It is evaluated at the fine-grid points and
+cell-averaged (mean of the fine values) onto coarse grids, as the original did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from coarsepde.numerics import stencils
+from coarsepde.numerics.weno import godunov_flux, weno5_faces
+
+__all__ = [
+    "Burgers",
+    "Forcing",
+    "draw_forcing",
+    "coarse_grain",
+    "FLUX_NAMES",
+    "face_derivatives_polynomial",
+    "face_derivatives_weno",
+]
+
+DTYPE = torch.float64
+
+# face quantities each flux form needs: name -> derivative order
+FLUX_NAMES = {
+    "centered": {"v": 0, "v_x": 1},
+    "godunov": {"v_minus": 0, "v_plus": 0, "v_x": 1},
+}
+
+
+@dataclass(frozen=True)
+class Burgers:
+    """Eq. (4) with viscosity ``eta`` on [0, ``length``); ``flux`` is "centered" or "godunov"."""
+
+    eta: float = 0.01
+    length: float = 2 * np.pi
+    flux_form: str = "centered"
+
+    def __post_init__(self):
+        if self.flux_form not in FLUX_NAMES:
+            raise ValueError(f"flux_form must be one of {sorted(FLUX_NAMES)}, got {self.flux_form!r}")
+        if not self.eta >= 0:
+            raise ValueError(f"eta must be >= 0, got {self.eta}")
+
+    @property
+    def derivative_names(self) -> dict[str, int]:
+        return FLUX_NAMES[self.flux_form]
+
+    def flux(self, faces: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        missing = set(self.derivative_names) - set(faces)
+        if missing:
+            raise KeyError(f"{self.flux_form} flux needs face quantities {sorted(missing)}")
+        if self.flux_form == "godunov":
+            convective = godunov_flux(faces["v_minus"], faces["v_plus"])
+        else:
+            convective = 0.5 * faces["v"] ** 2
+        return convective - self.eta * faces["v_x"]
+
+    def time_derivative(self, faces: Mapping[str, torch.Tensor], dx: float) -> torch.Tensor:
+        """-(J_{i+1} - J_i)/dx: the unforced right-hand side; sums to zero exactly (conservation)."""
+        J = self.flux(faces)
+        return -(torch.roll(J, -1, dims=-1) - J) / dx
+
+
+def face_derivatives_polynomial(v: torch.Tensor, dx: float, names: Mapping[str, int],
+                                accuracy_order: int) -> dict[str, torch.Tensor]:
+    """Face values/derivatives from the centred polynomial baseline stencils ("first-order" and
+    "third-order" finite volumes: the smallest even stencil of accuracy ``accuracy_order``).
+    Godunov names get the same centred value on both sides."""
+    out = {}
+    for name, order in names.items():
+        offsets = stencils.baseline_offsets(order, accuracy_order)
+        c = torch.as_tensor(stencils.coefficients(offsets, order, accuracy_order, "finite_volume", dx), dtype=v.dtype)
+        first = int(offsets[0] - 0.5)
+        w = len(offsets)
+        n = v.shape[-1]
+        idx = (torch.arange(n)[:, None] + torch.arange(first, first + w)) % n
+        out[name] = (v[..., idx] * c).sum(-1)
+    return out
+
+
+# the derivative stencil the WENO solver uses for the viscous term: 4 cells, order 3
+_WENO_VX_OFFSETS = stencils.baseline_offsets(1, 3)
+
+
+def face_derivatives_weno(v: torch.Tensor, dx: float) -> dict[str, torch.Tensor]:
+    """WENO5 face values (both biases) and the 4-cell order-3 face slope."""
+    vm, vp = weno5_faces(v)
+    c = torch.as_tensor(stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", dx), dtype=v.dtype)
+    v_x = (torch.roll(v, 2, -1) * c[0] + torch.roll(v, 1, -1) * c[1] + v * c[2] + torch.roll(v, -1, -1) * c[3])
+    return {"v_minus": vm, "v_plus": vp, "v_x": v_x}
+
+
+@dataclass(frozen=True)
+class ForcingParams:
+    """Per-realization mode parameters, each (S, M)."""
+
+    a: np.ndarray
+    omega: np.ndarray
+    k: np.ndarray
+    phi: np.ndarray
+
+
+def draw_forcing(seeds: Sequence[int], n_modes: int = 20, k_min: int = 3, k_max: int = 6,
+                 amplitude: float = 1.0) -> ForcingParams:
+    """The authors' draw, one ``RandomState(seed)`` per realization, in their order (a, omega, k, phi)."""
+    if not 1 <= k_min <= k_max:
+        raise ValueError(f"need 1 <= k_min <= k_max, got {k_min}, {k_max}")
+    out = {"a": [], "omega": [], "k": [], "phi": []}
+    ks = np.arange(k_min, k_max + 1)
+    for s in seeds:
+        rs = np.random.RandomState(int(s))
+        out["a"].append(0.5 * amplitude * rs.uniform(-1, 1, size=n_modes))
+        out["omega"].append(rs.uniform(-0.4, 0.4, size=n_modes))
+        out["k"].append(rs.choice(np.concatenate([-ks, ks]), size=n_modes))
+        out["phi"].append(rs.uniform(0, 2 * np.pi, size=n_modes))
+    return ForcingParams(**{k: np.asarray(v, dtype=float) for k, v in out.items()})
+
+
+class Forcing:
+    """f(x, t) for S realizations on a grid of N cells obtained by averaging ``factor`` fine points.
+
+    sin(omega t + k x + phi) = sin(omega t + phi) cos(k x) + cos(omega t + phi) sin(k x): the spatial
+    parts are precomputed, so one evaluation is a batched (S, M) x (S, M, N) contraction.
+    """
+
+    def __init__(self, params: ForcingParams, length: float, n_fine: int, factor: int = 1):
+        if n_fine % factor:
+            raise ValueError(f"factor {factor} does not divide {n_fine} fine points")
+        x = np.arange(n_fine) * (length / n_fine)
+        phase = 2 * np.pi * params.k[:, :, None] * x / length          # (S, M, n_fine)
+        cos = np.cos(phase).reshape(*phase.shape[:2], n_fine // factor, factor).mean(-1)
+        sin = np.sin(phase).reshape(*phase.shape[:2], n_fine // factor, factor).mean(-1)
+        self.cos = torch.as_tensor(cos, dtype=DTYPE)
+        self.sin = torch.as_tensor(sin, dtype=DTYPE)
+        self.a = torch.as_tensor(params.a, dtype=DTYPE)
+        self.omega = torch.as_tensor(params.omega, dtype=DTYPE)
+        self.phi = torch.as_tensor(params.phi, dtype=DTYPE)
+
+    def __call__(self, t: float, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(S or len(rows), N) forcing at time t."""
+        sl = slice(None) if rows is None else rows
+        arg = self.omega[sl] * t + self.phi[sl]
+        wa, wb = self.a[sl] * torch.sin(arg), self.a[sl] * torch.cos(arg)
+        return torch.einsum("sm,smn->sn", wa, self.cos[sl]) + torch.einsum("sm,smn->sn", wb, self.sin[sl])
+
+
+def coarse_grain(v, factor: int, shift: int = 0):
+    """Cell averages over ``factor`` consecutive fine cells (after a cyclic shift of ``shift`` fine
+    cells, the authors' augmentation): (..., N) -> (..., N / factor). numpy or torch."""
+    n = v.shape[-1]
+    if n % factor:
+        raise ValueError(f"factor {factor} does not divide {n} cells")
+    if shift:
+        v = torch.roll(v, -shift, -1) if isinstance(v, torch.Tensor) else np.roll(v, -shift, -1)
+    return v.reshape(*v.shape[:-1], n // factor, factor).mean(-1)
