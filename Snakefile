@@ -34,6 +34,7 @@ except ConfigError as err:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/homogenization.smk"
+include: "workflow/rules/discretization.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -105,3 +105,88 @@ def alignment_flag(name):
         raise ValueError(f"homogenization.two_d.alignment: {name!r} is not one of {list(EFF2D['alignments'])}")
     a = EFF2D["alignments"][name]
     return f"{name}:{matrix_arg([a['x_link_offset']])}:{matrix_arg([a['y_link_offset']])}"
+
+
+# ------------------------------------------------------------------------------------------
+# P1 Burgers (rules in discretization.smk)
+# ------------------------------------------------------------------------------------------
+
+P1B = config["discretization"]["burgers"]
+P1_FACTORS = P1B["resample_factors"]
+P1_DIR = "results/discretization/burgers"
+# learned model name -> (kind, flux form, uses the time-integrated loss)
+P1_MODELS = {
+    "nn": ("cnn", "centered", False),
+    "const": ("constant", "centered", False),
+    "const_godunov": ("constant", "godunov", True),  # paper footnote *
+}
+P1_DOMAINS = ["test", "large"]
+
+
+def p1_check_factors():
+    """Every factor the figures need must be a trained/evaluated factor dividing the fine grid."""
+    ev = P1B["evaluation"]
+    needed = set(ev["fig3a_factors"]) | {ev["fig3b_factor"], ev["fig2_factor"]}
+    missing = sorted(needed - set(P1_FACTORS))
+    if missing:
+        raise ValueError(f"discretization.burgers.evaluation uses factors {missing} not in resample_factors")
+    bad = [f for f in P1_FACTORS if P1B["n_fine"] % f]
+    if bad:
+        raise ValueError(f"discretization.burgers.resample_factors {bad} do not divide n_fine = {P1B['n_fine']}")
+
+
+def p1_data_flags(split):
+    """Command-line flags of the exact-data rule for one split (train, test, large)."""
+    f = P1B["forcing"]
+    common = (f"--eta {P1B['eta']} --n-modes {f['n_modes']} --amplitude {f['amplitude']} --warmup {P1B['warmup']}"
+              f" --max-step {P1B['solver']['max_step']} --rtol {P1B['solver']['rtol']} --atol {P1B['solver']['atol']}")
+    if split == "train":
+        t = P1B["train"]
+        return (f"{common} --length-pi {P1B['length_pi']} --n-fine {P1B['n_fine']} --k-min {f['k_min']}"
+                f" --k-max {f['k_max']} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']}"
+                f" --n-snapshots {t['n_snapshots']} --interval {t['interval']} --factors {list_arg(P1_FACTORS)}"
+                f" --rollouts {t['rollouts']} --rollout-horizon {t['rollout_horizon']}"
+                f" --rollout-outputs {t['rollout_outputs']}")
+    if split == "test":
+        t = P1B["test"]
+        m, k_min, k_max = 1, f["k_min"], f["k_max"]
+    elif split == "large":
+        t = P1B["large_domain"]
+        m, k_min, k_max = t["multiple"], t["k_min"], t["k_max"]
+    else:
+        raise ValueError(f"unknown P1 split {split!r}")
+    n_out = int(round(t["duration"] / t["dt_out"])) + 1
+    return (f"{common} --length-pi {P1B['length_pi'] * m} --n-fine {P1B['n_fine'] * m} --k-min {k_min}"
+            f" --k-max {k_max} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out}"
+            f" --interval {t['dt_out']} --factors {list_arg(P1_FACTORS)}")
+
+
+def p1_seed(model, factor):
+    """A distinct, reproducible seed per (model, factor), derived from the root seed."""
+    return SEED + 1000 * (list(P1_MODELS).index(model) + 1) + int(factor)
+
+
+def p1_train_flags(wildcards):
+    kind, flux, integrated = P1_MODELS[wildcards.model]
+    t = P1B["training"]
+    steps = t["steps"] if kind == "cnn" else t["const_steps"]
+    flags = (f"--kind {kind} --flux {flux} --steps {steps} --batch-snapshots {t['batch_snapshots']}"
+             f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
+             f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
+             f" --dtype {t['dtype']}")
+    if integrated:
+        i = t["integrated"]
+        flags += f" --integrated-weight {i['weight']} --integrated-dt {i['dt']} --integrated-batch {i['batch_size']}"
+    return flags
+
+
+def p1_models_of(wildcards):
+    return {m: f"{P1_DIR}/models/{m}_{wildcards.factor}x.zarr" for m in P1_MODELS}
+
+
+def p1_model_flags(wildcards, input):
+    return " ".join(f"--model {m}={input[m]}" for m in P1_MODELS)
+
+
+def p1_evaluations(domain, factors):
+    return [f"{P1_DIR}/eval_{domain}_{f}x.zarr" for f in factors]

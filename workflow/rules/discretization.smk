@@ -1,0 +1,262 @@
+# P1 (Bar-Sinai et al. 2019): learned data-driven discretizations of forced Burgers' equation.
+# exact data (fine WENO) -> models per resample factor -> coarse integration -> Figs. 1-3 + claims.
+
+p1_check_factors()
+
+ALL_TARGETS += [
+    "results/figures/P1_fig1.png",
+    "results/figures/P1_fig2.png",
+    "results/figures/P1_fig3.png",
+]
+CLAIM_FRAGMENTS += [
+    "results/claims/P1-fig1-interp.json",
+    "results/claims/P1-fig2-coeffs.json",
+    "results/claims/P1-fig3-burgers.json",
+]
+
+
+localrules:
+    p1_figure1,
+    p1_figure2,
+    p1_figure3,
+
+
+wildcard_constraints:
+    factor=r"\d+",
+
+
+rule p1_burgers_data:
+    """Fine WENO5-Godunov solutions of forced Burgers: training runs, test runs, 10x larger domain."""
+    input:
+        script="workflow/scripts/p1_burgers_data.py",
+        code=code("discretization/equations", "discretization/simulate", "numerics/weno", "numerics/ode",
+                  "numerics/stencils", "store", "cli"),
+    output:
+        directory(P1_DIR + "/{split}.zarr"),
+    wildcard_constraints:
+        split="train|test|large",
+    params:
+        flags=lambda wildcards: p1_data_flags(wildcards.split),
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_burgers_data",
+    log:
+        "results/logs/p1_burgers_data_{split}.log",
+    benchmark:
+        "results/benchmarks/p1_burgers_data_{split}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_burgers_data"),
+        runtime=runtime_of("p1_burgers_data"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --wildcards '{{\"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
+
+
+rule p1_train:
+    """One learned discretization (NN, constant, constant + Godunov) at one resample factor."""
+    input:
+        data=P1_DIR + "/train.zarr",
+        script="workflow/scripts/p1_train.py",
+        code=code("discretization/models", "discretization/training", "discretization/layers",
+                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+    output:
+        model=directory(P1_DIR + "/models/{model}_{factor}x.zarr"),
+        history=directory(P1_DIR + "/models/{model}_{factor}x_history.zarr"),
+    wildcard_constraints:
+        model="|".join(P1_MODELS),
+    params:
+        flags=p1_train_flags,
+        seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
+        scale=SCALE,
+        rule="p1_train",
+    log:
+        "results/logs/p1_train_{model}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_train_{model}_{factor}x.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_train"),
+        runtime=runtime_of("p1_train"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --wildcards '{{\"model\": \"{wildcards.model}\", \"factor\": \"{wildcards.factor}\"}}'"
+        " --model {output.model} --history {output.history} > {log} 2>&1"
+
+
+rule p1_evaluate:
+    """Every method integrated at one resample factor on the test runs or the 10x domain."""
+    input:
+        unpack(p1_models_of),
+        data=P1_DIR + "/{domain}.zarr",
+        script="workflow/scripts/p1_evaluate.py",
+        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
+                  "numerics/ode", "numerics/weno", "store", "cli"),
+    output:
+        directory(P1_DIR + "/eval_{domain}_{factor}x.zarr"),
+    wildcard_constraints:
+        domain="test|large",
+    params:
+        models=p1_model_flags,
+        max_step=P1B["solver"]["max_step"],
+        rtol=P1B["solver"]["rtol"],
+        atol=P1B["solver"]["atol"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_evaluate",
+    log:
+        "results/logs/p1_evaluate_{domain}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_evaluate_{domain}_{factor}x.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_evaluate"),
+        runtime=runtime_of("p1_evaluate"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} {params.models}"
+        " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --wildcards '{{\"domain\": \"{wildcards.domain}\", \"factor\": \"{wildcards.factor}\"}}'"
+        " --output {output} > {log} 2>&1"
+
+
+rule p1_interpolation:
+    """Fig. 1 task: point values known every 8th fine point; NN vs cubic interpolation."""
+    input:
+        data=P1_DIR + "/train.zarr",
+        script="workflow/scripts/p1_interpolation.py",
+        code=code("discretization/interpolation", "discretization/layers", "numerics/stencils", "store", "cli"),
+    output:
+        model=directory(P1_DIR + "/models/interpolation.zarr"),
+        evaluation=directory(P1_DIR + "/interpolation_eval.zarr"),
+    params:
+        factor=P1B["interpolation"]["factor"],
+        steps=P1B["interpolation"]["steps"],
+        batch=P1B["interpolation"]["batch_size"],
+        lr=P1B["interpolation"]["lr"],
+        lr_final=P1B["interpolation"]["lr_final"],
+        max_snapshots=P1B["interpolation"]["max_snapshots"],
+        layers=P1B["training"]["layers"],
+        filters=P1B["training"]["filters"],
+        kernel=P1B["training"]["kernel"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_interpolation",
+    log:
+        "results/logs/p1_interpolation.log",
+    benchmark:
+        "results/benchmarks/p1_interpolation.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_interpolation"),
+        runtime=runtime_of("p1_interpolation"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {params.factor} --steps {params.steps}"
+        " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
+        " --max-snapshots {params.max_snapshots} --layers {params.layers} --filters {params.filters}"
+        " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
+
+
+rule p1_figure1:
+    """Fig. 1: interpolation example, exact-vs-predicted histograms, error vs curvature; claim P1-fig1-interp."""
+    input:
+        evaluation=P1_DIR + "/interpolation_eval.zarr",
+        script="workflow/scripts/p1_figure1.py",
+        code=code("plotting", "claims", "store", "cli", "discretization/interpolation"),
+    output:
+        figure=report("results/figures/P1_fig1.png", caption="../report/P1_fig1.rst", category="P1 Bar-Sinai 2019"),
+        claim="results/claims/P1-fig1-interp.json",
+    params:
+        min_ratio=P1B["claims"]["fig1_min_ratio"],
+        top=P1B["claims"]["fig1_top_quantile"],
+        scale=SCALE,
+    log:
+        "results/logs/p1_figure1.log",
+    benchmark:
+        "results/benchmarks/p1_figure1.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure1"),
+        runtime=runtime_of("p1_figure1"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
+        " --top-decile {params.top} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
+rule p1_figure2:
+    """Fig. 2: polynomial vs optimized constant coefficients, NN coefficients on a snapshot, centre of mass."""
+    input:
+        const=P1_DIR + "/models/const_{}x.zarr".format(P1B["evaluation"]["fig2_factor"]),
+        nn=P1_DIR + "/models/nn_{}x.zarr".format(P1B["evaluation"]["fig2_factor"]),
+        data=P1_DIR + "/test.zarr",
+        script="workflow/scripts/p1_figure2.py",
+        code=code("plotting", "claims", "store", "discretization/persist", "numerics/stencils"),
+    output:
+        figure=report("results/figures/P1_fig2.png", caption="../report/P1_fig2.rst", category="P1 Bar-Sinai 2019"),
+        claim="results/claims/P1-fig2-coeffs.json",
+    params:
+        factor=P1B["evaluation"]["fig2_factor"],
+        max_corr=P1B["claims"]["fig2_max_correlation"],
+        min_dist=P1B["claims"]["fig2_min_distance"],
+        scale=SCALE,
+    log:
+        "results/logs/p1_figure2.log",
+    benchmark:
+        "results/benchmarks/p1_figure2.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure2"),
+        runtime=runtime_of("p1_figure2"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --const {input.const} --nn {input.nn} --data {input.data} --factor {params.factor}"
+        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --scale {params.scale}"
+        " --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
+rule p1_figure3:
+    """Fig. 3: coarse integration of one realization, the 32x NN on the 10x domain, MAE vs resample factor."""
+    input:
+        panel_a=p1_evaluations("test", P1B["evaluation"]["fig3a_factors"]),
+        panel_c=p1_evaluations("large", P1_FACTORS),
+        script="workflow/scripts/p1_figure3.py",
+        code=code("plotting", "claims", "store"),
+    output:
+        figure=report("results/figures/P1_fig3.png", caption="../report/P1_fig3.rst", category="P1 Bar-Sinai 2019"),
+        claim="results/claims/P1-fig3-burgers.json",
+    params:
+        sample=P1B["evaluation"]["fig3a_sample"],
+        panel_b=P1B["evaluation"]["fig3b_factor"],
+        t_max=P1B["evaluation"]["mae_t_max"],
+        ratio=P1B["claims"]["fig3_baseline_ratio"],
+        const_min=P1B["claims"]["fig3_const_min_factor"],
+        train_length_pi=P1B["length_pi"],
+        scale=SCALE,
+    log:
+        "results/logs/p1_figure3.log",
+    benchmark:
+        "results/benchmarks/p1_figure3.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure3"),
+        runtime=runtime_of("p1_figure3"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --panel-a {input.panel_a} --panel-c {input.panel_c} --sample {params.sample}"
+        " --panel-b-factor {params.panel_b} --mae-t-max {params.t_max} --baseline-ratio {params.ratio}"
+        " --const-min-factor {params.const_min} --train-length-pi {params.train_length_pi}"
+        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
