@@ -30,9 +30,16 @@ TARGETS = [
     "results/figures/P2_fig6.png",
     "results/figures/P2_fig7.png",
     "results/figures/P2_fig8.png",
+    "results/discretization/burgers/train.zarr",
+    "results/discretization/burgers/models/nn_16x.zarr",
+    "results/discretization/burgers/eval_large_32x.zarr",
+    "results/figures/P1_fig1.png",
+    "results/figures/P1_fig2.png",
+    "results/figures/P1_fig3.png",
 ]
 IMPLEMENTED = ["P2-astar-1d", "P2-astar-2d", "P2-fig1-grid", "P2-cost", "P2-fig2-snapshot", "P2-fig4-rhs",
-               "P2-fig5-integrate", "P2-fig6-rhs2d", "P2-fig7-traj2d", "P2-fig8-phase", "X-p2-tensor"]
+               "P2-fig5-integrate", "P2-fig6-rhs2d", "P2-fig7-traj2d", "P2-fig8-phase", "X-p2-tensor",
+               "P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers"]
 
 
 def _digest_tree(path):
@@ -140,3 +147,42 @@ def test_learned_models_beat_a_zero_predictor_and_a_wrong_diffusivity(ci_run):
         ev = read_dataset(ci_run / f"results/homogenization/p2_1d_{arch}_evaluation.zarr")
         assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_zero"], arch
         assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_wrong_a"], (arch, ev.attrs["rhs_rmse"], ev.attrs["rhs_rmse_wrong_a"])
+
+
+def test_p1_fig3_target_plans_only_what_it_needs(tmp_path):
+    wf = copy_workflow(tmp_path)
+    proc = snakemake(wf, "results/figures/P1_fig3.png", "-n", "--quiet", "rules", *CI)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    for rule in ("p1_burgers_data", "p1_train", "p1_evaluate", "p1_figure3"):
+        assert rule in out, (rule, out)
+    for rule in ("p1_interpolation", "p1_figure1", "p1_figure2", "p2_", "effective_coefficients", "claims"):
+        assert rule not in out, (rule, out)
+
+
+def test_p1_learned_models_beat_the_first_order_baseline_on_held_out_data(ci_run):
+    """Time-derivative MSE on the validation snapshots (the last 20%) at 16x: NN < first order."""
+    import numpy as np
+
+    from coarsepde.discretization.persist import load_model
+    from coarsepde.discretization.simulate import baseline
+    from coarsepde.discretization.training import evaluate_mse, training_pairs
+
+    ds = read_dataset(ci_run / "results/discretization/burgers/train.zarr")
+    v = ds.v.values.reshape(-1, ds.sizes["x"])
+    d = ds.dvdt.values.reshape(-1, ds.sizes["x"])
+    n_train = int(round(0.8 * len(v)))
+    x_val, y_val = training_pairs(v[n_train:], d[n_train:], 16)
+    nn = load_model(ci_run / "results/discretization/burgers/models/nn_16x.zarr")
+    eq, faces = baseline("fv1", float(ds.attrs["eta"]), float(ds.attrs["length"]), x_val.shape[1])
+
+    class FV1:
+        @staticmethod
+        def time_derivative(u):
+            return eq.time_derivative(faces(u), float(ds.attrs["length"]) / u.shape[-1])
+
+    mse_nn, mse_fv1 = evaluate_mse(nn, x_val, y_val), evaluate_mse(FV1, x_val, y_val)
+    assert mse_nn < 0.7 * mse_fv1, (mse_nn, mse_fv1)
+    prov = ds.attrs["provenance"]
+    assert prov["rule"] == "p1_burgers_data" and prov["params"]["n_fine"] == 512
+    assert np.isfinite(v).all()
