@@ -176,7 +176,8 @@ def p1_train_flags(wildcards):
              f" --dtype {t['dtype']}")
     if integrated:
         i = t["integrated"]
-        flags += f" --integrated-weight {i['weight']} --integrated-dt {i['dt']} --integrated-batch {i['batch_size']}"
+        flags += (f" --integrated-weight {i['weight']} --integrated-dt {i['dt']} --integrated-batch {i['batch_size']}"
+                  f" --integrated-outputs {i['n_outputs']}")
     return flags
 
 

@@ -67,6 +67,8 @@ def main(argv=None):
     p.add_argument("--max-snapshots", type=int, default=0, help="use at most this many snapshots (0: all)")
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="training precision (prediction and metrics in float64)")
     p.add_argument("--device", default="cpu", help="torch device for training and prediction (cpu, cuda)")
     p.add_argument("--model", required=True, help="output: weights and training curve (Zarr)")
     p.add_argument("--evaluation", required=True, help="output: evaluation store (Zarr)")
@@ -94,7 +96,9 @@ def main(argv=None):
                                input_scale=args.input_scale, seed=args.seed)
     hist = train_interpolation(model, train, steps=args.steps, batch_size=args.batch_size,
                                lr_schedule=piecewise_schedule(args.steps, args.lr, args.lr_final), seed=args.seed,
-                               val_fields=val, eval_every=args.eval_every, log=log.info, device=args.device)
+                               val_fields=val, eval_every=args.eval_every, log=log.info, device=args.device,
+                               dtype=getattr(torch, args.dtype))
+    model.double()
     log.info("trained %d steps in %.1f s (%.3f s/step); final val loss %.4e", args.steps, hist.seconds,
              hist.seconds / args.steps, hist.val_loss[-1])
     model.to("cpu")

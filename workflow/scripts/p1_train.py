@@ -34,6 +34,8 @@ def main(argv=None):
     p.add_argument("--integrated-weight", type=float, default=0.0, help="0: time-derivative loss only")
     p.add_argument("--integrated-dt", type=float, default=1e-3)
     p.add_argument("--integrated-batch", type=int, default=32)
+    p.add_argument("--integrated-outputs", type=int, default=0,
+                   help="use the first N rollout outputs (0: all) -- the horizon of the integrated loss")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                    help="training precision (the model is stored and evaluated in float64)")
     p.add_argument("--threads", type=int, default=1)
@@ -67,7 +69,10 @@ def main(argv=None):
     if args.integrated_weight > 0:
         if "v_rollout" not in ds:
             p.error(f"{args.data} has no rollouts (v_rollout) for the time-integrated loss")
-        roll = coarse_grain(ds.v_rollout.values, args.factor)          # (R, lags, N)
+        n_out = args.integrated_outputs or ds.sizes["lag"] - 1
+        if n_out > ds.sizes["lag"] - 1:
+            p.error(f"--integrated-outputs {n_out} > the {ds.sizes['lag'] - 1} stored rollout outputs")
+        roll = coarse_grain(ds.v_rollout.values[:, : n_out + 1], args.factor)  # (R, 1 + n_out, N)
         lags = ds.lag.values
         per_output = int(round((lags[1] - lags[0]) / args.integrated_dt))
         if abs(per_output * args.integrated_dt - (lags[1] - lags[0])) > 1e-9:

@@ -211,7 +211,7 @@ def _normalised_mse(model, known, between, linear_mse, chunk=4096) -> float:
 def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, batch_size: int,
                         lr_schedule: Sequence[tuple[int, float]], seed: int = 0, val_fields=None,
                         eval_every: int = 250, log: Callable[[str], None] | None = None,
-                        device: str | torch.device = "cpu") -> TrainHistory:
+                        device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> TrainHistory:
     """Train ``model`` on fine snapshots ``train_fields`` (S, N) in place and return the history.
 
     Loss: MSE of the interpolated values / MSE of linear interpolation, the latter computed once on the
@@ -220,21 +220,24 @@ def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, 
     seeded random permutations of the training set (a new one per epoch; the whole set when it is
     smaller than a batch). ``seed`` fixes the order; the initial weights come from the model's seed.
     Evaluated every ``eval_every`` steps and at the last step; ``log(message)`` reports progress.
+    ``dtype`` (e.g. torch.float32, ~3x faster convolutions on CPU) casts the model and data for
+    training; call ``model.double()`` afterwards to predict in float64.
     """
     if steps < 1 or batch_size < 1 or eval_every < 1:
         raise ValueError(f"need steps, batch_size, eval_every >= 1, got {steps}, {batch_size}, {eval_every}")
     if not lr_schedule or lr_schedule[0][0] != 0:
         raise ValueError(f"lr_schedule must start at step 0, got {lr_schedule}")
     dev = torch.device(device)
-    model.to(dev)
-    known, between = split_fine(_tensor(train_fields, dev), model.factor)
+    dtype = dtype or DTYPE
+    model.to(dev, dtype)
+    known, between = (t.to(dtype) for t in split_fine(_tensor(train_fields, dev), model.factor))
     if not torch.isfinite(known).all() or not torch.isfinite(between).all():
         raise ValueError("training fields contain non-finite values")
     linear_mse = float(((polynomial_interpolation(known, model.factor, 2) - between) ** 2).mean())
     if not linear_mse > 0:
         raise ValueError("linear interpolation is exact on the training set: the loss is undefined")
     if val_fields is not None:
-        val_known, val_between = split_fine(_tensor(val_fields, dev), model.factor)
+        val_known, val_between = (t.to(dtype) for t in split_fine(_tensor(val_fields, dev), model.factor))
     n = known.shape[0]
     gen = torch.Generator().manual_seed(int(seed))
     opt = torch.optim.Adam(model.parameters(), lr=lr_schedule[0][1], betas=(0.9, 0.99))

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from coarsepde.discretization.equations import Burgers
-from coarsepde.discretization.layers import PeriodicConvNet, PolynomialAccuracy, apply_stencil
+from coarsepde.discretization.layers import PeriodicConvNet, PolynomialAccuracy, apply_stencil, stencil_patches
 from coarsepde.numerics import stencils
 
 __all__ = ["LearnedDiscretization", "KINDS", "BURGERS_INPUT_SCALE"]
@@ -122,6 +122,12 @@ class LearnedDiscretization(nn.Module):
 
     def forward(self, v: torch.Tensor) -> dict[str, torch.Tensor]:
         """name -> (B, N) face quantity (index i = left face of cell i)."""
+        if self.kind == "constant":
+            # one stencil for every face: a fixed-kernel periodic convolution, no (B, N, K) expansion
+            # (the time-integrated loss calls this hundreds of times per update)
+            patches = stencil_patches(v, self.first, self.stencil_size)
+            zs = torch.split(self.z, self.splits)
+            return {name: patches @ self.accuracy[name](zk) for name, zk in zip(self.names, zs)}
         return {name: apply_stencil(v, c, self.first) for name, c in self.coefficients(v).items()}
 
     def time_derivative(self, v: torch.Tensor) -> torch.Tensor:
