@@ -241,3 +241,20 @@ def test_data_script_same_seed_same_bytes(tmp_path):
     for var in ("v", "dvdt", "v_4", "dvdt_8", "v_rollout", "forcing_phi"):
         np.testing.assert_array_equal(a[var].values, b[var].values)
     assert float(np.abs(a.v.values).max()) > 0  # the forcing moved the state away from v = 0
+
+
+def test_a_model_keeps_its_dx_on_a_larger_domain():
+    """Fig. 3B,C run the [0, 2 pi) models on [0, 20 pi): the grid spacing, not the equation's
+    length, sets the stencils. Two periods of a field evolve as the tiled one-period solution."""
+    from coarsepde.discretization.models import LearnedDiscretization
+
+    n, L = 32, 2 * np.pi
+    model = LearnedDiscretization(Burgers(0.01, L, "godunov"), L / n, "constant")
+    with torch.no_grad():
+        model.z.add_(0.05)  # an arbitrary constant scheme, not the polynomial one
+    v0 = torch.as_tensor(np.sin(np.arange(n) * L / n)[None] + 0.3)
+    t = np.linspace(0, 0.5, 6)
+    one = run_coarse(model.equation, model, v0, None, t)
+    two = run_coarse(model.equation, model, torch.cat([v0, v0], -1), None, t, dx=L / n)
+    np.testing.assert_allclose(two.y[..., :n].numpy(), one.y.numpy(), atol=1e-10)
+    np.testing.assert_allclose(two.y[..., n:].numpy(), one.y.numpy(), atol=1e-10)

@@ -69,7 +69,7 @@ def main(argv=None):
         else:
             equation, faces = baseline(name, eta, length, n)
         start = time.perf_counter()
-        sol = run_coarse(equation, faces, v0, forcing, times, settings)
+        sol = run_coarse(equation, faces, v0, forcing, times, settings, dx=dx)
         seconds.append(time.perf_counter() - start)
         out[name] = (("sample", "time", "x"), sol.y.numpy(), {"long_name": f"coarse solution, {name}"})
         methods.append(name)

@@ -71,9 +71,13 @@ def _rhs(equation: Burgers, faces: Differentiator, forcing: Forcing | None, dx: 
 
 
 def run_coarse(equation: Burgers, faces: Differentiator, v0: torch.Tensor, forcing: Forcing | None,
-               t_eval: np.ndarray, settings: SolverSettings = SolverSettings()) -> ode.Solution:
-    """Integrate v0 (B, N) from t_eval[0] with the given flux; NaN after a sample diverges."""
-    dx = equation.length / v0.shape[-1]
+               t_eval: np.ndarray, settings: SolverSettings = SolverSettings(), dx: float | None = None) -> ode.Solution:
+    """Integrate v0 (B, N) from t_eval[0] with the given flux; NaN after a sample diverges.
+
+    ``dx`` defaults to equation.length / N; pass it when the grid is not the equation's own domain
+    (a model trained on [0, 2 pi) run on [0, 20 pi) keeps its dx, not its length).
+    """
+    dx = equation.length / v0.shape[-1] if dx is None else float(dx)
     with torch.inference_mode():
         return ode.integrate(_rhs(equation, faces, forcing, dx), v0, np.asarray(t_eval, dtype=float),
                              max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
