@@ -120,11 +120,11 @@ def main(argv=None):
     ax_b.legend(loc="lower left", fontsize=7)
     panel_label(ax_b, "B")
 
-    for ax, c, r, title in ((ax_in, com, corr, "B inset: d/dx stencil"), (ax_v, com_v, corr_v, "value stencil (SI S3C)")):
+    for ax, c, r, title in ((ax_in, com, corr, "B inset: d/dx stencil"), (ax_v, com_v, corr_v, "value stencil\n(SI Fig. S3C)")):
         h, xe, ye = np.histogram2d(v_face, c, bins=[60, 60], range=[[-2.0, 2.0], [-1.5, 1.5]], density=True)
         ax.pcolormesh(xe, ye, np.ma.masked_equal(h.T, 0), norm=LogNorm(), cmap="viridis")
         ax.set_xlabel("v (face value)")
-        ax.set_title(f"{title}, r = {r:.2f}")
+        ax.set_title(f"{title}\nr(v, centre) = {r:.2f}", fontsize=8)
         ax.axhline(0, color="w", lw=0.6)
         ax.axvline(0, color="w", lw=0.6)
         ax.grid(False)

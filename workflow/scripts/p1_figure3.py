@@ -15,7 +15,7 @@ from coarsepde.discretization.metrics import mae_summary
 from coarsepde.plotting import figure, panel_label, plt, save
 from coarsepde.store import read_dataset
 
-LABELS = {"exact": "Exact (WENO 1x, averaged)", "fv1": "FV 1st order", "fv3": "FV 3rd order", "weno": "WENO",
+LABELS = {"exact": "Exact (1x WENO)", "fv1": "FV 1st order", "fv3": "FV 3rd order", "weno": "WENO",
           "const": "Opt. const.", "const_godunov": "Opt. God.", "nn": "NN"}
 PANEL_A = ["exact", "fv1", "weno", "const_godunov", "nn"]
 COLORS = {"fv1": "C0", "fv3": "C4", "weno": "C1", "const": "C5", "const_godunov": "C2", "nn": "C3"}
@@ -105,7 +105,7 @@ def main(argv=None):
     panel_label(ax_c, "C")
     save(fig, args.figure)
 
-    nn_stable = bool(np.all(~np.isfinite(db.t_diverged.sel(method="nn").values)))
+    nn_stable = bool(np.all(~np.isfinite(db.t_diverged.sel({"method": "nn"}).values)))
     result = check_p1_fig3(mae=mae, shown=shown, ratio=args.baseline_ratio, const_min_factor=args.const_min_factor,
                            nn_factor=args.panel_b_factor, nn_stable=nn_stable, scale=args.scale)
     write_fragment(result, args.claim)
