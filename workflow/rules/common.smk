@@ -114,6 +114,11 @@ def alignment_flag(name):
 P1B = config["discretization"]["burgers"]
 P1_FACTORS = P1B["resample_factors"]
 P1_DIR = "results/discretization/burgers"
+
+
+def p1_path(name):
+    """A path under the P1 Burgers results folder (name relative to it, wildcards allowed)."""
+    return f"{P1_DIR}/{name}"
 # learned model name -> (kind, flux form, uses the time-integrated loss)
 P1_MODELS = {
     "nn": ("cnn", "centered", False),

@@ -32,7 +32,7 @@ rule p1_burgers_data:
         code=code("discretization/equations", "discretization/simulate", "numerics/weno", "numerics/ode",
                   "numerics/stencils", "store", "cli"),
     output:
-        directory(P1_DIR + "/{split}.zarr"),
+        directory(p1_path("{split}.zarr")),
     wildcard_constraints:
         split="train|test|large",
     params:
@@ -58,13 +58,13 @@ rule p1_burgers_data:
 rule p1_train:
     """One learned discretization (NN, constant, constant + Godunov) at one resample factor."""
     input:
-        data=P1_DIR + "/train.zarr",
+        data=p1_path("train.zarr"),
         script="workflow/scripts/p1_train.py",
         code=code("discretization/models", "discretization/training", "discretization/layers",
                   "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
     output:
-        model=directory(P1_DIR + "/models/{model}_{factor}x.zarr"),
-        history=directory(P1_DIR + "/models/{model}_{factor}x_history.zarr"),
+        model=directory(p1_path("models/{model}_{factor}x.zarr")),
+        history=directory(p1_path("models/{model}_{factor}x_history.zarr")),
     wildcard_constraints:
         model="|".join(P1_MODELS),
     params:
@@ -93,12 +93,12 @@ rule p1_evaluate:
     """Every method integrated at one resample factor on the test runs or the 10x domain."""
     input:
         unpack(p1_models_of),
-        data=P1_DIR + "/{domain}.zarr",
+        data=p1_path("{domain}.zarr"),
         script="workflow/scripts/p1_evaluate.py",
         code=code("discretization/simulate", "discretization/persist", "discretization/equations",
                   "numerics/ode", "numerics/weno", "store", "cli"),
     output:
-        directory(P1_DIR + "/eval_{domain}_{factor}x.zarr"),
+        directory(p1_path("eval_{domain}_{factor}x.zarr")),
     wildcard_constraints:
         domain="test|large",
     params:
@@ -130,12 +130,12 @@ rule p1_evaluate:
 rule p1_interpolation:
     """Fig. 1 task: point values known every 8th fine point; NN vs cubic interpolation."""
     input:
-        data=P1_DIR + "/train.zarr",
+        data=p1_path("train.zarr"),
         script="workflow/scripts/p1_interpolation.py",
         code=code("discretization/interpolation", "discretization/layers", "numerics/stencils", "store", "cli"),
     output:
-        model=directory(P1_DIR + "/models/interpolation.zarr"),
-        evaluation=directory(P1_DIR + "/interpolation_eval.zarr"),
+        model=directory(p1_path("models/interpolation.zarr")),
+        evaluation=directory(p1_path("interpolation_eval.zarr")),
     params:
         factor=P1B["interpolation"]["factor"],
         steps=P1B["interpolation"]["steps"],
@@ -170,7 +170,7 @@ rule p1_interpolation:
 rule p1_figure1:
     """Fig. 1: interpolation example, exact-vs-predicted histograms, error vs curvature; claim P1-fig1-interp."""
     input:
-        evaluation=P1_DIR + "/interpolation_eval.zarr",
+        evaluation=p1_path("interpolation_eval.zarr"),
         script="workflow/scripts/p1_figure1.py",
         code=code("plotting", "claims", "store", "cli", "discretization/interpolation"),
     output:
@@ -198,9 +198,9 @@ rule p1_figure1:
 rule p1_figure2:
     """Fig. 2: polynomial vs optimized constant coefficients, NN coefficients on a snapshot, centre of mass."""
     input:
-        const=P1_DIR + "/models/const_{}x.zarr".format(P1B["evaluation"]["fig2_factor"]),
-        nn=P1_DIR + "/models/nn_{}x.zarr".format(P1B["evaluation"]["fig2_factor"]),
-        data=P1_DIR + "/test.zarr",
+        const=p1_path("models/const_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
+        nn=p1_path("models/nn_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
+        data=p1_path("test.zarr"),
         script="workflow/scripts/p1_figure2.py",
         code=code("plotting", "claims", "store", "discretization/persist", "numerics/stencils"),
     output:
