@@ -249,7 +249,12 @@ def backward_euler(model, data: FitData, idx=None) -> torch.Tensor:
 
 
 def imex1(model, data: FitData, idx=None) -> torch.Tensor:
-    """Eq. (4.11), sigma_hat implicit: (1 + dt sigma_hat) g^{n+1} - g^n - dt F(g^n, rho^n)."""
+    """Eq. (4.11), sigma_hat implicit: (1 + dt sigma_hat) g^{n+1} - g^n - dt F(g^n, rho^n).
+
+    Caution: when F can hold an explicit identity (dictionary "I" or a block bias), sigma_hat = c_I = -1/dt
+    makes this residual vanish identically for any data (printed g coefficient c_I - sigma_hat = 0,
+    Error% = 100); a strong least-squares optimiser finds that point. Use a dictionary without the
+    identity (and bias=False) for well-posed IMEX1 fits."""
     return linear_residual(model, data, STENCILS["imex1"], idx)
 
 

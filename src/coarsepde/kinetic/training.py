@@ -558,8 +558,8 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
     lbfgs_steps : L-BFGS iterations per run (at most 1.25x as many loss evaluations); 0 skips L-BFGS.
     norm : data-term norm of the Adam phase ("l1", the paper's choice, or "l2").
     lbfgs_norm : norm of the L-BFGS phase, or a sequence of norms run one after the other, e.g.
-        ("l2", "l1"): the smooth least-squares problem first (cheap: a Gram matrix on the fast path),
-        then the paper's L1 loss from its optimum. Default: ``norm``.
+        ("l2", "l1"): the smooth least-squares problem first (cheap in its reduced form on the fast
+        path), then the paper's L1 loss from its optimum. Default: ``norm``.
     lbfgs_restarts : extra L-BFGS runs (fresh curvature history) per norm while the previous run
         lowered the loss; L-BFGS stops early at kinks of the L1 loss and in flat valleys.
     sparsity, sparsity_reduction : gamma and the form of the L1 penalty (Eq. 4.17 / 5.16; "sum", or
