@@ -35,6 +35,7 @@ except ConfigError as err:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/homogenization.smk"
 include: "workflow/rules/discretization.smk"
+include: "workflow/rules/kinetic.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -196,3 +196,76 @@ def p1_model_flags(wildcards, input):
 
 def p1_evaluations(domain, factors):
     return [f"{P1_DIR}/eval_{domain}_{f}x.zarr" for f in factors]
+
+
+# ------------------------------------------------------------------------------------------
+# P3 DC-RNN (rules in kinetic.smk)
+# ------------------------------------------------------------------------------------------
+
+P3 = config["kinetic"]
+P3_DIR = "results/kinetic"
+P3_FIT_TABLES = [1, 2, 3, 4, 5, 6, 7, 8, 11]
+P3_TABLE_CLAIMS = {"P3-table1-2": [1, 2], "P3-table3-4": [1, 2, 3, 4], "P3-table5-6": [5, 6],
+                   "P3-table7-8": [7, 8], "P3-table11-order": [11]}
+# Table -> schemes (coarsepde.kinetic.experiments.TABLES; repeated here so that parsing the workflow
+# does not import torch) and the table whose converged IMEX-BDF-2 fits warm-start its ARS(2,2,2) fits.
+P3_SCHEMES = {1: ["fe"], 2: ["imex1"], 3: ["fe"], 4: ["imex1"], 5: ["bdf2"], 6: ["ars222"], 7: ["bdf2"],
+              8: ["ars222"], 11: ["bdf2", "bdf4"]}
+P3_WARM = {6: 5, 8: 7}
+
+
+def p3_path(name):
+    """A path under the P3 results folder."""
+    return f"{P3_DIR}/{name}"
+
+
+def p3_check():
+    """Every eps a table needs must be generated."""
+    have = set(P3["data"]["inv_eps"])
+    need = set(P3["tables"]["inv_eps"]) | set(P3["tables"]["table11_inv_eps"]) | {P3["figure4_inv_eps"]}
+    missing = sorted(need - have)
+    if missing:
+        raise ValueError(f"kinetic: 1/eps {missing} used by the tables are not in kinetic.data.inv_eps")
+    if P3["figure4_inv_eps"] not in P3["tables"]["inv_eps"]:
+        raise ValueError("kinetic.figure4_inv_eps must be one of kinetic.tables.inv_eps")
+
+
+def p3_table_inv_eps(table):
+    return P3["tables"]["table11_inv_eps"] if int(table) == 11 else P3["tables"]["inv_eps"]
+
+
+def p3_data(inv_eps_list):
+    return [p3_path(f"transport_eps{k}.zarr") for k in inv_eps_list]
+
+
+def p3_fit_inputs(wildcards):
+    t = int(wildcards.table)
+    inputs = {"data": p3_data(p3_table_inv_eps(t))}
+    if t in P3_WARM:
+        inputs["warm"] = p3_path(f"fits/table{P3_WARM[t]}.zarr")
+    return inputs
+
+
+def p3_fit_flags(wildcards, input):
+    t = int(wildcards.table)
+    schemes = P3_SCHEMES[t]
+    adam, conv = [], []
+    for s in schemes:
+        a = P3["adam"]["ars222" if s == "ars222" else "linear"]
+        c = P3["converged"]["bdf" if s.startswith("bdf") else s]
+        adam.append(f"{s}={a['steps']},{a['lr']},{a['batch_windows']},{a['history_every']}")
+        conv.append(f"{s}={c['lsq_steps']},{c['gn_iterations']},{c['window_every']},{c['lbfgs_steps']},"
+                    f"{int(c['from_init'])}")
+    m = P3["model"]
+    flags = (f"--adam {' '.join(adam)} --converged {' '.join(conv)} --eps-range {list_arg(m['eps_range'])}"
+             f" --init {m['init']}")
+    if t in P3_WARM:
+        flags += f" --warm-start {input.warm}"
+    return flags
+
+
+def p3_claim_flags():
+    c = P3["claims"]
+    keys = ["fail_threshold", "ms_ratio", "ms_cap", "agree_factor", "agree_min_inv", "small", "large",
+            "bdf2_fail_from", "ars_fail_from", "small_max_inv", "ars_cap"]
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys)

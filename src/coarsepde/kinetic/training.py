@@ -651,7 +651,13 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
             val = objective(norm, idx)
             val.backward()
             if step % history_every == 0:
-                record(step, "adam", val.item())
+                # the recorded loss is always over all windows (a minibatch value depends on which windows
+                # were drawn, and would make traces of different runs incomparable)
+                if idx is None:
+                    record(step, "adam", val.item())
+                else:
+                    with torch.no_grad():
+                        record(step, "adam", objective(norm).item())
             opt.step()
         it = adam_steps
         with torch.no_grad():

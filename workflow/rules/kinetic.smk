@@ -1,0 +1,188 @@
+# P3: Delgadillo, Hu, Yang, DC-RNN for multiscale kinetic equations -- Tables 1-8, 11, 16 and Fig. 4.
+# transport data (ARS(2,2,2), batched over eps) -> fits per table (Adam protocol + converged) -> tables,
+# claims, Fig. 4.
+
+p3_check()
+
+P3_TABLE_FILES = [f"results/tables/P3_table{t}.{ext}" for t in P3_FIT_TABLES + [16] for ext in ("csv", "md")]
+ALL_TARGETS += P3_TABLE_FILES + ["results/figures/P3_fig4.png"]
+CLAIM_FRAGMENTS += [f"results/claims/{c}.json" for c in P3_TABLE_CLAIMS] + [
+    "results/claims/P3-table16-bdf.json",
+    "results/claims/P3-fig4-loss.json",
+]
+
+
+localrules:
+    p3_table,
+    p3_table16,
+    p3_claim,
+    p3_figure4,
+
+
+wildcard_constraints:
+    table="|".join(str(t) for t in P3_FIT_TABLES),
+    p3claim="|".join(P3_TABLE_CLAIMS),
+
+
+rule p3_transport_data:
+    """Linear transport (micro-macro, IMEX ARS(2,2,2)) for every eps, batched in one solve."""
+    input:
+        script="workflow/scripts/p3_transport_data.py",
+        code=code("kinetic/transport", "numerics/imex", "store", "cli"),
+    output:
+        [directory(p) for p in p3_data(P3["data"]["inv_eps"])],
+    params:
+        inv_eps=list_arg(P3["data"]["inv_eps"]),
+        d=P3["data"],
+        scale=SCALE,
+        rule="p3_transport_data",
+    log:
+        "results/logs/p3_transport_data.log",
+    benchmark:
+        "results/benchmarks/p3_transport_data.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_transport_data"),
+        runtime=runtime_of("p3_transport_data"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --inv-eps {params.inv_eps} --nx {params.d[nx]} --stride {params.d[stride]}"
+        " --n-snapshots {params.d[n_snapshots]} --sigma-s {params.d[sigma_s]} --sigma-a {params.d[sigma_a]}"
+        " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {params.rule}"
+        " --output {output} > {log} 2>&1"
+
+
+rule p3_fit:
+    """All fits of one table (scheme(s), M, K of the paper) over its eps: Adam protocol and converged."""
+    input:
+        unpack(p3_fit_inputs),
+        script="workflow/scripts/p3_fit.py",
+        code=code("kinetic/experiments", "kinetic/training", "kinetic/fitting", "kinetic/dcrnn",
+                  "kinetic/operators", "numerics/imex", "store", "cli"),
+    output:
+        directory(p3_path("fits/table{table}.zarr")),
+    params:
+        flags=p3_fit_flags,
+        seed=SEED,
+        scale=SCALE,
+        rule="p3_fit",
+    log:
+        "results/logs/p3_fit_table{table}.log",
+    benchmark:
+        "results/benchmarks/p3_fit_table{table}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_fit"),
+        runtime=runtime_of("p3_fit"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --table {wildcards.table} --data {input.data} {params.flags}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --wildcards '{{\"table\": \"{wildcards.table}\"}}' --output {output} > {log} 2>&1"
+
+
+rule p3_table:
+    """Tables 1-8, 11: learned g-equations, Error% beside the paper's."""
+    input:
+        fits=p3_path("fits/table{table}.zarr"),
+        script="workflow/scripts/p3_table.py",
+        code=code("kinetic/tables", "kinetic/dcrnn", "store"),
+    output:
+        csv=report("results/tables/P3_table{table}.csv", caption="../report/P3_tables.rst", category="P3 Delgadillo DC-RNN"),
+        md="results/tables/P3_table{table}.md",
+    log:
+        "results/logs/p3_table{table}.log",
+    benchmark:
+        "results/benchmarks/p3_table{table}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_table"),
+        runtime=runtime_of("p3_table"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --fits {input.fits} --csv {output.csv} --md {output.md} > {log} 2>&1"
+
+
+rule p3_table16:
+    """Table 16: IMEX-BDF-q coefficients derived from the order conditions; claim P3-table16-bdf."""
+    input:
+        script="workflow/scripts/p3_table16.py",
+        code=code("kinetic/tables", "numerics/imex", "claims"),
+    output:
+        csv=report("results/tables/P3_table16.csv", caption="../report/P3_table16.rst", category="P3 Delgadillo DC-RNN"),
+        md="results/tables/P3_table16.md",
+        claim="results/claims/P3-table16-bdf.json",
+    params:
+        scale=SCALE,
+    log:
+        "results/logs/p3_table16.log",
+    benchmark:
+        "results/benchmarks/p3_table16.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_table16"),
+        runtime=runtime_of("p3_table16"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --csv {output.csv} --md {output.md} --claim {output.claim}"
+        " --scale {params.scale} > {log} 2>&1"
+
+
+rule p3_claim:
+    """The table claims (Tables 1-8, 11), each from the fit stores it compares."""
+    input:
+        fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
+        script="workflow/scripts/p3_claims.py",
+        code=code("claims", "store"),
+    output:
+        "results/claims/{p3claim}.json",
+    params:
+        flags=p3_claim_flags(),
+        scale=SCALE,
+    log:
+        "results/logs/p3_claim_{p3claim}.log",
+    benchmark:
+        "results/benchmarks/p3_claim_{p3claim}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_claim"),
+        runtime=runtime_of("p3_claim"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --claim-id {wildcards.p3claim} --fits {input.fits} {params.flags}"
+        " --scale {params.scale} --output {output} > {log} 2>&1"
+
+
+rule p3_figure4:
+    """Fig. 4: loss vs Adam iteration, multiscale vs non-multiscale (forward Euler); claim P3-fig4-loss."""
+    input:
+        plain=p3_path("fits/table1.zarr"),
+        multiscale=p3_path("fits/table3.zarr"),
+        script="workflow/scripts/p3_figure4.py",
+        code=code("plotting", "claims", "store"),
+    output:
+        figure=report("results/figures/P3_fig4.png", caption="../report/P3_fig4.rst", category="P3 Delgadillo DC-RNN"),
+        claim="results/claims/P3-fig4-loss.json",
+    params:
+        inv_eps=P3["figure4_inv_eps"],
+        fraction=P3["claims"]["fig4_fraction"],
+        scale=SCALE,
+    log:
+        "results/logs/p3_figure4.log",
+    benchmark:
+        "results/benchmarks/p3_figure4.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_figure4"),
+        runtime=runtime_of("p3_figure4"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --plain {input.plain} --multiscale {input.multiscale} --inv-eps {params.inv_eps}"
+        " --fraction {params.fraction} --figure {output.figure} --claim {output.claim} --scale {params.scale}"
+        " > {log} 2>&1"

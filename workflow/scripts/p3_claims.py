@@ -1,0 +1,70 @@
+#!/usr/bin/env python
+"""P3 table claims (P3-table1-2, P3-table3-4, P3-table5-6, P3-table7-8, P3-table11-order) from the fit stores
+of the tables they compare. Scored on the paper's protocol (Adam); the converged optimum is reported beside."""
+
+from coarsepde.claims import (
+    check_p3_table1_2,
+    check_p3_table3_4,
+    check_p3_table5_6,
+    check_p3_table7_8,
+    check_p3_table11,
+    write_fragment,
+)
+from coarsepde.cli import common_parser, setup_logging
+from coarsepde.kinetic.experiments import PAPER_ERRORS
+from coarsepde.store import read_dataset
+
+NEEDS = {"P3-table1-2": (1, 2), "P3-table3-4": (1, 2, 3, 4), "P3-table5-6": (5, 6), "P3-table7-8": (7, 8),
+         "P3-table11-order": (11,)}
+
+
+def main(argv=None):
+    p = common_parser(__doc__)
+    p.add_argument("--claim-id", choices=sorted(NEEDS), required=True)
+    p.add_argument("--fits", nargs="+", required=True, help="fit stores (rule p3_fit) of the tables compared")
+    p.add_argument("--fail-threshold", type=float, default=50.0, help="P3-table1-2: % at the smallest eps")
+    p.add_argument("--ms-ratio", type=float, default=0.5, help="P3-table3-4: M=2 / M=0 error at the smallest eps")
+    p.add_argument("--ms-cap", type=float, default=40.0, help="P3-table3-4: M=2 error cap at the smallest eps (%)")
+    p.add_argument("--agree-factor", type=float, default=2.0)
+    p.add_argument("--agree-min-inv", type=int, default=128)
+    p.add_argument("--small", type=float, default=1.0, help="% for 'small' errors (Tables 5-8)")
+    p.add_argument("--large", type=float, default=30.0, help="% for failed fits (Tables 5-6)")
+    p.add_argument("--bdf2-fail-from", type=int, default=256)
+    p.add_argument("--ars-fail-from", type=int, default=64)
+    p.add_argument("--small-max-inv", type=int, default=256, help="Tables 7-8: errors small up to this 1/eps")
+    p.add_argument("--ars-cap", type=float, default=15.0)
+    p.add_argument("--output", required=True)
+    args = p.parse_args(argv)
+    setup_logging()
+    stores = {int(ds.attrs["table"]): ds for ds in (read_dataset(f) for f in args.fits)}
+    missing = sorted(set(NEEDS[args.claim_id]) - set(stores))
+    if missing:
+        p.error(f"{args.claim_id} needs the fits of Tables {missing}")
+    errors, paper = {}, {}
+    for t in NEEDS[args.claim_id]:
+        ds = stores[t]
+        for s in ds.scheme.values:
+            s = str(s)
+            errors[(t, s)] = {int(inv): {str(pr): float(ds.error.sel({"scheme": s, "inv_eps": inv, "protocol": pr}))
+                                         for pr in ds.protocol.values} for inv in ds.inv_eps.values}
+            ref = PAPER_ERRORS[t].get(s, PAPER_ERRORS[t])
+            paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
+    sc = args.scale
+    if args.claim_id == "P3-table1-2":
+        res = check_p3_table1_2(errors=errors, paper=paper, threshold=args.fail_threshold, scale=sc)
+    elif args.claim_id == "P3-table3-4":
+        res = check_p3_table3_4(errors=errors, paper=paper, ratio=args.ms_ratio, cap=args.ms_cap,
+                                agree_factor=args.agree_factor, agree_min_inv=args.agree_min_inv, scale=sc)
+    elif args.claim_id == "P3-table5-6":
+        res = check_p3_table5_6(errors=errors, paper=paper, small=args.small, large=args.large,
+                                fail_from={"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from}, scale=sc)
+    elif args.claim_id == "P3-table7-8":
+        res = check_p3_table7_8(errors=errors, paper=paper, small=args.small, small_max_inv=args.small_max_inv,
+                                ars_cap=args.ars_cap, scale=sc)
+    else:
+        res = check_p3_table11(errors=errors, paper=paper, scale=sc)
+    write_fragment(res, args.output)
+
+
+if __name__ == "__main__":
+    main()
