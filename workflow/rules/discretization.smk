@@ -70,6 +70,12 @@ rule p1_train:
     params:
         flags=p1_train_flags,
         seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
+        # resumable training: the checkpoint lives BESIDE the directory() output (Snakemake deletes
+        # outputs before a job and after a failure), is not an output, and is removed on success.
+        # Every 500 steps: ~11 s of default-scale training lost at most per kill, 8 writes per 4000 steps
+        checkpoint=lambda wildcards: p1_path(f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"),
+        checkpoint_every=500,
+        device="auto",
         scale=SCALE,
         rule="p1_train",
     log:
@@ -85,6 +91,7 @@ rule p1_train:
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
         " --wildcards '{{\"model\": \"{wildcards.model}\", \"factor\": \"{wildcards.factor}\"}}'"
         " --model {output.model} --history {output.history} > {log} 2>&1"
 

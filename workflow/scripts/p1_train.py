@@ -2,7 +2,11 @@
 """P1 Burgers: train one learned discretization (NN or optimized constant coefficients, centred or
 Godunov flux) at one resample factor on the time-derivative loss (plus, optionally, the
 time-integrated loss of the paper's footnote *). Snapshots are split 80/20 by position (the
-original's); every snapshot enters with all its shifts."""
+original's); every snapshot enters with all its shifts.
+
+With --checkpoint PATH, training writes its state there every --checkpoint-every steps and a rerun
+resumes from it (bit-identical result on the same device); the checkpoint is removed once the model
+and history stores are written."""
 
 import numpy as np
 import torch
@@ -12,7 +16,8 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.discretization.equations import Burgers, coarse_grain
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.persist import save_model
-from coarsepde.discretization.training import evaluate_mse, train, training_pairs
+from coarsepde.discretization.training import (evaluate_mse, remove_checkpoint, resolve_device, train,
+                                                training_pairs)
 from coarsepde.store import provenance, read_dataset, write_dataset
 
 
@@ -39,6 +44,10 @@ def main(argv=None):
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                    help="training precision (the model is stored and evaluated in float64)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help='torch device to train on ("auto": CUDA when available, else CPU)')
+    p.add_argument("--checkpoint", default=None,
+                   help="training checkpoint (Zarr group) to resume from and write; removed after success")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     p.add_argument("--model", required=True, help="output: weights store")
     p.add_argument("--history", required=True, help="output: training-curve store")
     args = p.parse_args(argv)
@@ -81,20 +90,26 @@ def main(argv=None):
                       "steps_per_output": per_output, "weight": args.integrated_weight,
                       "batch_size": args.integrated_batch}
 
-    model.to(getattr(torch, args.dtype))
+    device = resolve_device(args.device)
+    model.to(device, getattr(torch, args.dtype))
     batch = args.batch_snapshots * args.factor
-    log.info("%s/%s at %dx: %d training and %d validation samples of %d cells, batch %d, %d steps",
-             args.kind, args.flux, args.factor, len(x_train), len(x_val), x_train.shape[1], batch, args.steps)
+    log.info("%s/%s at %dx: %d training and %d validation samples of %d cells, batch %d, %d steps on %s",
+             args.kind, args.flux, args.factor, len(x_train), len(x_val), x_train.shape[1], batch, args.steps,
+             device)
     history = train(model, x_train, y_train, steps=args.steps, batch_size=batch,
                     lr_schedule=[(0, args.lr), (args.steps // 2, args.lr_final)], val=(x_val, y_val),
                     eval_every=args.eval_every, seed=args.seed, integrated=integrated,
-                    log=lambda s, l, vl: log.info("step %6d  loss %.4g  val %.4g", s, l, vl))
-    model.double()
+                    log=lambda s, l, vl: log.info("step %6d  loss %.4g  val %.4g", s, l, vl),
+                    checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                    keep_checkpoint=args.checkpoint is not None)  # removed below, once the outputs exist
+    model.to("cpu", torch.float64)
     final_val = evaluate_mse(model, x_val, y_val)
     log.info("final normalized validation MSE %.4g", final_val)
 
+    # checkpointing does not change the result; the device does (in the last bits), so it is recorded
     params = {k: v for k, v in vars(args).items()
-              if k not in ("model", "history", "rule", "wildcards", "seed", "threads")}
+              if k not in ("model", "history", "rule", "wildcards", "seed", "threads", "checkpoint",
+                           "checkpoint_every")} | {"device": device.type}
     prov = provenance(params | {"final_val_mse": final_val}, seed=args.seed, rule=args.rule,
                       wildcards=args.wildcards)
     save_model(model, args.model, title=f"P1 Burgers {args.kind}/{args.flux} model, {args.factor}x",
@@ -104,6 +119,8 @@ def main(argv=None):
                       attrs={"final_val_mse": final_val, "factor": args.factor, "kind": args.kind, "flux": args.flux})
     write_dataset(hist, args.history, title="P1 Burgers training history (normalized MSE)",
                   source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Choice of Loss", provenance=prov)
+    if args.checkpoint is not None:
+        remove_checkpoint(args.checkpoint)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,31 @@ Time-integrated loss (paper footnote *, used only for the constant-coefficient G
 model): the model's own unforced coarse solution, integrated from coarse initial states with the
 explicit midpoint rule (the original's integrator for this loss), is compared with coarse-grained
 fine solutions at ``n_out`` output times; see :func:`train` for the normalisation.
+
+Resumable training (DESIGN.md, "Long work ... can resume"): with ``checkpoint=PATH``, :func:`train`
+writes its whole state every ``checkpoint_every`` steps, atomically, as a Zarr group (weights, Adam
+moments and step counts, the batch generator's state and permutations, the history so far; see
+:func:`save_checkpoint`), and a restarted run resumes from it, ending with bit-identical weights and
+history (same device, same threads). A checkpoint of other training parameters or other data is
+refused (:class:`CheckpointMismatch`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import shutil
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
+import zarr
 from torch import nn
 
 from coarsepde.discretization.equations import coarse_grain
+from coarsepde.store import StoreError, load_state_dict, provenance, save_state_dict
 
 __all__ = [
     "training_pairs",
@@ -35,10 +49,34 @@ __all__ = [
     "rollout_midpoint",
     "integrated_scale",
     "learning_rate",
+    "resolve_device",
     "train",
+    "TrainingInterrupted",
+    "CheckpointMismatch",
+    "remove_checkpoint",
 ]
 
 DTYPE = torch.float64
+
+#: Layout version of the training checkpoint (a checkpoint of another layout is refused).
+CHECKPOINT_FORMAT = 1
+
+_logger = logging.getLogger(__name__)  # ``log`` is train's callback argument
+
+
+class TrainingInterrupted(RuntimeError):
+    """Raised by :func:`train` after ``stop_after`` steps (tests: a kill between checkpoints)."""
+
+
+class CheckpointMismatch(ValueError):
+    """A training checkpoint was written by a run with other parameters or other data."""
+
+
+def resolve_device(device="auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else goes to ``torch.device``."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
 
 
 def _tensor(x) -> torch.Tensor:
@@ -147,6 +185,12 @@ class _Batches:
         self.n, self.batch_size, self.generator = n, min(batch_size, n), generator
         self.perm, self.pos = torch.randperm(n, generator=generator), 0
 
+    # the permutation and the position in it are state: a resumed run continues the same epoch
+    def restore(self, perm: torch.Tensor, pos: int) -> None:
+        if perm.shape != (self.n,) or not 0 <= pos <= self.n:
+            raise ValueError(f"batch state of {tuple(perm.shape)} samples at {pos} does not fit {self.n} samples")
+        self.perm, self.pos = perm.to(torch.int64), int(pos)
+
     def next(self) -> torch.Tensor:
         if self.pos + self.batch_size > self.n:
             self.perm, self.pos = torch.randperm(self.n, generator=self.generator), 0
@@ -155,16 +199,162 @@ class _Batches:
         return idx
 
 
+# ---------------------------------------------------------------------------------------- checkpoints
+
+
+def _fingerprint(tensors: dict[str, torch.Tensor | None]) -> str:
+    """sha256 of the names, dtypes, shapes and bytes of ``tensors`` (None counts as absent)."""
+    h = hashlib.sha256()
+    for name, t in tensors.items():
+        h.update(f"{name};".encode())
+        if t is None:
+            h.update(b"none;")
+            continue
+        a = t.detach().cpu().contiguous()
+        h.update(f"{a.dtype};{tuple(a.shape)};".encode())
+        h.update(a.view(torch.uint8).numpy().tobytes() if a.numel() else b"")
+    return h.hexdigest()
+
+
+def _checkpoint_siblings(path: Path) -> list[Path]:
+    """Temporary siblings that a write killed half-way leaves beside the checkpoint (store._atomic_write)."""
+    return sorted(path.parent.glob(f".{path.name}.tmp-*")) + sorted(path.parent.glob(f".{path.name}.old-*"))
+
+
+def remove_checkpoint(path: str | os.PathLike) -> None:
+    """Delete a training checkpoint and any half-written siblings of it (no error if absent)."""
+    path = Path(path).absolute()
+    for p in [path, *_checkpoint_siblings(path)]:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            p.unlink()
+
+
+def save_checkpoint(path, *, params: dict, step: int, model: nn.Module, optimizer: torch.optim.Optimizer,
+                    generator: torch.Generator, batches: dict, history: dict, windows: dict,
+                    device: torch.device) -> None:
+    """Write the complete training state after ``step`` updates, atomically, as one Zarr group.
+
+    Arrays (one per tensor, bit-exact, via :func:`coarsepde.store.save_state_dict`):
+    ``model.<name>`` the module's state dict; ``optim.<i>.<key>`` Adam's per-parameter state
+    (``step``, ``exp_avg``, ``exp_avg_sq``); ``rng.torch`` the mini-batch generator's state;
+    ``batches.<name>.perm`` the current epoch's permutation of each batch stream; ``history.<key>``
+    the history so far; ``window.<name>`` the losses since the last history entry. Provenance
+    ``params``: ``training`` (the parameters a resumed run must match), ``step``, ``lr`` (the rate of
+    the last update: the schedule position), ``batches_pos``, ``device`` and ``format``.
+    """
+    arrays: dict[str, torch.Tensor] = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_state = optimizer.state_dict()["state"]
+    for i, state in opt_state.items():
+        for key, value in state.items():
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"optimizer state {i}.{key} is a {type(value).__name__}, not a tensor")
+            arrays[f"optim.{i}.{key}"] = value
+    arrays["rng.torch"] = generator.get_state()
+    for name, b in batches.items():
+        arrays[f"batches.{name}.perm"] = b.perm
+    arrays["history.step"] = torch.tensor(history["step"], dtype=torch.int64)
+    for key, values in history.items():
+        if key != "step":
+            arrays[f"history.{key}"] = torch.tensor(values, dtype=torch.float64)
+    for name, values in windows.items():
+        arrays[f"window.{name}"] = torch.tensor(values, dtype=torch.float64)
+    meta = {"format": CHECKPOINT_FORMAT, "training": params, "step": int(step),
+            "lr": float(optimizer.param_groups[0]["lr"]), "device": device.type,
+            "batches_pos": {name: int(b.pos) for name, b in batches.items()},
+            "optim_state_keys": {str(i): list(st) for i, st in opt_state.items()}}
+    save_state_dict(arrays, path, title=f"P1 training checkpoint after step {step}",
+                    source="coarsepde.discretization.training.train", provenance=provenance(meta))
+
+
+def _check_params(path: Path, stored: dict, wanted: dict) -> None:
+    diffs = [f"{key}: checkpoint {stored.get(key, '<absent>')!r}, this run {value!r}"
+             for key, value in wanted.items() if stored.get(key, "<absent>") != value]
+    diffs += [f"{key}: checkpoint {stored[key]!r}, this run <absent>" for key in stored if key not in wanted]
+    if diffs:
+        raise CheckpointMismatch(f"{path}: training checkpoint of a different run ({'; '.join(diffs)}); "
+                                 "delete it to start afresh")
+
+
+def load_checkpoint(path, *, params: dict, model: nn.Module, optimizer: torch.optim.Optimizer,
+                    generator: torch.Generator, batches: dict, history: dict, windows: dict,
+                    device: torch.device) -> int:
+    """Restore the state written by :func:`save_checkpoint` in place; returns the step to go on from.
+
+    Raises :class:`CheckpointMismatch` naming every parameter that differs from ``params``, and
+    :class:`coarsepde.store.StoreError` for a damaged store.
+    """
+    path = Path(path).absolute()
+    arrays = load_state_dict(path)
+    try:
+        meta = zarr.open_group(str(path), mode="r").attrs["provenance"]["params"]
+        fmt = meta["format"]
+    except KeyError as exc:
+        raise StoreError(f"{path}: not a training checkpoint (missing {exc})") from exc
+    if fmt != CHECKPOINT_FORMAT:
+        raise CheckpointMismatch(f"{path}: checkpoint format {fmt}, this code writes {CHECKPOINT_FORMAT}; "
+                                 "delete it to start afresh")
+    _check_params(path, meta["training"], params)
+    if meta["device"] != device.type:
+        _logger.warning("%s was written on %s, resuming on %s: the result will not be bit-identical to "
+                        "an uninterrupted run on either", path, meta["device"], device.type)
+    try:
+        model.load_state_dict({k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")})
+        opt = optimizer.state_dict()
+        opt["state"] = {int(i): {key: arrays[f"optim.{i}.{key}"] for key in keys}
+                        for i, keys in meta["optim_state_keys"].items()}
+        optimizer.load_state_dict(opt)  # moves the moments to the parameters' device and dtype
+        generator.set_state(arrays["rng.torch"])
+        for name, b in batches.items():
+            b.restore(arrays[f"batches.{name}.perm"], meta["batches_pos"][name])
+        for key in history:
+            history[key][:] = arrays[f"history.{key}"].tolist()
+        for name, values in windows.items():
+            values[:] = arrays[f"window.{name}"].tolist()
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise StoreError(f"{path}: checkpoint does not fit this run ({type(exc).__name__}: {exc})") from exc
+    return int(meta["step"])
+
+
+def _training_params(model, data: dict, integrated: dict | None, *, steps, batch_size, lr_schedule, betas,
+                     eval_every, seed) -> dict:
+    """What a resumed run must share with the checkpoint: settings, and fingerprints of the data
+    (``data``: name -> tensor, as trained on) and of the initial weights (which carry the
+    architecture, its initialisation and the dtype)."""
+    params = {
+        "steps": int(steps), "batch_size": int(batch_size),
+        "lr_schedule": [[int(s), float(lr)] for s, lr in lr_schedule],
+        "betas": [float(b) for b in betas], "eval_every": int(eval_every), "seed": int(seed),
+        "dtype": str(next(iter(model.parameters())).dtype).removeprefix("torch."),
+        "data": _fingerprint(data),
+        "initial_weights": _fingerprint(model.state_dict()),
+        "integrated": None,
+    }
+    if integrated is not None:
+        params["integrated"] = {
+            "dt": float(integrated["dt"]), "steps_per_output": int(integrated["steps_per_output"]),
+            "weight": float(integrated["weight"]), "batch_size": int(integrated["batch_size"]),
+        }
+    return params
+
+
+# ---------------------------------------------------------------------------------------- training
+
+
 def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
           lr_schedule: Sequence[tuple[int, float]], betas: tuple[float, float] = (0.9, 0.99),
           val: tuple | None = None, eval_every: int = 250, seed: int = 0,
           integrated: dict | None = None,
-          log: Callable[[int, float, float], None] | None = None) -> dict[str, list]:
+          log: Callable[[int, float, float], None] | None = None,
+          checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
+          keep_checkpoint: bool = False, stop_after: int | None = None) -> dict[str, list]:
     """Fit ``model`` (in place) to coarse time-derivative labels; returns the history.
 
     Parameters
     ----------
     model : a module with ``time_derivative(v: (B, N)) -> (B, N)`` (e.g. LearnedDiscretization).
+        Training runs on the model's device and dtype (the data are moved there).
     inputs, labels : (S, N) coarse cell averages and coarse unforced dv/dt (:func:`training_pairs`).
     steps : number of Adam updates.
     batch_size : samples per update (the original: 128 x resample factor).
@@ -182,6 +372,18 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
         v_model from :func:`rollout_midpoint` (explicit midpoint, as the original). The
         denominator, :func:`integrated_scale`, is computed once on all R rows.
     log : optional callback ``log(step, loss, val_loss)`` at every evaluation.
+    checkpoint : optional path of a training checkpoint (a Zarr group, :func:`save_checkpoint`).
+        If it exists, training resumes from it (after checking that it was written by a run of the
+        same parameters, data and initial weights: :class:`CheckpointMismatch` otherwise); it is
+        (re)written every ``checkpoint_every`` steps, and removed at the end unless
+        ``keep_checkpoint``. A run killed and restarted ends with the weights and history of an
+        uninterrupted one, bit for bit (same device and threads).
+    checkpoint_every : steps between checkpoints.
+    keep_checkpoint : write a final checkpoint at ``steps`` instead of removing it, for a caller
+        that removes it (:func:`remove_checkpoint`) only once its own outputs are written; a
+        restart then resumes at the end without training.
+    stop_after : testing aid: raise :class:`TrainingInterrupted` right after update ``stop_after``
+        (after that step's checkpoint, if one is due), as if the process had been killed there.
 
     Returns
     -------
@@ -204,12 +406,17 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
         raise ValueError(f"inputs and labels must both be (S, N), got {tuple(inputs.shape)}, {tuple(labels.shape)}")
     if steps < 0 or eval_every < 1:
         raise ValueError(f"need steps >= 0 and eval_every >= 1, got {steps}, {eval_every}")
+    if checkpoint is not None and checkpoint_every < 1:
+        raise ValueError(f"need checkpoint_every >= 1, got {checkpoint_every}")
     scale = loss_scale(labels)
     if val is not None:
         val = (_tensor(val[0]).to(device, dtype), _tensor(val[1]).to(device, dtype))
 
+    # the batch indices come from a CPU generator on every device, so a run's batches never depend
+    # on where it trains
     generator = torch.Generator().manual_seed(int(seed))
     batches = _Batches(inputs.shape[0], batch_size, generator)
+    streams = {"td": batches}
     if integrated is not None:
         v0_all = _tensor(integrated["v0"]).to(device, dtype)
         targets_all = _tensor(integrated["targets"]).to(device, dtype)
@@ -223,6 +430,7 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
         int_weight = float(integrated["weight"])
         int_scale = integrated_scale(v0_all, targets_all)
         int_batches = _Batches(v0_all.shape[0], int(integrated["batch_size"]), generator)
+        streams["integrated"] = int_batches
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=learning_rate(lr_schedule, 0), betas=betas)
@@ -258,16 +466,36 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
         return total, loss, int_loss
 
     def draw():
-        return batches.next(), (int_batches.next() if integrated is not None else None)
+        return (batches.next().to(device),
+                int_batches.next().to(device) if integrated is not None else None)
 
-    first = draw()
-    with torch.no_grad():  # step-0 entry: the first mini-batch at the initial weights
-        _, loss0, int0 = batch_loss(*first)
-    window.append(float(loss0))
-    if int0 is not None:
-        int_window.append(float(int0))
-    record(0)
-    for step in range(1, steps + 1):
+    state = None
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint).absolute()
+        data = {"inputs": inputs, "labels": labels, "val_inputs": None if val is None else val[0],
+                "val_labels": None if val is None else val[1]}
+        if integrated is not None:
+            data |= {"integrated_v0": v0_all, "integrated_targets": targets_all}
+        run_params = _training_params(
+            model, data, integrated, steps=steps, batch_size=batch_size, lr_schedule=lr_schedule, betas=betas,
+            eval_every=eval_every, seed=seed)
+        state = {"params": run_params, "model": model, "optimizer": optimizer, "generator": generator,
+                 "batches": streams, "history": history,
+                 "windows": {"td": window, "integrated": int_window}, "device": device}
+
+    start, first = 0, None
+    if checkpoint is not None and checkpoint.exists():
+        start = load_checkpoint(checkpoint, **state)
+        _logger.info("resumed from %s at step %d of %d", checkpoint, start, steps)
+    else:
+        first = draw()
+        with torch.no_grad():  # step-0 entry: the first mini-batch at the initial weights
+            _, loss0, int0 = batch_loss(*first)
+        window.append(float(loss0))
+        if int0 is not None:
+            int_window.append(float(int0))
+        record(0)
+    for step in range(start + 1, steps + 1):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(lr_schedule, step - 1)
         total, loss, int_loss = batch_loss(*(first if step == 1 else draw()))
@@ -279,4 +507,13 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
         optimizer.step()
         if step % eval_every == 0 or step == steps:
             record(step)
+        if checkpoint is not None and step % checkpoint_every == 0 and step < steps:
+            save_checkpoint(checkpoint, step=step, **state)
+        if stop_after is not None and step >= stop_after:
+            raise TrainingInterrupted(f"stopped after step {step} of {steps} (stop_after)")
+    if checkpoint is not None:
+        if keep_checkpoint:
+            save_checkpoint(checkpoint, step=steps, **state)
+        else:
+            remove_checkpoint(checkpoint)
     return history
