@@ -197,3 +197,15 @@ def test_mean_of_g_is_kept_at_zero():
         a = generate_ars222(s, ic_nb(s.x))
         ratio = np.abs(project(a["g"], a["w"])).max() / np.abs(a["g"]).max()
         assert 0 < ratio < 1e-2, ratio
+
+
+def test_diffusive_limit_step_restriction_for_small_sigma():
+    """At eps -> 0 the ARS(2,2,2) micro-macro scheme becomes an explicit scheme for rho_t = D rho_xx with
+    D = 1/(3 sigma_S): dt = dx^2/2 (the paper's step) is stable for sigma_S = 1 (D dt/dx^2 = 1/6) but not for
+    Example 6.10's sigma_S = 1/3 (D dt/dx^2 = 1/2) at eps = 1/4096 (IC-nb, nx = 1000, 448 steps: max|rho| reaches
+    ~1e62); dt = dx^2/4 is stable (the authors' suggested step (3 sigma_S dx^2/2 + eps dx)/4 gives ~dx^2/8)."""
+    nx = 1000
+    for sigma, factor, stable in ((1.0, 0.5, True), (1 / 3, 0.5, False), (1 / 3, 0.25, True)):
+        s = TransportSetup(eps=1 / 4096, nx=nx, sigma_s=sigma, dt_fine=factor / nx**2, stride=448, n_snapshots=2)
+        r = np.abs(generate_ars222(s, ic_nb(s.x))["rho"]).max()
+        assert (r < 2.0) == stable, (sigma, factor, r)

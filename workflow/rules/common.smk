@@ -230,6 +230,11 @@ def p3_check():
         raise ValueError("kinetic.figure4_inv_eps must be one of kinetic.tables.inv_eps")
 
 
+def p3_case_stores():
+    """Transport stores of the other examples (kinetic.cases), for the issue-8 tables and Fig. 5."""
+    return [p3_path(f"transport_{c}_eps{k}.zarr") for c, v in P3["cases"].items() for k in v["inv_eps"]]
+
+
 def p3_table_inv_eps(table):
     return P3["tables"]["table11_inv_eps"] if int(table) == 11 else P3["tables"]["inv_eps"]
 
@@ -268,4 +273,4 @@ def p3_claim_flags():
     c = P3["claims"]
     keys = ["fail_threshold", "ms_ratio", "ms_cap", "agree_factor", "agree_min_inv", "small", "large",
             "bdf2_fail_from", "ars_fail_from", "small_max_inv", "ars_cap"]
-    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys)
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + f" --protocol {c['protocol']}"

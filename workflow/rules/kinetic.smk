@@ -5,7 +5,7 @@
 p3_check()
 
 P3_TABLE_FILES = [f"results/tables/P3_table{t}.{ext}" for t in P3_FIT_TABLES + [16] for ext in ("csv", "md")]
-ALL_TARGETS += P3_TABLE_FILES + ["results/figures/P3_fig4.png"]
+ALL_TARGETS += P3_TABLE_FILES + ["results/figures/P3_fig4.png"] + p3_case_stores()
 CLAIM_FRAGMENTS += [f"results/claims/{c}.json" for c in P3_TABLE_CLAIMS] + [
     "results/claims/P3-table16-bdf.json",
     "results/claims/P3-fig4-loss.json",
@@ -50,6 +50,41 @@ rule p3_transport_data:
         "python {input.script} --inv-eps {params.inv_eps} --nx {params.d[nx]} --stride {params.d[stride]}"
         " --n-snapshots {params.d[n_snapshots]} --sigma-s {params.d[sigma_s]} --sigma-a {params.d[sigma_a]}"
         " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {params.rule}"
+        " --output {output} > {log} 2>&1"
+
+
+rule p3_transport_case:
+    """Transport data of the other examples (Example 6.4: sigma_S(x) = 1 + 100 x^2; Example 6.10: sigma_S = 1/3),
+    one eps per job, same solver and sampling as the Tables 1-8 data."""
+    input:
+        script="workflow/scripts/p3_transport_data.py",
+        code=code("kinetic/transport", "numerics/imex", "store", "cli"),
+    output:
+        directory(p3_path("transport_{case}_eps{k}.zarr")),
+    wildcard_constraints:
+        case="|".join(P3["cases"]) if P3["cases"] else "NO_CASES",
+        k=r"\d+",
+    params:
+        d=P3["data"],
+        c=lambda wildcards: P3["cases"][wildcards.case],
+        scale=SCALE,
+        rule="p3_transport_case",
+    log:
+        "results/logs/p3_transport_{case}_eps{k}.log",
+    benchmark:
+        "results/benchmarks/p3_transport_{case}_eps{k}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_transport_data"),
+        runtime=runtime_of("p3_transport_data"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --inv-eps {wildcards.k} --nx {params.d[nx]} --stride {params.c[stride]}"
+        " --dt-factor {params.c[dt_factor]} --n-snapshots {params.d[n_snapshots]} --sigma-s {params.c[sigma_s]}"
+        " --sigma-s-x2 {params.c[sigma_s_x2]}"
+        " --sigma-a {params.d[sigma_a]} --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale}"
+        " --rule {params.rule} --wildcards '{{\"case\": \"{wildcards.case}\", \"k\": \"{wildcards.k}\"}}'"
         " --output {output} > {log} 2>&1"
 
 

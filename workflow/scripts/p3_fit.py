@@ -63,7 +63,8 @@ def main(argv=None):
         p.error(f"Table {args.table} needs --adam and --converged for {missing}")
     stores = [read_dataset(path) for path in args.data]
     datasets = {float(ds.attrs["eps"]): fit_data_from_store(ds) for ds in stores}
-    if any(float(ds.attrs["sigma_s"]) != 1.0 or float(ds.attrs["sigma_a"]) != 0.0 for ds in stores):
+    if any(float(ds.attrs["sigma_s"]) != 1.0 or float(ds.attrs.get("sigma_s_x2", 0.0)) != 0.0
+           or float(ds.attrs["sigma_a"]) != 0.0 for ds in stores):
         p.error("Tables 1-8 and 11 use sigma_S = 1, sigma_A = 0 (Eq. 2.5 exact coefficients)")
 
     warm = None
