@@ -39,3 +39,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf results .snakemake
+
+# Benchmark suite (benchmarks/run.py): results/benchmarks/benchmarks.{csv,png}, < 10 minutes on 2 cores.
+# BENCH_ARGS="--quick" or "--sections fine p2" for a part of it.
+.PHONY: bench
+bench: $(STAMP)
+	PATH="$(BIN):$$PATH" $(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -1,0 +1,146 @@
+"""Row 3 (P1, claim X-speed-equal-accuracy): learned coarse solvers vs WENO at the coarsest resolution whose
+mean absolute error is at least as small, on the same problem (the 10 realizations on [0, 20 pi] of Fig. 3C).
+
+Accuracy comes from the pipeline's evaluation stores (``results/discretization/burgers/eval_large_{f}x.zarr``:
+MAE over space and t < mae_t_max, ``coarsepde.discretization.metrics.mae_summary``); the wall-clock of both
+solvers is measured here, in one process: ``run_coarse`` from the same cell-averaged exact states at t = 10
+with the same (cell-averaged) forcing and output times as ``p1_evaluate``, batch of all realizations.
+Trained models are loaded with ``coarsepde.discretization.persist.load_model``; without them (or without the
+evaluation stores) the section is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from coarsepde.discretization.equations import Forcing, ForcingParams, coarse_grain
+from coarsepde.discretization.metrics import mae_summary
+from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
+
+from common import ROOT, fmt, interleaved, row
+
+DATA = ROOT / "results/discretization/burgers"
+LEARNED = ("nn", "const_godunov", "const")
+MIN_FACTOR = 8   # the coarse regime the claim is about (below it WENO would have to run on the fine grid)
+
+
+def _open(path):
+    import xarray as xr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return xr.open_zarr(path, consolidated=False)
+
+
+def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
+    torch.set_num_threads(1)
+    b = cfg["discretization"]["burgers"]
+    factors = [f for f in b["resample_factors"]]
+    t_max = b["evaluation"]["mae_t_max"]
+    missing = [p for p in [DATA / "large.zarr"] + [DATA / f"eval_large_{f}x.zarr" for f in factors] if not p.exists()]
+    if missing:
+        print(f"  SKIPPED (X-speed-equal-accuracy): the pipeline's P1 stores are missing ({', '.join(map(str, missing[:3]))}"
+              f"{' ...' if len(missing) > 3 else ''}); run `make run TARGET=results/figures/P1_fig3.png` first")
+        return []
+
+    # accuracy of every method at every factor, from the pipeline's evaluation
+    mae: dict[str, dict[int, float]] = {}
+    for f in factors:
+        ds = _open(DATA / f"eval_large_{f}x.zarr")
+        for m in [str(v) for v in ds.method.values]:
+            val, shown = mae_summary(ds[m].values, ds.exact.values, ds.time.values, t_max)
+            mae.setdefault(m, {})[f] = val if shown else math.nan
+    if "weno" not in mae:
+        print("  SKIPPED (X-speed-equal-accuracy): no WENO runs in the evaluation stores")
+        return []
+
+    pairs = []  # (method, factor, weno factor)
+    for m in LEARNED:
+        for f in factors:
+            model_path = DATA / "models" / f"{m}_{f}x.zarr"
+            e = mae.get(m, {}).get(f, math.nan)
+            if f < MIN_FACTOR or not math.isfinite(e) or not model_path.exists():
+                continue
+            ok = [g for g in factors if math.isfinite(mae["weno"].get(g, math.nan)) and mae["weno"][g] <= e]
+            if ok:
+                pairs.append((m, f, max(ok)))
+    if not pairs:
+        print("  SKIPPED (X-speed-equal-accuracy): no learned model with a finite MAE and a WENO match")
+        return []
+
+    from coarsepde.discretization.persist import load_model
+
+    ds = _open(DATA / "large.zarr")
+    n_fine, length, eta = ds.sizes["x"], float(ds.attrs["length"]), float(ds.attrs["eta"])
+    span = 0.1 if quick else 0.5
+    times = ds.time.values
+    times = times[times <= times[0] + span + 1e-9]
+    v_fine = ds.v.values[:, 0]
+    fparams = ForcingParams(*(ds[f"forcing_{k}"].values for k in ("a", "omega", "k", "phi")))
+    settings = SolverSettings(**b["solver"])
+    n_samples = v_fine.shape[0]
+
+    def solver(method: str, f: int):
+        n = n_fine // f
+        dx = length / n
+        forcing = Forcing(fparams, length, n_fine, f)
+        v0 = torch.as_tensor(coarse_grain(v_fine, f))
+        if method == "weno":
+            equation, faces = baseline("weno", eta, length, n)
+        else:
+            faces = load_model(DATA / "models" / f"{method}_{f}x.zarr")
+            equation = faces.equation
+            if abs(faces.dx - dx) > 1e-12 * dx:
+                raise RuntimeError(f"{method} {f}x was trained for dx = {faces.dx}, this grid has {dx}")
+        return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx)
+
+    runs = sorted({("weno", g) for _, _, g in pairs} | {(m, f) for m, f, _ in pairs}, key=lambda k: (k[0], k[1]))
+    print(f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs of {n_samples} samples on [0, "
+          f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {repeats} interleaved repeats ...", flush=True)
+    secs, sols = interleaved([solver(m, f) for m, f in runs], 1 if quick else repeats)
+    t = dict(zip(runs, secs))
+    nfev = {k: s.nfev for k, s in zip(runs, sols)}
+
+    rows = []
+    for m, f, g in pairs:
+        label = {"nn": "NN", "const_godunov": "constant coefficients (Godunov flux)",
+                 "const": "constant coefficients (centred flux)"}[m]
+        rows.append(row(
+            f"p1_equal_accuracy_{m}_{f}x",
+            f"P1 {label} at {f}x (MAE {fmt(mae[m][f], 2)}) vs WENO at {g}x, the coarsest grid with MAE <= it "
+            f"({fmt(mae['weno'][g], 2)}; WENO at {f}x: {fmt(mae['weno'].get(f, math.nan), 2)}); MAE of the pipeline's "
+            f"Fig. 3C evaluation (t < {t_max:g}); wall-clock of run_coarse here, {n_samples} samples on [0, "
+            f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {nfev[(m, f)]} / {nfev[('weno', g)]} "
+            f"batched rhs calls",
+            t[(m, f)], "s", t[("weno", g)], t[("weno", g)] / t[(m, f)], threads=1))
+        print(f"  {m} {f}x {t[(m, f)]:.2f} s vs weno {g}x {t[('weno', g)]:.2f} s "
+              f"(x{t[('weno', g)] / t[(m, f)]:.2f})", flush=True)
+    rows += _nn_precision([f for m, f, _ in pairs if m == "nn"], v_fine, quick, repeats)
+    return rows
+
+
+def _nn_precision(factors: list[int], v_fine: np.ndarray, quick: bool, repeats: int) -> list[dict]:
+    """What running the NN in float32 (its training precision) instead of float64 would save per rhs call."""
+    if not factors:
+        return []
+    from coarsepde.discretization.persist import load_model
+
+    f = min(factors)  # the NN's most expensive case (the most cells)
+    m64 = load_model(DATA / "models" / f"nn_{f}x.zarr")
+    m32 = load_model(DATA / "models" / f"nn_{f}x.zarr").float()
+    v64 = torch.as_tensor(coarse_grain(v_fine, f))
+    v32 = v64.float()
+    k = 20
+    with torch.inference_mode():
+        (t64, t32), (d64, d32) = interleaved([lambda: [m64.time_derivative(v64) for _ in range(k)][-1],
+                                              lambda: [m32.time_derivative(v32) for _ in range(k)][-1]],
+                                             1 if quick else repeats)
+    rel = float((d32.double() - d64).abs().max() / d64.abs().max())
+    return [row(f"p1_nn_rhs_float32",
+                f"P1 NN ({f}x) unforced rhs, one batched call on {v64.shape[0]} x {v64.shape[1]} cells: float32 vs "
+                f"float64 (how run_coarse runs it); max relative difference of the outputs {rel:.1e}",
+                t32 / k, "s", t64 / k, t64 / t32, threads=1)]

@@ -1,0 +1,264 @@
+"""Row 1 (P1): the batched fine WENO5-Godunov solver vs the original's per-sample scipy RK23, and its
+cell-update rate against this machine's memory-bandwidth bound.
+
+Ours: ``coarsepde.discretization.simulate.run_coarse`` with ``baseline("weno", ...)`` -- the call
+``fine_solutions`` makes -- on a batch of samples, one shared adaptive Bogacki-Shampine RK23
+(``coarsepde.numerics.ode.integrate``).
+
+Reference (Bar-Sinai et al. 2019, the authors' integration): ``scipy.integrate.solve_ivp(method="RK23")``
+with the same max_step / rtol / atol, one sample at a time, the same right-hand side in numpy (WENO5 with
+eps 1e-6, p 2; exact Godunov flux; the 4-cell order-3 slope for the viscous term; the forcing from the same
+precomputed cos/sin tables as ours, so the comparison measures batching and the integrator, not a cheaper
+forcing). The numpy right-hand side is checked against the package's to round-off before timing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from scipy.integrate import solve_ivp
+
+from coarsepde.discretization.equations import _WENO_VX_OFFSETS, Forcing, draw_forcing
+from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
+from coarsepde.numerics import stencils
+
+from common import ROOT, fmt, interleaved, memory_bandwidth, row
+
+WENO_EPS, WENO_P = 1e-6, 2.0
+
+
+def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[float, np.ndarray, int], np.ndarray]:
+    """The fine right-hand side of one sample i in plain numpy: f(t, v (n,), i) -> dv/dt (n,)."""
+    dx = length / n
+    c = stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", dx)
+    a, om, ph = (getattr(forcing, k).numpy() for k in ("a", "omega", "phi"))
+    cos, sin = forcing.cos.numpy(), forcing.sin.numpy()
+    d0, d1, d2 = 0.1, 0.6, 0.3
+
+    def weno(um2, um1, u0, up1, up2):
+        q0 = (2.0 * um2 - 7.0 * um1 + 11.0 * u0) / 6.0
+        q1 = (-um1 + 5.0 * u0 + 2.0 * up1) / 6.0
+        q2 = (2.0 * u0 + 5.0 * up1 - up2) / 6.0
+        b0 = 13.0 / 12.0 * (um2 - 2.0 * um1 + u0) ** 2 + 0.25 * (um2 - 4.0 * um1 + 3.0 * u0) ** 2
+        b1 = 13.0 / 12.0 * (um1 - 2.0 * u0 + up1) ** 2 + 0.25 * (um1 - up1) ** 2
+        b2 = 13.0 / 12.0 * (u0 - 2.0 * up1 + up2) ** 2 + 0.25 * (3.0 * u0 - 4.0 * up1 + up2) ** 2
+        a0 = d0 / (WENO_EPS + b0) ** WENO_P
+        a1 = d1 / (WENO_EPS + b1) ** WENO_P
+        a2 = d2 / (WENO_EPS + b2) ** WENO_P
+        return (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
+
+    def rhs(t: float, v: np.ndarray, i: int) -> np.ndarray:
+        p = np.concatenate([v[-3:], v, v[:3]])          # periodic ghost cells: p[k + 3] = v[k]
+        s = {k: p[3 + k: 3 + k + n] for k in range(-3, 3)}  # s[k][i] = v[i + k]
+        s[3] = p[6:]
+        vm = weno(s[-3], s[-2], s[-1], s[0], s[1])          # left face i, from the left
+        vp = weno(s[2], s[1], s[0], s[-1], s[-2])           # from the right
+        vx = c[0] * s[-2] + c[1] * s[-1] + c[2] * s[0] + c[3] * s[1]
+        J = 0.5 * np.maximum(np.maximum(vm, 0.0) ** 2, np.minimum(vp, 0.0) ** 2) - eta * vx
+        arg = om[i] * t + ph[i]
+        f = (a[i] * np.sin(arg)) @ cos[i] + (a[i] * np.cos(arg)) @ sin[i]
+        return -(np.roll(J, -1) - J) / dx + f
+
+    return rhs
+
+
+def _states(batch: int, n: int, length: float, fcfg: dict, quick: bool):
+    """(v0 (B, n), forcing params, description): developed states of the pipeline's test data when
+    present (full mode), else smooth random fields (steepening into shocks within the interval)."""
+    path = ROOT / "results/discretization/burgers/test.zarr"
+    if not quick and path.exists():
+        try:
+            import xarray as xr
+
+            from coarsepde.discretization.equations import ForcingParams
+
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Snakemake's timestamp file inside the store
+                ds = xr.open_zarr(path, consolidated=False)
+            if ds.sizes["x"] == n:
+                S, T = ds.sizes["sample"], ds.sizes["time"]
+                per = math.ceil(batch / S)
+                ti = np.linspace(0, T - 1, per).round().astype(int)
+                v = ds.v.values[:, ti].reshape(-1, n)[:batch]            # sample-major: (S * per, n)
+                rows = np.repeat(np.arange(S), per)[:batch]
+                fp = ForcingParams(*(ds[f"forcing_{k}"].values[rows] for k in ("a", "omega", "k", "phi")))
+                return v, fp, f"developed states of the pipeline's test data ({S} forcings x {per} times)"
+        except Exception as exc:  # noqa: BLE001 -- fall back to synthetic states, say so
+            print(f"  (test data unusable: {exc}; synthetic states)")
+    rng = np.random.default_rng(1234)
+    x = np.arange(n) * length / n
+    k = np.arange(1, 5)
+    amp = rng.uniform(-0.5, 0.5, (batch, k.size))
+    ph = rng.uniform(0, 2 * np.pi, (batch, k.size))
+    v = np.einsum("bk,bkx->bx", amp, np.sin(k[None, :, None] * 2 * np.pi * x / length + ph[..., None]))
+    fp = draw_forcing(np.arange(batch), fcfg["n_modes"], fcfg["k_min"], fcfg["k_max"], fcfg["amplitude"])
+    return v, fp, "smooth random states (4 modes, |a| <= 0.5)"
+
+
+def _rhs_bytes(fn: Callable[[], object]) -> int:
+    """Bytes read + written by every aten op of one call (each operand streamed once: the unfused model)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    total = [0]
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in tree_flatten((args, kwargs or {}, out))[0]:
+                if isinstance(t, torch.Tensor):
+                    total[0] += t.numel() * t.element_size()
+            return out
+
+    with Count():
+        fn()
+    return total[0]
+
+
+def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
+    torch.set_num_threads(1)
+    b = cfg["discretization"]["burgers"]
+    eta, length, n = b["eta"], b["length_pi"] * np.pi, b["n_fine"]
+    settings = SolverSettings(**b["solver"])
+    # quick: the same batch (the per-sample cost depends on it), a fifth of the interval
+    batch, t_end, n_ref = (100, 0.2, 2) if quick else (100, 1.0, 5)
+    v0, fp, origin = _states(batch, n, length, b["forcing"], quick)
+    forcing = Forcing(fp, length, n)
+    equation, faces = baseline("weno", eta, length, n)
+    dx = length / n
+    y0 = torch.as_tensor(v0, dtype=torch.float64)
+    t_eval = np.array([0.0, t_end])
+
+    # the numpy right-hand side equals the package's
+    f_np = numpy_rhs(eta, length, n, forcing)
+    with torch.inference_mode():
+        ours_rhs = (equation.time_derivative(faces(y0), dx) + forcing(0.3, None)).numpy()
+    ref_rhs = np.stack([f_np(0.3, v0[i], i) for i in range(batch)])
+    rhs_err = float(np.abs(ours_rhs - ref_rhs).max() / np.abs(ours_rhs).max())
+    if rhs_err > 1e-12:
+        raise AssertionError(f"numpy reference right-hand side differs from the package's by {rhs_err:.2e}")
+
+    def ours():
+        return run_coarse(equation, faces, y0, forcing, t_eval, settings)
+
+    def reference():
+        out = []
+        for i in range(n_ref):
+            sol = solve_ivp(f_np, (0.0, t_end), v0[i], method="RK23", t_eval=[t_end], args=(i,),
+                            max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol)
+            if not sol.success:
+                raise RuntimeError(f"scipy RK23 failed on sample {i}: {sol.message}")
+            out.append((sol.y[:, -1], sol.nfev))
+        return out
+
+    print(f"  fine solver: {batch} samples x {n} cells, t in [0, {t_end}], scipy on {n_ref} samples, "
+          f"{repeats if quick else max(repeats, 5)} interleaved repeats ...", flush=True)
+    # the headline ratio: more repeats in the full run (each side sees the machine's load swings)
+    (t_ours, t_ref), (sol, ref) = interleaved([ours, reference], repeats if quick else max(repeats, 5))
+    if sol.diverged.any():
+        raise RuntimeError("the fine solver diverged on the benchmark states")
+    t_ref_batch = t_ref * batch / n_ref
+    (t_np,), _ = interleaved([lambda: [f_np(0.3, v0[0], 0) for _ in range(100)]], repeats)
+    t_np /= 100
+    ours_per, ref_per = t_ours / batch, t_ref / n_ref
+    y_ours = sol.y[:n_ref, -1].numpy()
+    y_ref = np.stack([r[0] for r in ref])
+    diff = float(np.abs(y_ours - y_ref).max())
+    scale = float(np.abs(y_ref).max())
+    nfev_ref = float(np.mean([r[1] for r in ref]))
+
+    rows = [
+        row("p1_fine_solver_vs_scipy",
+            f"P1 fine WENO5-Godunov forced Burgers, {n} cells, {batch} samples, t in [0, {t_end:g}] ({origin}): "
+            f"batched RK23 (run_coarse, {sol.n_steps} shared steps + {sol.n_rejected} rejected, {sol.nfev} batched "
+            f"rhs calls, {1e3 * ours_per:.1f} ms per sample) vs scipy solve_ivp RK23 one sample at a time (numpy rhs "
+            f"{1e3 * t_np:.2f} ms per call, {nfev_ref:.0f} rhs calls per sample; timed on "
+            f"{n_ref} samples, {fmt(ref_per)} s each, scaled to {batch}); max_step {settings.max_step:g}, rtol "
+            f"{settings.rtol:g}, atol {settings.atol:g}; final states agree to {fmt(diff, 2)} (max |v| {fmt(scale, 2)})",
+            t_ours, "s", t_ref_batch, t_ref_batch / t_ours, threads=1),
+    ]
+
+    # --- cell-update rate vs the memory-bandwidth bound -------------------------------------------
+    with torch.inference_mode():
+        def one_rhs():
+            return equation.time_derivative(faces(y0), dx) + forcing(0.3, None)
+
+        unfused = _rhs_bytes(one_rhs) / (batch * n)
+        (t_rhs,), _ = interleaved([lambda: [one_rhs() for _ in range(20)]], repeats)
+        t_rhs /= 20
+        y1 = y0[:1].clone()
+        (t_rhs1,), _ = interleaved(
+            [lambda: [equation.time_derivative(faces(y1), dx) + forcing(0.3, torch.tensor([0])) for _ in range(50)]],
+            repeats)
+        t_rhs1 /= 50
+    bw = memory_bandwidth(100_000_000 if quick else 400_000_000, repeats=3 if quick else 5)
+    gbps = bw["triad_GBps"]
+    M = forcing.cos.shape[1]
+    fused = 8 + 8 + 2 * M * 8       # read v, write dv/dt, read the forcing's cos and sin tables (M modes)
+    updates = batch * n * sol.nfev / t_ours
+    rhs_share = t_rhs * sol.nfev / t_ours
+    common_what = (f"cell-updates/s of the fine solver (cells x batched rhs calls / wall, {batch} x {n} cells, "
+                   f"integrator included; the rhs alone is {100 * rhs_share:.0f}% of the solver's time, "
+                   f"{1e3 * t_rhs:.2f} ms per batched call, {1e3 * t_rhs1:.2f} ms for one sample) vs the bound "
+                   f"bandwidth / bytes per cell-update; bandwidth: numpy STREAM triad {gbps:.1f} GB/s "
+                   f"(copy {bw['copy_GBps']:.1f} GB/s, {bw['array_MB']:.0f} MB arrays, 1 thread)")
+    for name, bpu, model in (
+            ("p1_fine_bandwidth_fused", fused,
+             f"compulsory traffic of a fused rhs: v in, dv/dt out, the {M}-mode forcing tables (cos, sin) = "
+             f"{fused} B per cell-update"),
+            ("p1_fine_bandwidth_unfused", unfused,
+             f"traffic of the actual unfused torch rhs: every aten op streams its operands = {unfused:.0f} B "
+             f"per cell-update (counted by a dispatch hook)")):
+        bound = gbps * 1e9 / bpu
+        rows.append(row(name, f"{common_what}; model: {model}", updates, "cell-updates/s", bound, updates / bound,
+                        threads=1))
+    print(f"  fine solver: ours {t_ours:.2f} s, scipy {t_ref_batch:.1f} s (x{t_ref_batch / t_ours:.1f}); "
+          f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; unfused {unfused:.0f} B/update", flush=True)
+    rows.append(_coarse_overhead(b, v0, fp, settings, t_end, repeats))
+    return rows
+
+
+def _coarse_overhead(b: dict, v0: np.ndarray, fp, settings: SolverSettings, t_end: float, repeats: int) -> dict:
+    """The same comparison on the coarsest evaluation grid (p1_evaluate at 64x: 10 samples x 8 cells), where
+    the cost of a call, not of a cell, decides: every sample integrated by scipy (no scaling)."""
+    from coarsepde.discretization.equations import ForcingParams, coarse_grain
+
+    eta, length, n_fine = b["eta"], b["length_pi"] * np.pi, b["n_fine"]
+    f = max(b["resample_factors"])
+    n, batch = n_fine // f, b["test"]["n_runs"]
+    sub = ForcingParams(*(getattr(fp, k)[:batch] for k in ("a", "omega", "k", "phi")))
+    forcing = Forcing(sub, length, n_fine, f)
+    vc = coarse_grain(v0[:batch], f)
+    y0 = torch.as_tensor(vc)
+    equation, faces = baseline("weno", eta, length, n)
+    f_np = numpy_rhs(eta, length, n, forcing)
+    with torch.inference_mode():
+        ours_rhs = (equation.time_derivative(faces(y0), length / n) + forcing(0.3, None)).numpy()
+    ref_rhs = np.stack([f_np(0.3, vc[i], i) for i in range(batch)])
+    if np.abs(ours_rhs - ref_rhs).max() > 1e-12 * np.abs(ours_rhs).max():
+        raise AssertionError("numpy reference right-hand side differs from the package's on the coarse grid")
+    t_eval = np.array([0.0, t_end])
+
+    def ours():
+        return run_coarse(equation, faces, y0, forcing, t_eval, settings)
+
+    def reference():
+        return [solve_ivp(f_np, (0.0, t_end), vc[i], method="RK23", t_eval=[t_end], args=(i,),
+                          max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol).nfev
+                for i in range(batch)]
+
+    (t_ours, t_ref), (sol, nfev) = interleaved([ours, reference], repeats)
+    per_call = t_ours / sol.nfev
+    print(f"  coarse {f}x: ours {t_ours:.2f} s ({1e3 * per_call:.2f} ms per rhs call), scipy {t_ref:.2f} s "
+          f"(x{t_ref / t_ours:.2f})", flush=True)
+    return row(f"p1_coarse_weno_{f}x_vs_scipy",
+               f"P1 WENO on the coarsest evaluation grid ({f}x: {batch} samples x {n} cells, t in [0, {t_end:g}]): "
+               f"batched run_coarse ({sol.nfev} batched rhs calls, {1e3 * per_call:.2f} ms per call with the "
+               f"integrator: fixed per-call cost, the cells are few) vs scipy RK23 per sample on all {batch} samples "
+               f"(numpy rhs, {np.mean(nfev):.0f} calls per sample)",
+               t_ours, "s", t_ref, t_ref / t_ours, threads=1)
