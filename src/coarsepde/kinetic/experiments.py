@@ -11,8 +11,9 @@ one fitting scheme, the non-multiscale (M = 0) or the multiscale (M = 2) ansatz 
   lr x steps (how far Adam can move a weight, which is what limits the M = 0 fits) and use fewer steps.
 * ``converged``: the best optimum of the same ansatz we can find: a trust-region least-squares solve of the
   l2 residual (reduced form, :func:`coarsepde.kinetic.training.fit`), then L-BFGS on the paper's L1 loss,
-  started from each of: the authors' initialisation, the end of the Adam run, and (ARS(2,2,2)) the converged
-  IMEX-BDF-2 model of the same M; the start with the lowest final loss is kept. This is the time-discretisation
+  started from the end of the Adam run and the authors' initialisation (linear multistep schemes; the
+  latter optional), or, for ARS(2,2,2), from the converged IMEX-BDF-2 model of the same M when given (else the
+  Adam end); the start with the lowest final L1 loss is kept. This is the time-discretisation
   floor of the fitting scheme on these data (reference facts Sect. 9), independent of the optimizer.
 
 The dictionaries follow the authors' code (facts Sect. 3.3): advection A = v d_x (centred) and projection
@@ -108,7 +109,7 @@ class ConvergedProtocol:
     """Least squares (``lsq_steps`` evaluations; for ARS(2,2,2)/RK4 the inner budget of ``gn_iterations``
     Gauss-Newton steps on every ``window_every``-th window), then ``lbfgs_steps`` of L-BFGS on the L1 loss;
     ``from_init``: also start from the authors' initialisation (linear multistep schemes; ARS(2,2,2) and RK4
-    start from the Adam end and the warm start only)."""
+    start from the warm start when one is given, else from the Adam end)."""
 
     lsq_steps: int = 300
     gn_iterations: int = 4
@@ -200,8 +201,8 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
 
     starts = {"adam": copy.deepcopy(model.state_dict())}
     if scheme in ("ars222", "rk4"):
-        if warm_start is not None:
-            starts["warm"] = warm_start
+        if warm_start is not None:       # a Gauss-Newton solve per start is costly: the warm start alone
+            starts = {"warm": warm_start}
     else:
         if converged.from_init:
             starts["init"] = init_state
