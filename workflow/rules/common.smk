@@ -274,3 +274,52 @@ def p3_claim_flags():
     keys = ["fail_threshold", "ms_ratio", "ms_cap", "agree_factor", "agree_min_inv", "small", "large",
             "bdf2_fail_from", "ars_fail_from", "small_max_inv", "ars_cap"]
     return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + f" --protocol {c['protocol']}"
+
+
+# P3 Examples 6.3-6.10 (Tables 9, 10, 12-15; rules in kinetic.smk)
+P3X = P3["examples"]
+P3_EXAMPLE_CLAIMS = {9: "P3-table9-sparse", 10: "P3-table10-mass", 12: "P3-table12-lasso", 13: "P3-table13-pinn",
+                     14: "P3-table14-mshdl", 15: "P3-table15-limit"}
+
+
+def p3_example_inv_eps(table):
+    t = int(table)
+    if t == 13:
+        return [P3X["table13_inv_eps"]]
+    if t == 15:
+        return P3["cases"]["limit"]["inv_eps"]
+    return P3X[f"table{t}_inv_eps"]
+
+
+def p3_example_data(wildcards):
+    t = int(wildcards.etable)
+    if t == 15:
+        return [p3_path(f"transport_limit_eps{k}.zarr") for k in p3_example_inv_eps(t)]
+    return p3_data(p3_example_inv_eps(t))
+
+
+def p3_examples_check():
+    have = set(P3["data"]["inv_eps"])
+    for t in (9, 10, 12, 13, 14):
+        missing = sorted(set(p3_example_inv_eps(t)) - have)
+        if missing:
+            raise ValueError(f"kinetic.examples: Table {t} needs 1/eps {missing} in kinetic.data.inv_eps")
+    dc_inv = set(P3["tables"]["inv_eps"])
+    for t in (12, 14):
+        if not set(p3_example_inv_eps(t)) <= dc_inv:
+            raise ValueError(f"kinetic.examples: Table {t}'s 1/eps must be among kinetic.tables.inv_eps (DC-RNN rows)")
+    for case, what in (("limit", "Table 15"), ("sigma_x", "Fig. 5")):
+        if case not in P3["cases"]:
+            raise ValueError(f"kinetic.cases needs the {case!r} case ({what})")
+    if P3["cases"]["sigma_x"]["inv_eps"] != [1]:
+        raise ValueError("kinetic.cases.sigma_x is Example 6.4: inv_eps must be [1]")
+
+
+P3_DCRNN_FITS = p3_path(f"fits/table{P3X['dcrnn_table']}.zarr")   # the DC-RNN rows of Tables 12, 14
+
+
+def p3_example_table_inputs(table):
+    inputs = {"fits": p3_path(f"fits/table{table}.zarr")}
+    if int(table) in (12, 14):
+        inputs["dcrnn"] = P3_DCRNN_FITS
+    return inputs

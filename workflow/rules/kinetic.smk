@@ -1,3 +1,5 @@
+import json
+
 # P3: Delgadillo, Hu, Yang, DC-RNN for multiscale kinetic equations -- Tables 1-8, 11, 16 and Fig. 4.
 # transport data (ARS(2,2,2), batched over eps) -> fits per table (Adam protocol + converged) -> tables,
 # claims, Fig. 4.
@@ -221,3 +223,144 @@ rule p3_figure4:
         "python {input.script} --plain {input.plain} --multiscale {input.multiscale} --inv-eps {params.inv_eps}"
         " --fraction {params.fraction} --figure {output.figure} --claim {output.claim} --scale {params.scale}"
         " > {log} 2>&1"
+
+
+# -- Examples 6.3, 6.6-6.10: Tables 9, 10, 12-15 ------------------------------------------------------------
+p3_examples_check()
+
+ALL_TARGETS += [f"results/tables/P3_table{t}.{ext}" for t in P3_EXAMPLE_CLAIMS for ext in ("csv", "md")]
+CLAIM_FRAGMENTS += [f"results/claims/{c}.json" for c in P3_EXAMPLE_CLAIMS.values()]
+
+
+rule p3_example_fit:
+    """Fits of one example table: 9, 10 (regularised DC-RNN), 12 (Lasso, STRidge), 13 (PINN), 14 (MS-HDL),
+    15 (rho-equation in the diffusion limit)."""
+    input:
+        data=p3_example_data,
+        script="workflow/scripts/p3_example_fit.py",
+        code=code("kinetic/examples", "kinetic/baselines", "kinetic/pinn", "kinetic/experiments", "kinetic/training",
+                  "kinetic/fitting", "kinetic/dcrnn", "kinetic/operators", "store", "cli"),
+    output:
+        directory(p3_path("fits/table{etable}.zarr")),
+    wildcard_constraints:
+        etable="|".join(str(t) for t in P3_EXAMPLE_CLAIMS),
+    params:
+        settings=lambda wildcards: json.dumps({k: P3[k] for k in ("examples", "adam", "converged", "model")}),
+        seed=SEED,
+        scale=SCALE,
+        rule="p3_example_fit",
+    log:
+        "results/logs/p3_example_fit_table{etable}.log",
+    benchmark:
+        "results/benchmarks/p3_example_fit_table{etable}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_fit"),
+        runtime=runtime_of("p3_fit"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --table {wildcards.etable} --data {input.data} --settings '{params.settings}'"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --wildcards '{{\"etable\": \"{wildcards.etable}\"}}' --output {output} > {log} 2>&1"
+
+
+# one rule per table (the claim file is named by the claim id, which the table number alone does not give)
+for _t, _cid in P3_EXAMPLE_CLAIMS.items():
+
+    rule:
+        name:
+            f"p3_table{_t}"
+        input:
+            **p3_example_table_inputs(_t),
+            script="workflow/scripts/p3_example_table.py",
+            code=code("kinetic/examples", "claims", "store"),
+        output:
+            csv=report(f"results/tables/P3_table{_t}.csv", caption="../report/P3_example_tables.rst",
+                       category="P3 Delgadillo DC-RNN"),
+            md=f"results/tables/P3_table{_t}.md",
+            claim=f"results/claims/{_cid}.json",
+        params:
+            table=_t,
+            dcrnn=f"--dcrnn {P3_DCRNN_FITS}" if _t in (12, 14) else "",
+            claims=json.dumps(P3["claims"]),
+            protocol=P3["claims"]["protocol"],
+            scale=SCALE,
+        log:
+            f"results/logs/p3_table{_t}.log",
+        benchmark:
+            f"results/benchmarks/p3_table{_t}.tsv"
+        localrule: True
+        threads: 1
+        resources:
+            mem_mb=mem_of("p3_table"),
+            runtime=runtime_of("p3_table"),
+        conda:
+            CONDA_ENV
+        shell:
+            "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn}"
+            " --claim-settings '{params.claims}' --protocol {params.protocol} --csv {output.csv} --md {output.md}"
+            " --claim {output.claim} --scale {params.scale} > {log} 2>&1"
+
+
+# -- Example 6.4: sigma_S(x), Fig. 5 ------------------------------------------------------------------------
+ALL_TARGETS += ["results/figures/P3_fig5.png", "results/tables/P3_eq6_6.md"]
+CLAIM_FRAGMENTS += ["results/claims/P3-fig5-sigma.json"]
+
+
+rule p3_sigma_fit:
+    """Example 6.4: sigma_S(x) learned per grid point, without and with the continuity penalty, both protocols."""
+    input:
+        data=p3_path("transport_sigma_x_eps1.zarr"),
+        script="workflow/scripts/p3_sigma_fit.py",
+        code=code("kinetic/sigma_x", "kinetic/training", "kinetic/fitting", "kinetic/dcrnn", "kinetic/operators",
+                  "store", "cli"),
+    output:
+        directory(p3_path("fits/sigma_x.zarr")),
+    params:
+        settings=json.dumps(P3X["sigma_x"]),
+        seed=SEED,
+        scale=SCALE,
+        rule="p3_sigma_fit",
+    log:
+        "results/logs/p3_sigma_fit.log",
+    benchmark:
+        "results/benchmarks/p3_sigma_fit.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_fit"),
+        runtime=runtime_of("p3_fit"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --settings '{params.settings}' --seed {params.seed}"
+        " --scale {params.scale} --rule {params.rule} --threads {threads} --output {output} > {log} 2>&1"
+
+
+rule p3_figure5:
+    """Fig. 5: learned vs true sigma_S(x), without / with continuity; Eqs. (6.6)/(6.7); claim P3-fig5-sigma."""
+    input:
+        fits=p3_path("fits/sigma_x.zarr"),
+        script="workflow/scripts/p3_figure5.py",
+        code=code("plotting", "claims", "store"),
+    output:
+        figure=report("results/figures/P3_fig5.png", caption="../report/P3_fig5.rst", category="P3 Delgadillo DC-RNN"),
+        md="results/tables/P3_eq6_6.md",
+        claim="results/claims/P3-fig5-sigma.json",
+    params:
+        protocol=P3["claims"]["protocol"],
+        scale=SCALE,
+    log:
+        "results/logs/p3_figure5.log",
+    benchmark:
+        "results/benchmarks/p3_figure5.tsv"
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_figure4"),
+        runtime=runtime_of("p3_figure4"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --fits {input.fits} --protocol {params.protocol} --figure {output.figure}"
+        " --md {output.md} --claim {output.claim} --scale {params.scale} > {log} 2>&1"

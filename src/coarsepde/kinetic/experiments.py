@@ -42,7 +42,7 @@ from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import MappedModel, fit
 
 __all__ = ["TableSpec", "TABLES", "PAPER_ERRORS", "AdamProtocol", "ConvergedProtocol", "make_model",
-           "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "term_names"]
+           "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "results_dataset", "term_names"]
 
 log_ = logging.getLogger(__name__)
 
@@ -181,11 +181,14 @@ def _summary(model, data, scheme, eps: float) -> dict:
 def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: AdamProtocol,
             converged: ConvergedProtocol, eps_range: Sequence[float] = (1e-3, 0.1), init: float = 1.5,
             warm_start: dict | None = None, seed: int = 0, log: Callable[[str], None] | None = None,
-            dictionary_g: Sequence[str] = ("A", "P"), dictionary_rho: Sequence[str] = ("A",)) -> dict:
+            dictionary_g: Sequence[str] = ("A", "P"), dictionary_rho: Sequence[str] = ("A",),
+            sparsity: float = 0.0, mean_zero: float = 0.0) -> dict:
     """Both protocols for one eps. Returns {"adam": summary, "converged": summary, "history": Adam trace,
     "seconds": {...}, "converged_start": name}; a summary has the four physical coefficients, every word's
     coefficient, Error% (Eq. 6.2), eps_pred, the final L1 loss and the flat parameters. ``warm_start`` is a
-    state dict of a model of the same K, M (e.g. the converged IMEX-BDF-2 fit for ARS(2,2,2))."""
+    state dict of a model of the same K, M (e.g. the converged IMEX-BDF-2 fit for ARS(2,2,2)). ``sparsity``
+    (gamma of Eq. 4.17/5.16, in units of the data loss) and ``mean_zero`` (the <g> = 0 penalty of Eq. 4.15)
+    enter the Adam and L-BFGS phases (the least-squares phase: the <g> = 0 penalty only, in l2 form)."""
     log = log or log_.info
     torch.manual_seed(seed)
     dicts = {"dictionary_g": dictionary_g, "dictionary_rho": dictionary_rho}
@@ -193,7 +196,8 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
     init_state = copy.deepcopy(model.state_dict())
     t0 = time.perf_counter()
     hist = fit(model, data, scheme, adam_steps=adam.steps, lr=adam.lr, batch_windows=adam.batch_windows,
-               lsq_steps=0, lbfgs_steps=0, norm="l1", eps_true=eps, history_every=adam.history_every, seed=seed)
+               lsq_steps=0, lbfgs_steps=0, norm="l1", eps_true=eps, history_every=adam.history_every, seed=seed,
+               sparsity=sparsity, mean_zero=mean_zero)
     t_adam = time.perf_counter() - t0
     out = {"adam": _summary(model, data, scheme, eps), "history": hist}
     log(f"[{scheme} M={M} 1/eps={1 / eps:g}] adam {adam.steps} steps: Error% {out['adam']['error']:.4g} "
@@ -219,10 +223,10 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
             continue
         try:
             fit(cand, data, scheme, lsq_steps=converged.lsq_steps, gn_iterations=converged.gn_iterations,
-                windows=windows, lbfgs_steps=0, eps_true=eps)
+                windows=windows, lbfgs_steps=0, eps_true=eps, mean_zero=mean_zero)
             if converged.lbfgs_steps:
                 fit(cand, data, scheme, lsq_steps=0, lbfgs_steps=converged.lbfgs_steps, lbfgs_norm="l1",
-                    lbfgs_restarts=1, eps_true=eps)
+                    lbfgs_restarts=1, eps_true=eps, sparsity=sparsity, mean_zero=mean_zero)
         except (RuntimeError, ValueError) as err:      # a start that leaves the finite range is dropped
             log(f"  start {name!r} failed: {err}")
             continue
@@ -254,7 +258,6 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
     record) and the converged state dicts keyed by (scheme, eps)."""
     spec = TABLES[table]
     eps_list = sorted(datasets, reverse=True)
-    inv = np.array([round(1.0 / e) for e in eps_list])
     results = {}
     states = {}
     for scheme in spec.schemes:
@@ -266,10 +269,22 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
                         dictionary_rho=spec.dictionary_rho)
             results[(scheme, e)] = r
             states[(scheme, e)] = r.pop("converged_state")
+    ds = results_dataset(results, spec.schemes, eps_list, "scheme")
+    ds.attrs.update(table=int(table), M=spec.M, K=spec.K, example=spec.example)
+    return ds, states
+
+
+def results_dataset(results: dict, rows: Sequence[str], eps_list: Sequence[float], row_dim: str) -> xr.Dataset:
+    """The fit store of :func:`fit_one` results keyed by (row, eps): dims ``row_dim`` (the table's rows: schemes,
+    or regularisation variants), inv_eps, protocol, term, word, parameter, record."""
+    inv = np.array([round(1.0 / e) for e in eps_list])
     terms = term_names()
     words = sorted({w for r in results.values() for p in PROTOCOLS for w in r[p]["words"]})
-    pnames = next(iter(results.values()))["adam"]["parameter_names"]
-    S, E, P, T, W = len(spec.schemes), len(eps_list), len(PROTOCOLS), len(terms), len(words)
+    pnames = []            # the union (rows of different M have different parameters; absent ones are NaN)
+    for r in results.values():
+        pnames += [n for n in r["adam"]["parameter_names"] if n not in pnames]
+    pindex = {n: i for i, n in enumerate(pnames)}
+    S, E, P, T, W = len(rows), len(eps_list), len(PROTOCOLS), len(terms), len(words)
     n_rec = max(len(r["history"].loss) for r in results.values())
     coef = np.full((S, E, P, T), np.nan)
     word_c = np.zeros((S, E, P, W))
@@ -284,14 +299,14 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
     h_eps = np.full((S, E, n_rec), np.nan)
     start = np.empty((S, E), dtype=object)
     exact = np.array([[exact_g_coefficients(e)[k] for k in terms] for e in eps_list])
-    for i, scheme in enumerate(spec.schemes):
+    for i, scheme in enumerate(rows):
         for j, e in enumerate(eps_list):
             r = results[(scheme, e)]
             for k, p in enumerate(PROTOCOLS):
                 s = r[p]
                 coef[i, j, k] = [s["coefficients"][t] for t in terms]
                 word_c[i, j, k] = [s["words"].get(w, 0.0) for w in words]
-                params[i, j, k] = s["parameters"]
+                params[i, j, k, [pindex[n] for n in s["parameter_names"]]] = s["parameters"]
                 err[i, j, k], epsp[i, j, k], loss[i, j, k] = s["error"], s["eps_pred"], s["loss"]
                 secs[i, j, k] = r["seconds"][p]
             h = r["history"]
@@ -299,7 +314,7 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
             h_it[:n] = h.iteration
             h_loss[i, j, :n], h_err[i, j, :n], h_eps[i, j, :n] = h.loss, h.error, h.eps_pred
             start[i, j] = r["converged_start"]
-    dims = ("scheme", "inv_eps", "protocol")
+    dims = (row_dim, "inv_eps", "protocol")
     ds = xr.Dataset(
         {
             "coefficient": (dims + ("term",), coef, {"long_name": "learned coefficient of the g-equation RHS "
@@ -312,16 +327,15 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
             "word_coefficient": (dims + ("word",), word_c,
                                  {"long_name": "every term of the expanded learned operator (Eq. 3.11 form)"}),
             "parameters": (dims + ("parameter",), params, {"long_name": "trained network parameters"}),
-            "adam_loss": (("scheme", "inv_eps", "record"), h_loss, {"long_name": "Adam L1 loss"}),
-            "adam_error": (("scheme", "inv_eps", "record"), h_err, {"units": "%"}),
-            "adam_eps_pred": (("scheme", "inv_eps", "record"), h_eps, {}),
-            "converged_start": (("scheme", "inv_eps"), start,
+            "adam_loss": ((row_dim, "inv_eps", "record"), h_loss, {"long_name": "Adam L1 loss"}),
+            "adam_error": ((row_dim, "inv_eps", "record"), h_err, {"units": "%"}),
+            "adam_eps_pred": ((row_dim, "inv_eps", "record"), h_eps, {}),
+            "converged_start": ((row_dim, "inv_eps"), start,
                                 {"long_name": "start of the kept converged fit"}),
         },
-        coords={"scheme": _strings(spec.schemes), "inv_eps": inv, "protocol": _strings(PROTOCOLS),
+        coords={row_dim: _strings(rows), "inv_eps": inv, "protocol": _strings(PROTOCOLS),
                 "term": _strings(terms), "word": _strings(words), "parameter": _strings(pnames),
                 "record": np.arange(n_rec),
                 "adam_iteration": ("record", h_it)},
     )
-    ds.attrs.update(table=int(table), M=spec.M, K=spec.K, example=spec.example)
-    return ds, states
+    return ds

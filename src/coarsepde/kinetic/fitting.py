@@ -76,6 +76,7 @@ __all__ = [
     "data_loss",
     "sparsity_penalty",
     "mean_zero_penalty",
+    "continuity_penalty",
     "loss",
 ]
 
@@ -212,15 +213,20 @@ STENCILS: dict[str, LinearStencil] = {
 def linear_residual(model, data: FitData, stencil: LinearStencil, idx=None) -> torch.Tensor:
     """Residual of a :class:`LinearStencil` over the windows starting at ``idx`` (default all): (N, nv, nx).
 
+    For a rho-equation model (``model.equation == "rho"``, d_t rho = <F(g, rho)>, Example 6.10) the same
+    stencil relates the rho snapshots, K^n = sum_i a_i rho^{n+i} - dt sum_i c_i <F>(g^{n+i}, rho^{n+i}),
+    (N, nx), with no relaxation term.
+
     F is evaluated once on the distinct snapshots the windows touch (those with a nonzero c weight).
     """
     n = starts(data, stencil.span, idx)
     dt = data.dt
     g = data.g
+    u = g if getattr(model, "equation", "g") == "g" else data.rho     # the rho-equation fits rho (Ex. 6.10)
     out = None
     for i, a in enumerate(stencil.a):
         if a != 0.0:
-            term = a * g[n + i]
+            term = a * u[n + i]
             out = term if out is None else out + term
     f_off = [i for i, c in enumerate(stencil.c) if c != 0.0]
     if f_off:
@@ -231,7 +237,7 @@ def linear_residual(model, data: FitData, stencil: LinearStencil, idx=None) -> t
         for i in f_off:
             out = out - (dt * stencil.c[i]) * F[pos[n + i]]
     s_off = [i for i, s in enumerate(stencil.s) if s != 0.0]
-    if s_off:
+    if s_off and u is g:
         sig = model.relaxation()
         for i in s_off:
             out = out + (dt * stencil.s[i]) * sig * g[n + i]
@@ -448,6 +454,33 @@ def sparsity_penalty(models: Sequence, reduction: str = "sum") -> torch.Tensor:
     return total
 
 
+def continuity_penalty(models: Sequence, dx: float) -> torch.Tensor:
+    """||grad_x theta(x)||_1 of Eq. (4.18): the mean over j of |theta_{j+1} - theta_j| / dx, j = 0 .. nx - 2, summed
+    over every x-dependent parameter of the models (the x-dependent block weights of Remark 3.3 and a learned
+    relaxation vector w_S(x), Example 6.4); x-independent parameters do not enter. Units: [theta] / [x].
+    The wrap-around difference is left out: a coefficient of a periodic problem need not be periodic itself
+    (Example 6.4: sigma_S = 1 + 100 x^2 on [0, 1) jumps by 100 at x = 0), and penalising that jump would bias it."""
+    total = torch.zeros((), dtype=DTYPE)
+    for m in models:
+        nx = _x_length(m)
+        for p in m.parameters():
+            if nx and p.dim() >= 1 and p.shape[-1] == nx:
+                total = total + torch.diff(p, dim=-1).abs().mean() * (p.numel() / nx) / dx
+    return total
+
+
+def _x_length(model) -> int | None:
+    """nx of a model's x-dependent parameters (block weights or relaxation vector), or None."""
+    blocks = [b for bl in (getattr(model, "blocks_g", None), getattr(model, "blocks_rho", None)) if bl for b in bl]
+    for b in blocks:
+        if getattr(b, "nx", None):
+            return int(b.nx)
+    w_s = getattr(model, "w_s", None)
+    if w_s is not None and w_s.dim() == 1:
+        return int(w_s.shape[0])
+    return None
+
+
 def mean_zero_penalty(model, data: FitData, idx=None, span: int = 1, norm: str = "l1") -> torch.Tensor:
     """||dt <F(g^n, rho^n)>|| over the window starts (Eq. 4.15): the learned explicit RHS should keep
     <g> = 0 (Eq. 4.14); mean |.| for L1, mean square for l2."""
@@ -457,9 +490,11 @@ def mean_zero_penalty(model, data: FitData, idx=None, span: int = 1, norm: str =
 
 
 def loss(model, data: FitData, scheme, *, norm: str = "l1", sparsity: float = 0.0, mean_zero: float = 0.0,
-         idx=None, rho_model=None, sparsity_reduction: str = "sum", **scheme_kw) -> torch.Tensor:
-    """Eq. (4.13) with (4.15) and (4.17): data_loss(residual) + sparsity * ||theta||_1
-    + mean_zero * ||dt <F>||. ``idx`` restricts the time windows (the stochastic variant of Sect. 5.2);
+         idx=None, rho_model=None, sparsity_reduction: str = "sum", continuity: float = 0.0,
+         **scheme_kw) -> torch.Tensor:
+    """Eq. (4.13) with (4.15), (4.17) and (4.18): data_loss(residual) + sparsity * ||theta||_1
+    + mean_zero * ||dt <F>|| + continuity * ||grad_x theta||_1. ``idx`` restricts the time windows (the
+    stochastic variant of Sect. 5.2);
     ``rho_model`` (ARS only) adds its residual and its parameters to the sparsity term."""
     sch = get_scheme(scheme)
     kw = dict(scheme_kw)
@@ -473,4 +508,7 @@ def loss(model, data: FitData, scheme, *, norm: str = "l1", sparsity: float = 0.
         total = total + sparsity * sparsity_penalty(models, sparsity_reduction)
     if mean_zero:
         total = total + mean_zero * mean_zero_penalty(model, data, idx, sch.span, norm)
+    if continuity:
+        models = [model] if rho_model is None else [model, rho_model]
+        total = total + continuity * continuity_penalty(models, data.ops.dx)
     return total

@@ -61,6 +61,7 @@ from coarsepde.kinetic.fitting import (
     get_scheme,
     loss as direct_loss,
     sparsity_penalty,
+    continuity_penalty,
     starts,
 )
 
@@ -327,15 +328,17 @@ class FeatureLoss:
         return total
 
 
-def zero_model_loss(data: FitData, scheme, norm: str = "l1") -> float:
+def zero_model_loss(data: FitData, scheme, norm: str = "l1", field: str = "g") -> float:
     """Data loss of the zero model (F = 0, sigma_hat = 0): mean |sum_i a_i g^{n+i}| (or its square), the
-    natural scale of the data term (for FE: mean |g^{n+1} - g^n|). For ARS(2,2,2) / RK4: mean |g^{n+1} - g^n|."""
+    natural scale of the data term (for FE: mean |g^{n+1} - g^n|). For ARS(2,2,2) / RK4: mean |g^{n+1} - g^n|.
+    ``field="rho"``: the same for the rho snapshots (rho-equation models)."""
     sch = get_scheme(scheme)
     n = starts(data, sch.span)
+    u = data.g if field == "g" else data.rho
     if sch.stencil is not None:
-        y = sum(a * data.g[n + i] for i, a in enumerate(sch.stencil.a) if a != 0.0)
+        y = sum(a * u[n + i] for i, a in enumerate(sch.stencil.a) if a != 0.0)
     else:
-        y = data.g[n + 1] - data.g[n]
+        y = u[n + 1] - u[n]
     return float(y.abs().mean() if norm == "l1" else (y * y).mean())
 
 
@@ -537,7 +540,7 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999), lsq_steps: int = 300, gn_iterations: int = 4,
         lbfgs_steps: int = 0, norm: str = "l1",
         lbfgs_norm: str | tuple[str, ...] | None = None, lbfgs_restarts: int = 2, sparsity: float = 0.0,
-        mean_zero: float = 0.0, sparsity_reduction: str = "sum", seed: int = 0,
+        mean_zero: float = 0.0, sparsity_reduction: str = "sum", continuity: float = 0.0, seed: int = 0,
         batch_windows: int | None = None, windows=None, eps_true: float | None = None,
         sigma_s: float = 1.0, history_every: int = 100, log: Callable[[str], None] | bool | None = None,
         fast: bool | None = None, x_stride: int = 1, rho_model=None, lbfgs_history: int = 50,
@@ -564,6 +567,8 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
         lowered the loss; L-BFGS stops early at kinks of the L1 loss and in flat valleys.
     sparsity, sparsity_reduction : gamma and the form of the L1 penalty (Eq. 4.17 / 5.16; "sum", or
         the notebook's per-tensor "mean").  mean_zero : weight of the <g> = 0 penalty (Eq. 4.15).
+    continuity : gamma of the continuity penalty ||grad_x theta(x)||_1 of the x-dependent parameters (Eq. 4.18,
+        :func:`~coarsepde.kinetic.fitting.continuity_penalty`; Adam and L-BFGS phases, not least squares).
     seed : seeds the window sampling of the stochastic variant.
     batch_windows : N_s random time windows per Adam step (Sect. 5.2 stochastic variant); None = all.
     windows : a fixed subset of window start indices used by every phase (None = all usable windows).
@@ -587,7 +592,7 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
         log = log_.info
     if fast is None:
         fast = (sch.stencil is not None and not _spatial(model) and model.relaxation().dim() == 0
-                and rho_model is None and not scheme_kw)
+                and rho_model is None and not scheme_kw and model.equation == "g")
     params = [p for m in ([model] if rho_model is None else [model, rho_model]) for p in m.parameters()
               if p.requires_grad]
     models = [model] if rho_model is None else [model, rho_model]
@@ -613,6 +618,8 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
         total = data_objective(which_norm, fixed if idx is None else idx)
         if sparsity:
             total = total + sparsity * sparsity_penalty(models, sparsity_reduction)
+        if continuity:
+            total = total + continuity * continuity_penalty(models, data.ops.dx)
         return total
 
     hist = FitHistory()
@@ -688,7 +695,7 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
     if lbfgs_steps:
         count = {"n": 0}
         for nm in norms:
-            scale = zero_model_loss(data, sch, nm)
+            scale = zero_model_loss(data, sch, nm, model.equation)
             scale = scale if scale > 0 else 1.0
             phase = f"lbfgs-{nm}"
 
