@@ -323,3 +323,14 @@ def p3_example_table_inputs(table):
     if int(table) in (12, 14):
         inputs["dcrnn"] = P3_DCRNN_FITS
     return inputs
+
+
+def p3_example_settings(table):
+    """The config a table's fit reads (only that: a change elsewhere must not re-run it)."""
+    t = int(table)
+    keys = {9: ["gamma_rel"], 10: ["gamma_rel"], 12: ["table12_targets"], 13: ["pinn"],
+            14: ["ms_hdl_conventions"], 15: ["limit"]}[t]
+    out = {"examples": {k: P3X[k] for k in keys}}
+    if t in (9, 10):
+        out.update(adam={"linear": P3["adam"]["linear"]}, converged={"bdf": P3["converged"]["bdf"]}, model=P3["model"])
+    return out

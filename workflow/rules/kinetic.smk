@@ -245,7 +245,7 @@ rule p3_example_fit:
     wildcard_constraints:
         etable="|".join(str(t) for t in P3_EXAMPLE_CLAIMS),
     params:
-        settings=lambda wildcards: json.dumps({k: P3[k] for k in ("examples", "adam", "converged", "model")}),
+        settings=lambda wildcards: json.dumps(p3_example_settings(wildcards.etable)),
         seed=SEED,
         scale=SCALE,
         rule="p3_example_fit",
