@@ -46,7 +46,7 @@ TARGETS = [
 ]
 IMPLEMENTED = ["P2-astar-1d", "P2-astar-2d", "P2-fig1-grid", "P2-cost", "P2-fig2-snapshot", "P2-fig4-rhs",
                "P2-fig5-integrate", "P2-fig6-rhs2d", "P2-fig7-traj2d", "P2-fig8-phase", "X-p2-tensor",
-               "P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers",
+               "P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers", "P1-fig4-validtime",
                "P3-table1-2", "P3-table3-4", "P3-table5-6", "P3-table7-8", "P3-table11-order", "P3-table16-bdf",
                "P3-fig4-loss", "P3-table9-sparse", "P3-table10-mass", "P3-table12-lasso", "P3-table13-pinn",
                "P3-table14-mshdl", "P3-table15-limit", "P3-fig5-sigma"]
@@ -168,6 +168,38 @@ def test_p1_fig3_target_plans_only_what_it_needs(tmp_path):
         assert rule in out, (rule, out)
     for rule in ("p1_interpolation", "p1_figure1", "p1_figure2", "p2_", "effective_coefficients", "claims"):
         assert rule not in out, (rule, out)
+
+
+def test_p1_fig4_target_plans_only_what_it_needs(tmp_path):
+    wf = copy_workflow(tmp_path)
+    proc = snakemake(wf, "results/figures/P1_fig4.png", "-n", "--quiet", "rules", *CI)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    for rule in ("p1_pde_data", "p1_pde_train", "p1_pde_validtime", "p1_valid_time", "p1_figure4", "p1_evaluate"):
+        assert rule in out, (rule, out)
+    for rule in ("p1_interpolation", "p1_figure1", "p1_figure3", "p2_", "p3_", "claims"):
+        assert rule not in out, (rule, out)
+
+
+def test_p1_valid_time_store_at_ci(ci_run):
+    """valid_time.zarr holds every equation, the configured factors and methods, per-simulation valid
+    times within [0, t_max], and medians inside their bootstrap CIs; Fig. 4 exists."""
+    import numpy as np
+
+    assert (ci_run / "results/figures/P1_fig4.png").exists()
+    ds = read_dataset(ci_run / "results/discretization/valid_time.zarr")
+    assert list(ds.equation.values) == ["burgers", "kdv", "ks"]
+    for eq in ("kdv", "ks"):
+        sub = ds.sel({"equation": eq})
+        for m in ("fv1", "fv3", "const", "nn"):
+            for f in (4, 16):
+                vt = sub.valid_time.sel({"method": m, "factor": f}).values
+                vt = vt[np.isfinite(vt)]
+                assert len(vt) == 8 and np.all((vt >= 0) & (vt <= float(sub.t_max)))
+    med, lo, hi = ds["median"].values, ds.ci_low.values, ds.ci_high.values
+    run = np.isfinite(med)
+    assert run.sum() == 2 * 6 + 2 * 2 * 4  # Burgers: 2 factors x 6 methods; KdV, KS: 2 x 4
+    assert np.all(lo[run] <= med[run]) and np.all(med[run] <= hi[run])
 
 
 def test_p1_learned_models_beat_the_first_order_baseline_on_held_out_data(ci_run):

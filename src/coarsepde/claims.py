@@ -40,6 +40,7 @@ __all__ = [
     "check_p2_fig6_rhs2d",
     "check_p2_fig7_traj2d",
     "check_p2_fig8_phase",
+    "check_p1_fig4",
 ]
 
 COLUMNS = ["id", "paper", "artifact", "claim", "paper_value", "reproduced_value", "tolerance", "passed", "scale"]
@@ -466,6 +467,61 @@ def check_p1_fig3(*, mae: dict[str, dict[int, float]], shown: dict[str, dict[int
         reproduced_value="; ".join(pairs + const_txt) + f"; NN {nn_factor}x {'stable' if nn_stable else 'DIVERGED'}"
                          + (f"; failing: {', '.join(fails)}" if fails else ""),
         tolerance="MAE ordering (no numeric tolerance)", passed=not fails, scale=scale)
+
+
+def check_p1_fig4(*, stats: dict[str, dict[str, dict[int, tuple[float, float, float]]]], t_max: dict[str, float],
+                  n_sims: dict[str, int], min_valid_fraction: float, scale: str, note: str = "") -> ClaimResult:
+    """P1-fig4-validtime. ``stats[equation][method][factor] = (median, ci_low, ci_high)`` of the
+    valid time; ``t_max[equation]`` the simulated time, ``n_sims`` the simulations per equation.
+
+    Per equation, with "valid" meaning a median valid time >= min_valid_fraction * t_max:
+    (a) at every factor the NN median is >= the lower CI bound of every other method ("NN >= every
+    other method within CI"); (b) at the coarsest factor where any method is valid, the NN median is
+    above every other method's upper CI bound (strictly better); (c) at the coarsest factor evaluated
+    the NN is not valid (it also fails). Passes if (a)-(c) hold for every equation.
+    """
+    parts, fails = [], []
+    for eq, by_method in stats.items():
+        if "nn" not in by_method:
+            raise ValueError(f"{eq}: no NN valid times")
+        others = [m for m in by_method if m != "nn"]
+        factors = sorted(by_method["nn"])
+        level = min_valid_fraction * t_max[eq]
+        nn = by_method["nn"]
+        below = [f"{m} {f}x" for f in factors for m in others
+                 if f in by_method[m] and nn[f][0] < by_method[m][f][1]]
+        if below:
+            fails.append(f"{eq}: NN below the CI of {', '.join(below)}")
+        valid_f = [f for f in factors if any(by_method[m].get(f, (0.0,))[0] >= level for m in by_method)]
+        if valid_f:
+            r = max(valid_f)
+            his = {m: by_method[m][r][2] for m in others if r in by_method[m]}
+            best = max(his, key=his.get) if his else "none"
+            hi = his.get(best, -np.inf)
+            if not nn[r][0] > hi:
+                fails.append(f"{eq}: NN not strictly best at {r}x ({_fmt(nn[r][0])} vs {best} CI high {_fmt(hi)})")
+            strict = f"coarsest valid {r}x: NN {_fmt(nn[r][0])} vs best other {best} CI high {_fmt(hi)}"
+        else:
+            fails.append(f"{eq}: no method valid at any factor")
+            strict = "no method valid"
+        top = factors[-1]
+        if nn[top][0] >= level:
+            fails.append(f"{eq}: NN still valid at the coarsest factor {top}x ({_fmt(nn[top][0])})")
+        medians = ", ".join(f"{f}x " + "/".join(f"{m} {_fmt(by_method[m][f][0])}" for m in by_method if f in by_method[m])
+                            for f in factors)
+        parts.append(f"{eq} ({n_sims[eq]} sims, t_max {t_max[eq]:g}, valid >= {level:g}): {medians}; {strict}; "
+                     f"NN at {top}x {_fmt(nn[top][0])}")
+    return ClaimResult(
+        id="P1-fig4-validtime",
+        claim=("Median valid simulation time (bootstrap 95% CI; valid while >= 80% of the cells are within the 20th "
+               "percentile of |v_exact|), Burgers/KdV/KS: at every resample factor the NN median is >= the lower CI "
+               "bound of every other method; at the coarsest factor where any method has a median valid time >= "
+               f"{min_valid_fraction:g} t_max the NN median exceeds every other method's upper CI bound; at the "
+               "coarsest factor evaluated the NN median is below that level (it fails too)."
+               + (f" {note}" if note else "")),
+        paper_value="NN >= all methods at all factors, best at coarse factors, fails at large factors (Fig. 4)",
+        reproduced_value="; ".join(parts) + (f"; failing: {'; '.join(fails)}" if fails else ""),
+        tolerance="95% bootstrap CI of the median", passed=not fails, scale=scale)
 
 
 def check_p1_fig2(*, correlation: float, max_correlation: float, distances: dict[str, float], min_distance: float,

@@ -199,6 +199,75 @@ def p1_evaluations(domain, factors):
 
 
 # ------------------------------------------------------------------------------------------
+# P1 KdV, KS and the valid time of Fig. 4 (rules in discretization.smk)
+# ------------------------------------------------------------------------------------------
+
+P1_PDES = ("kdv", "ks")
+P1P = {eq: config["discretization"][eq] for eq in P1_PDES}
+P1VT = config["discretization"]["valid_time"]
+P1_PDE_MODELS = {"nn": "cnn", "const": "constant"}  # name -> kind; both on the centred flux
+
+
+def p1_pde_path(pde, name):
+    return f"results/discretization/{pde}/{name}"
+
+
+def p1_pde_check():
+    for eq, c in P1P.items():
+        bad = [f for f in c["resample_factors"] if c["n_fine"] % f]
+        if bad:
+            raise ValueError(f"discretization.{eq}.resample_factors {bad} do not divide n_fine = {c['n_fine']}")
+        extra = sorted(set(c["large_domain"]["factors"]) - set(c["resample_factors"]))
+        if extra:
+            raise ValueError(f"discretization.{eq}.large_domain.factors {extra} have no trained models (resample_factors)")
+    missing = sorted(set(P1VT["burgers_factors"]) - set(P1_FACTORS))
+    if missing:
+        raise ValueError(f"discretization.valid_time.burgers_factors {missing} not in burgers.resample_factors")
+
+
+def p1_pde_data_flags(wildcards):
+    c = P1P[wildcards.pde]
+    i = c["initial"]
+    flags = (f"--equation {wildcards.pde} --length {c['length']} --n-fine {c['n_fine']} --dt {c['dt']}"
+             f" --n-modes {i['n_modes']} --k-max {i['k_max']} --amplitude {i['amplitude']} --warmup {c['warmup']}")
+    if wildcards.split == "train":
+        t = c["train"]
+        return (f"{flags} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {t['n_snapshots']}"
+                f" --interval {t['interval']} --labels")
+    t = c["test"]
+    n_out = int(round(P1VT["t_max"] / t["dt_out"])) + 1
+    if wildcards.split == "large":  # the SI's 10x domain: same grid spacing and wavelengths
+        g = c["large_domain"]
+        m = g["multiple"]
+        flags = flags.replace(f"--length {c['length']} --n-fine {c['n_fine']}",
+                              f"--length {c['length'] * m} --n-fine {c['n_fine'] * m}").replace(
+                              f"--k-max {i['k_max']}", f"--k-min {g['k_min']} --k-max {g['k_max']}")
+        return f"{flags} --seed-offset {t['seed_offset']} --n-runs {g['n_runs']} --n-snapshots {n_out} --interval {t['dt_out']}"
+    return f"{flags} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out} --interval {t['dt_out']}"
+
+
+def p1_pde_train_flags(wildcards):
+    kind = P1_PDE_MODELS[wildcards.model]
+    t, c = P1B["training"], P1P[wildcards.pde]["training"]  # same architecture and optimiser as Burgers
+    steps = c["steps"] if kind == "cnn" else c["const_steps"]
+    return (f"--kind {kind} --flux centered --steps {steps} --batch-snapshots {c['batch_snapshots']}"
+            f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
+            f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
+            f" --dtype {t['dtype']}")
+
+
+def p1_pde_seed(wildcards):
+    return SEED + 100000 * (P1_PDES.index(wildcards.pde) + 1) + 1000 * (list(P1_PDE_MODELS).index(wildcards.model) + 1) \
+        + int(wildcards.factor)
+
+
+def p1_pde_evals(domain="test"):
+    """The per-factor valid-time stores of KdV and KS on the test runs or the 10x domain."""
+    key = (lambda c: c["resample_factors"]) if domain == "test" else (lambda c: c["large_domain"]["factors"])
+    return [p1_pde_path(eq, f"validtime_{domain}_{f}x.zarr") for eq in P1_PDES for f in key(P1P[eq])]
+
+
+# ------------------------------------------------------------------------------------------
 # P3 DC-RNN (rules in kinetic.smk)
 # ------------------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 # P1 (Bar-Sinai et al. 2019): learned data-driven discretizations of forced Burgers' equation.
 # exact data (fine WENO) -> models per resample factor -> coarse integration -> Figs. 1-3 + claims.
+# KdV and KS ("Other Examples", Fig. 4): exact data (fine pseudo-spectral) -> models per factor ->
+# batched coarse integration of the test runs -> valid times (with Burgers') -> Fig. 4 + claim.
 
 p1_check_factors()
 
@@ -7,11 +9,14 @@ ALL_TARGETS += [
     "results/figures/P1_fig1.png",
     "results/figures/P1_fig2.png",
     "results/figures/P1_fig3.png",
+    "results/figures/P1_fig4.png",
+    "results/figures/P1_figS_large_domain.png",
 ]
 CLAIM_FRAGMENTS += [
     "results/claims/P1-fig1-interp.json",
     "results/claims/P1-fig2-coeffs.json",
     "results/claims/P1-fig3-burgers.json",
+    "results/claims/P1-fig4-validtime.json",
 ]
 
 
@@ -19,6 +24,8 @@ localrules:
     p1_figure1,
     p1_figure2,
     p1_figure3,
+    p1_figure4,
+    p1_figure_large,
 
 
 wildcard_constraints:
@@ -267,3 +274,247 @@ rule p1_figure3:
         " --panel-b-factor {params.panel_b} --mae-t-max {params.t_max} --baseline-ratio {params.ratio}"
         " --const-min-factor {params.const_min} --train-length-pi {params.train_length_pi}"
         " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
+# ------------------------------------------------------------------------------------------
+# KdV and KS (Fig. 4) and the valid simulation time of all three equations
+# ------------------------------------------------------------------------------------------
+
+p1_pde_check()
+
+
+rule p1_pde_data:
+    """Fine pseudo-spectral (ETDRK4) KdV / KS solutions from random long-wavelength initial conditions."""
+    input:
+        script="workflow/scripts/p1_pde_data.py",
+        code=code("discretization/equations", "discretization/spectral", "store", "cli"),
+    output:
+        directory("results/discretization/{pde}/{split}.zarr"),
+    wildcard_constraints:
+        pde="kdv|ks",
+        split="train|test|large",
+    params:
+        flags=p1_pde_data_flags,
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_pde_data",
+    log:
+        "results/logs/p1_pde_data_{pde}_{split}.log",
+    benchmark:
+        "results/benchmarks/p1_pde_data_{pde}_{split}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_data"),
+        runtime=runtime_of("p1_pde_data"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
+
+
+rule p1_pde_train:
+    """One learned KdV / KS discretization (NN or optimized constant coefficients) at one resample factor."""
+    input:
+        data="results/discretization/{pde}/train.zarr",
+        script="workflow/scripts/p1_train.py",
+        code=code("discretization/models", "discretization/training", "discretization/layers",
+                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+    output:
+        model=directory("results/discretization/{pde}/models/{model}_{factor}x.zarr"),
+        history=directory("results/discretization/{pde}/models/{model}_{factor}x_history.zarr"),
+    wildcard_constraints:
+        pde="kdv|ks",
+        model="nn|const",
+    params:
+        flags=p1_pde_train_flags,
+        seed=p1_pde_seed,
+        checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"),
+        checkpoint_every=500,
+        device="auto",
+        scale=SCALE,
+        rule="p1_pde_train",
+    log:
+        "results/logs/p1_pde_train_{pde}_{model}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_pde_train_{pde}_{model}_{factor}x.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_train"),
+        runtime=runtime_of("p1_pde_train"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
+        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"model\": \"{wildcards.model}\", \"factor\": \"{wildcards.factor}\"}}'"
+        " --model {output.model} --history {output.history} > {log} 2>&1"
+
+
+rule p1_pde_validtime:
+    """All KdV / KS methods at one factor: the test (or 10x-domain) simulations as one batched integration per
+    method, valid times."""
+    input:
+        nn="results/discretization/{pde}/models/nn_{factor}x.zarr",
+        const="results/discretization/{pde}/models/const_{factor}x.zarr",
+        data="results/discretization/{pde}/{domain}.zarr",
+        script="workflow/scripts/p1_pde_validtime.py",
+        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
+                  "discretization/metrics", "numerics/ode", "store", "cli"),
+    output:
+        directory("results/discretization/{pde}/validtime_{domain}_{factor}x.zarr"),
+    wildcard_constraints:
+        pde="kdv|ks",
+        domain="test|large",
+    params:
+        t_max=P1VT["t_max"],
+        quantile=P1VT["threshold_quantile"],
+        fraction=P1VT["fraction"],
+        max_step=P1B["solver"]["max_step"],
+        rtol=P1B["solver"]["rtol"],
+        atol=P1B["solver"]["atol"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_pde_validtime",
+    log:
+        "results/logs/p1_pde_validtime_{pde}_{domain}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_pde_validtime_{pde}_{domain}_{factor}x.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_validtime"),
+        runtime=runtime_of("p1_pde_validtime"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn}"
+        " --model const={input.const} --t-max {params.t_max} --threshold-quantile {params.quantile}"
+        " --fraction {params.fraction} --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"domain\": \"{wildcards.domain}\", \"factor\": \"{wildcards.factor}\"}}'"
+        " --output {output} > {log} 2>&1"
+
+
+rule p1_valid_time:
+    """Per-simulation valid times of every equation, method and factor, medians and bootstrap CIs."""
+    input:
+        burgers_data=p1_path("test.zarr"),
+        burgers_evals=p1_evaluations("test", P1VT["burgers_factors"]),
+        pde_evals=p1_pde_evals(),
+        script="workflow/scripts/p1_valid_time.py",
+        code=code("discretization/metrics", "store", "cli"),
+    output:
+        directory("results/discretization/valid_time.zarr"),
+    params:
+        t_max=P1VT["t_max"],
+        quantile=P1VT["threshold_quantile"],
+        fraction=P1VT["fraction"],
+        n_boot=P1VT["n_boot"],
+        ci=P1VT["ci"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_valid_time",
+    log:
+        "results/logs/p1_valid_time.log",
+    benchmark:
+        "results/benchmarks/p1_valid_time.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_valid_time"),
+        runtime=runtime_of("p1_valid_time"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --burgers-data {input.burgers_data} --burgers-evals {input.burgers_evals}"
+        " --burgers-t-max {params.t_max} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
+        " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
+        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
+
+
+rule p1_figure4:
+    """Fig. 4: median valid simulation time vs resample factor (Burgers, KdV, KS); claim P1-fig4-validtime."""
+    input:
+        valid_time="results/discretization/valid_time.zarr",
+        script="workflow/scripts/p1_figure4.py",
+        code=code("plotting", "claims", "store"),
+    output:
+        figure=report("results/figures/P1_fig4.png", caption="../report/P1_fig4.rst", category="P1 Bar-Sinai 2019"),
+        claim="results/claims/P1-fig4-validtime.json",
+    params:
+        min_valid=P1VT["min_valid_fraction"],
+        note=P1VT["note"],
+        scale=SCALE,
+    log:
+        "results/logs/p1_figure4.log",
+    benchmark:
+        "results/benchmarks/p1_figure4.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure4"),
+        runtime=runtime_of("p1_figure4"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
+        " --note {params.note:q} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
+rule p1_valid_time_large:
+    """Valid times of KdV and KS on the 10x larger domain (the SI's check of Fig. 4), medians and bootstrap CIs."""
+    input:
+        pde_evals=p1_pde_evals("large"),
+        script="workflow/scripts/p1_valid_time.py",
+        code=code("discretization/metrics", "store", "cli"),
+    output:
+        directory("results/discretization/valid_time_large.zarr"),
+    params:
+        quantile=P1VT["threshold_quantile"],
+        fraction=P1VT["fraction"],
+        n_boot=P1VT["n_boot"],
+        ci=P1VT["ci"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_valid_time_large",
+    log:
+        "results/logs/p1_valid_time_large.log",
+    benchmark:
+        "results/benchmarks/p1_valid_time_large.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_valid_time"),
+        runtime=runtime_of("p1_valid_time"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
+        " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
+        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
+
+
+rule p1_figure_large:
+    """Supplement to Fig. 4: median valid time of KdV and KS on the 10x larger domain (models trained on 1x)."""
+    input:
+        valid_time="results/discretization/valid_time_large.zarr",
+        script="workflow/scripts/p1_figure4.py",
+        code=code("plotting", "store"),
+    output:
+        figure=report("results/figures/P1_figS_large_domain.png", caption="../report/P1_figS_large_domain.rst",
+                      category="P1 Bar-Sinai 2019"),
+    params:
+        min_valid=P1VT["min_valid_fraction"],
+        scale=SCALE,
+    log:
+        "results/logs/p1_figure_large.log",
+    benchmark:
+        "results/benchmarks/p1_figure_large.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure4"),
+        runtime=runtime_of("p1_figure4"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
+        " --suptitle '10x larger domain (models trained on the 1x domain)' --scale {params.scale}"
+        " --figure {output.figure} > {log} 2>&1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""P1 Burgers: train one learned discretization (NN or optimized constant coefficients, centred or
-Godunov flux) at one resample factor on the time-derivative loss (plus, optionally, the
+"""P1 (Burgers, KdV or KS, whichever equation the data store holds): train one learned
+discretization (NN or optimized constant coefficients, centred or Godunov flux) at one resample factor on the time-derivative loss (plus, optionally, the
 time-integrated loss of the paper's footnote *). Snapshots are split 80/20 by position (the
 original's); every snapshot enters with all its shifts.
 
@@ -13,7 +13,7 @@ import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
-from coarsepde.discretization.equations import Burgers, coarse_grain
+from coarsepde.discretization.equations import Burgers, coarse_grain, equation_from_dict
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.persist import save_model
 from coarsepde.discretization.training import (evaluate_mse, remove_checkpoint, resolve_device, train,
@@ -67,8 +67,11 @@ def main(argv=None):
         p.error(f"--val-fraction {args.val_fraction} leaves no training or no validation snapshots of {len(v)}")
     x_train, y_train = training_pairs(v[:n_train], dvdt[:n_train], args.factor)
     x_val, y_val = training_pairs(v[n_train:], dvdt[n_train:], args.factor)
-    length, eta = float(ds.attrs["length"]), float(ds.attrs["eta"])
-    equation = Burgers(eta, length, args.flux)
+    length = float(ds.attrs["length"])
+    if "equation" in ds.attrs:  # KdV / KS data carry their equation (p1_pde_data.py)
+        equation = equation_from_dict(dict(ds.attrs["equation"]) | {"flux_form": args.flux})
+    else:
+        equation = Burgers(float(ds.attrs["eta"]), length, args.flux)
     dx = length / (n_fine // args.factor)
     gen = torch.Generator().manual_seed(args.seed)
     model = LearnedDiscretization(equation, dx, args.kind, layers=args.layers, filters=args.filters,
@@ -112,12 +115,12 @@ def main(argv=None):
                            "checkpoint_every")} | {"device": device.type}
     prov = provenance(params | {"final_val_mse": final_val}, seed=args.seed, rule=args.rule,
                       wildcards=args.wildcards)
-    save_model(model, args.model, title=f"P1 Burgers {args.kind}/{args.flux} model, {args.factor}x",
+    save_model(model, args.model, title=f"P1 {equation.name} {args.kind}/{args.flux} model, {args.factor}x",
                source=f"rule {args.rule}", provenance=prov)
     hist = xr.Dataset({k: (("eval",), np.asarray(vals, dtype=float)) for k, vals in history.items() if k != "step"},
                       coords={"eval": np.arange(len(history["step"])), "step": ("eval", np.asarray(history["step"]))},
                       attrs={"final_val_mse": final_val, "factor": args.factor, "kind": args.kind, "flux": args.flux})
-    write_dataset(hist, args.history, title="P1 Burgers training history (normalized MSE)",
+    write_dataset(hist, args.history, title=f"P1 {equation.name} training history (normalized MSE)",
                   source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Choice of Loss", provenance=prov)
     if args.checkpoint is not None:
         remove_checkpoint(args.checkpoint)

@@ -1,4 +1,6 @@
-"""Forced Burgers' equation in finite-volume form (Bar-Sinai et al. 2019, Eq. 4), torch float64.
+"""The three equations of Bar-Sinai et al. 2019 in conservative finite-volume form, torch float64:
+forced Burgers (Eq. 4), and the unforced Korteweg-de Vries and Kuramoto-Sivashinsky equations of
+"Other Examples" (Fig. 4). The Burgers part:
 
     dv/dt + d/dx J = f(x, t),      J = v^2/2 - eta dv/dx,                               (Eq. 4)
 
@@ -19,12 +21,25 @@ realization):  f(x, t) = sum_{m<M} a_m sin(omega_m t + 2 pi k_m x / L + phi_m), 
 ``numpy.random.RandomState(seed)`` as a ~ U(-A/2, A/2), omega ~ U(-0.4, 0.4), k uniform on
 {-k_max..-k_min, k_min..k_max}, phi ~ U(0, 2 pi). It is evaluated at the fine-grid points and
 cell-averaged (mean of the fine values) onto coarse grids, as the original did.
+
+KdV and KS (reference notes Sect. 1.2-1.3; the authors' equations.py), periodic, no forcing:
+
+    KdV on [0, 32):  v_t + d/dx (3 v^2 + v_xx) = 0          faces ("v", "v_xx")
+    KS  on [0, 64):  v_t + d/dx (v^2/2 + v_x + v_xxx) = 0    faces ("v", "v_x", "v_xxx")
+
+with Godunov variants J = 6 G(v_-, v_+) + v_xx (KdV) and G(v_-, v_+) + v_x + v_xxx (KS). Their
+initial conditions are the same random sum, at t = 0, of 10 sinusoids with |k| <= 3
+(:func:`random_initial_conditions`). The fine "exact" solver is pseudo-spectral (``spectral.py``),
+for which each equation exposes its Fourier-diagonal linear symbol and the coefficient of its
+quadratic term, v_t = L v - c d/dx (v^2).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -34,6 +49,13 @@ from coarsepde.numerics.weno import godunov_flux, weno5_faces
 
 __all__ = [
     "Burgers",
+    "KdV",
+    "KuramotoSivashinsky",
+    "EQUATIONS",
+    "make_equation",
+    "equation_to_dict",
+    "equation_from_dict",
+    "random_initial_conditions",
     "Forcing",
     "draw_forcing",
     "coarse_grain",
@@ -58,6 +80,10 @@ class Burgers:
     eta: float = 0.01
     length: float = 2 * np.pi
     flux_form: str = "centered"
+
+    name: ClassVar[str] = "burgers"
+    #: the authors' fixed input normalisation of the network (their equations.py ``standard_deviation``)
+    input_scale: ClassVar[float] = 0.7917
 
     def __post_init__(self):
         if self.flux_form not in FLUX_NAMES:
@@ -85,6 +111,126 @@ class Burgers:
         return -(torch.roll(J, -1, dims=-1) - J) / dx
 
 
+class _HigherOrder:
+    """Shared part of the unforced KdV and KS equations: the conservative update, the flux check,
+    and the pseudo-spectral pieces of the fine solver (v_t = L v - c d/dx (v^2), Fourier-diagonal L)."""
+
+    flux_forms: ClassVar[dict[str, dict[str, int]]] = {}
+
+    def __post_init__(self):
+        if self.flux_form not in self.flux_forms:
+            raise ValueError(f"{self.name} flux_form must be one of {sorted(self.flux_forms)}, got {self.flux_form!r}")
+        if not self.length > 0:
+            raise ValueError(f"length must be > 0, got {self.length}")
+
+    @property
+    def derivative_names(self) -> dict[str, int]:
+        return self.flux_forms[self.flux_form]
+
+    def _faces(self, faces: Mapping[str, torch.Tensor]):
+        missing = set(self.derivative_names) - set(faces)
+        if missing:
+            raise KeyError(f"{self.name} {self.flux_form} flux needs face quantities {sorted(missing)}")
+        if self.flux_form == "godunov":
+            return godunov_flux(faces["v_minus"], faces["v_plus"])
+        return 0.5 * faces["v"] ** 2
+
+    def time_derivative(self, faces: Mapping[str, torch.Tensor], dx: float) -> torch.Tensor:
+        """-(J_{i+1} - J_i)/dx; sums to zero exactly over the cells (conservation)."""
+        J = self.flux(faces)
+        return -(torch.roll(J, -1, dims=-1) - J) / dx
+
+
+@dataclass(frozen=True)
+class KdV(_HigherOrder):
+    """Korteweg-de Vries, v_t = -6 v v_x - v_xxx, i.e. v_t + d/dx (3 v^2 + v_xx) = 0, on [0, 32)
+    (the authors' final domain; reference notes Sect. 1.2). Solitons (c/2) sech^2(sqrt(c)/2 (x - c t))."""
+
+    length: float = 32.0
+    flux_form: str = "centered"
+
+    name: ClassVar[str] = "kdv"
+    input_scale: ClassVar[float] = 0.594
+    flux_forms: ClassVar[dict[str, dict[str, int]]] = {
+        "centered": {"v": 0, "v_xx": 2},
+        "godunov": {"v_minus": 0, "v_plus": 0, "v_xx": 2},
+    }
+    #: v_t = L v - c (v^2)_x with c = 3 (6 v v_x = 3 (v^2)_x)
+    nonlinear_coefficient: ClassVar[float] = 3.0
+
+    def flux(self, faces: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        # 6 * (v^2/2) = 3 v^2 (the Godunov variant uses 6 G, the authors' GodunovKdV)
+        return 6.0 * self._faces(faces) + faces["v_xx"]
+
+    @staticmethod
+    def linear_symbol(k: np.ndarray) -> np.ndarray:
+        """Fourier symbol of -d^3/dx^3: -(i k)^3 = i k^3 (purely dispersive)."""
+        return 1j * np.asarray(k, dtype=float) ** 3
+
+
+@dataclass(frozen=True)
+class KuramotoSivashinsky(_HigherOrder):
+    """Kuramoto-Sivashinsky, v_t = -v v_x - v_xx - v_xxxx, i.e. v_t + d/dx (v^2/2 + v_x + v_xxx) = 0,
+    on [0, 64) (reference notes Sect. 1.3): chaotic, modes 0 < |k| < 1 grow."""
+
+    length: float = 64.0
+    flux_form: str = "centered"
+
+    name: ClassVar[str] = "ks"
+    input_scale: ClassVar[float] = 0.299
+    flux_forms: ClassVar[dict[str, dict[str, int]]] = {
+        "centered": {"v": 0, "v_x": 1, "v_xxx": 3},
+        "godunov": {"v_minus": 0, "v_plus": 0, "v_x": 1, "v_xxx": 3},
+    }
+    nonlinear_coefficient: ClassVar[float] = 0.5
+
+    def flux(self, faces: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        return self._faces(faces) + faces["v_x"] + faces["v_xxx"]
+
+    @staticmethod
+    def linear_symbol(k: np.ndarray) -> np.ndarray:
+        """Fourier symbol of -d^2/dx^2 - d^4/dx^4: k^2 - k^4 (real; unstable for 0 < |k| < 1)."""
+        k = np.asarray(k, dtype=float)
+        return (k**2 - k**4).astype(complex)
+
+
+#: equation name -> class
+EQUATIONS = {"burgers": Burgers, "kdv": KdV, "ks": KuramotoSivashinsky}
+
+
+def make_equation(name: str, *, flux_form: str = "centered", **kwargs):
+    """An equation by name ("burgers", "kdv", "ks"); kwargs are its fields (eta, length)."""
+    if name not in EQUATIONS:
+        raise ValueError(f"unknown equation {name!r}; choose from {sorted(EQUATIONS)}")
+    return EQUATIONS[name](flux_form=flux_form, **kwargs)
+
+
+def equation_to_dict(equation) -> dict:
+    """JSON-able description (``name`` plus the dataclass fields), inverse of :func:`equation_from_dict`."""
+    return {"name": equation.name} | {f.name: getattr(equation, f.name) for f in fields(equation)}
+
+
+def equation_from_dict(d: Mapping) -> "Burgers | KdV | KuramotoSivashinsky":
+    """Rebuild an equation from :func:`equation_to_dict`; a dict without ``name`` is Burgers (stores
+    written before KdV/KS existed)."""
+    d = dict(d)
+    return make_equation(d.pop("name", "burgers"), **d)
+
+
+def random_initial_conditions(seeds: Sequence[int], length: float, n: int, n_modes: int = 10,
+                              k_max: int = 3, amplitude: float = 1.0, k_min: int = 1) -> np.ndarray:
+    """KdV/KS initial conditions at the n points x_j = j L/n, (S, n):
+
+        v(x, 0) = sum_{i<n_modes} a_i sin(2 pi k_i x / L + phi_i),   a ~ U(-A/2, A/2),
+        k uniform on {-k_max..-k_min, k_min..k_max}, phi ~ U(0, 2 pi),
+
+    the authors' RandomForcing at t = 0 with 10 modes and 1 <= |k| <= 3 (their draw order, so a seed
+    gives their realization; the frequencies are drawn but unused). Reference notes Sect. 1.2.
+    ``k_min`` > 1 keeps the wavelengths on a larger domain (10x domain: k in 10..30)."""
+    params = draw_forcing(seeds, n_modes, k_min, k_max, amplitude)
+    return Forcing(params, length, n)(0.0).numpy()
+
+
 def face_derivatives_polynomial(v: torch.Tensor, dx: float, names: Mapping[str, int],
                                 accuracy_order: int) -> dict[str, torch.Tensor]:
     """Face values/derivatives from the centred polynomial baseline stencils ("first-order" and
@@ -92,14 +238,19 @@ def face_derivatives_polynomial(v: torch.Tensor, dx: float, names: Mapping[str, 
     Godunov names get the same centred value on both sides."""
     out = {}
     for name, order in names.items():
-        offsets = stencils.baseline_offsets(order, accuracy_order)
-        c = torch.as_tensor(stencils.coefficients(offsets, order, accuracy_order, "finite_volume", dx), dtype=v.dtype)
-        first = int(offsets[0] - 0.5)
-        w = len(offsets)
-        n = v.shape[-1]
-        idx = (torch.arange(n)[:, None] + torch.arange(first, first + w)) % n
-        out[name] = (v[..., idx] * c).sum(-1)
+        first, c = _baseline_stencil(order, accuracy_order, float(dx))
+        # sum_j c_j v_{i + first + j}: a handful of rolls, no (B, N, width) gather (this runs in
+        # every right-hand-side evaluation of the baselines)
+        out[name] = sum(float(cj) * torch.roll(v, -(first + j), -1) for j, cj in enumerate(c))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _baseline_stencil(order: int, accuracy_order: int, dx: float) -> tuple[int, tuple[float, ...]]:
+    """(first cell offset from face i, coefficients) of the baseline stencil, computed once."""
+    offsets = stencils.baseline_offsets(order, accuracy_order)
+    c = stencils.coefficients(offsets, order, accuracy_order, "finite_volume", dx)
+    return int(offsets[0] - 0.5), tuple(float(x) for x in c)
 
 
 # the derivative stencil the WENO solver uses for the viscous term: 4 cells, order 3

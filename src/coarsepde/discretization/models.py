@@ -1,4 +1,5 @@
-"""Learned (pseudolinear) finite-volume discretizations of Bar-Sinai et al. 2019, torch float64.
+"""Learned (pseudolinear) finite-volume discretizations of Bar-Sinai et al. 2019, torch float64,
+for any of the three equations (Burgers, KdV, KS: ``equations.py``).
 
 A model maps the coarse cell averages v (B, N) of a periodic field to the face quantities an
 equation's flux needs (``equation.derivative_names``, e.g. ``{"v": 0, "v_x": 1}``), each as a
@@ -18,7 +19,8 @@ Two parameterizations of z (paper §"Learned Coefficients"):
 
 - ``kind="cnn"``: a fully convolutional network (3 periodic conv layers x 32 filters, kernel 5,
   ReLU) on v / input_scale; its output at cell i is z for face i (the authors' convention). For the
-  centred Burgers flux this is the authors' 6,793-parameter model.
+  centred fluxes this is the authors' model: 6,793 parameters for Burgers, 6,632 for KdV (v, v_xx:
+  K = 5 + 3) and 7,115 for KS (v, v_x, v_xxx: K = 5 + 4 + 2); the same architecture everywhere.
 - ``kind="constant"``: "optimized constant coefficients": one trainable z (K,) shared by every face
   and sample, initialised to zero, i.e. starting from the standard 6-point scheme.
 """
@@ -30,7 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from coarsepde.discretization.equations import Burgers
+from coarsepde.discretization.equations import Burgers, KdV, KuramotoSivashinsky
 from coarsepde.discretization.layers import PeriodicConvNet, PolynomialAccuracy, apply_stencil, stencil_patches
 from coarsepde.numerics import stencils
 
@@ -39,7 +41,7 @@ __all__ = ["LearnedDiscretization", "KINDS", "BURGERS_INPUT_SCALE"]
 DTYPE = torch.float64
 KINDS = ("cnn", "constant")
 # the authors' fixed input normalisation for Burgers (their equations.py ``standard_deviation``)
-BURGERS_INPUT_SCALE = 0.7917
+BURGERS_INPUT_SCALE = Burgers.input_scale
 
 
 class LearnedDiscretization(nn.Module):
@@ -56,7 +58,8 @@ class LearnedDiscretization(nn.Module):
     stencil_size : cells per face stencil (even; 6 in the paper: offsets -2.5 .. 2.5).
     accuracy_order : m of the polynomial-accuracy constraint (1 in the paper).
     layers, filters, kernel : CNN architecture (3, 32, 5 in the paper).
-    input_scale : the network sees v / input_scale (0.7917 for Burgers in the original code).
+    input_scale : the network sees v / input_scale; default: the equation's fixed constant of the
+        original code (Burgers 0.7917, KdV 0.594, KS 0.299).
     generator : optional torch.Generator for the Glorot-uniform initialisation (reproducible).
 
     ``self.config`` holds these hyper-parameters (plus ``flux_form`` for a consistency check) as
@@ -64,10 +67,12 @@ class LearnedDiscretization(nn.Module):
     architecture (load weights with ``load_state_dict``).
     """
 
-    def __init__(self, equation: Burgers, dx: float, kind: str = "cnn", stencil_size: int = 6,
-                 accuracy_order: int = 1, layers: int = 3, filters: int = 32, kernel: int = 5,
-                 input_scale: float = BURGERS_INPUT_SCALE, generator: torch.Generator | None = None):
+    def __init__(self, equation: Burgers | KdV | KuramotoSivashinsky, dx: float, kind: str = "cnn",
+                 stencil_size: int = 6, accuracy_order: int = 1, layers: int = 3, filters: int = 32, kernel: int = 5,
+                 input_scale: float | None = None, generator: torch.Generator | None = None):
         super().__init__()
+        if input_scale is None:
+            input_scale = equation.input_scale
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         if stencil_size < 2 or stencil_size % 2:
@@ -99,7 +104,7 @@ class LearnedDiscretization(nn.Module):
             self.z = nn.Parameter(torch.zeros(self.n_free, dtype=DTYPE))
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], equation: Burgers) -> "LearnedDiscretization":
+    def from_config(cls, config: dict[str, Any], equation) -> "LearnedDiscretization":
         """Rebuild a model (fresh weights) from ``self.config`` and the same equation."""
         config = dict(config)
         flux_form = config.pop("flux_form", equation.flux_form)

@@ -7,7 +7,7 @@ import os
 
 import zarr
 
-from coarsepde.discretization.equations import Burgers
+from coarsepde.discretization.equations import equation_from_dict, equation_to_dict
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.store import StoreError, load_state_dict, save_state_dict
 
@@ -19,8 +19,7 @@ def save_model(model: LearnedDiscretization, path: str | os.PathLike, *, title: 
     prov = dict(provenance)
     prov["params"] = dict(prov["params"]) | {
         "model_config": model.config,
-        "equation": {"eta": model.equation.eta, "length": model.equation.length,
-                     "flux_form": model.equation.flux_form},
+        "equation": equation_to_dict(model.equation),
     }
     save_state_dict(model.state_dict(), path, title=title, source=source, provenance=prov)
 
@@ -30,7 +29,7 @@ def load_model(path: str | os.PathLike) -> LearnedDiscretization:
     state = load_state_dict(path)  # checks the store first (StoreError naming the path)
     params = zarr.open_group(str(path), mode="r").attrs["provenance"]["params"]
     try:
-        equation = Burgers(**params["equation"])
+        equation = equation_from_dict(params["equation"])  # no "name": a Burgers store
         model = LearnedDiscretization.from_config(params["model_config"], equation)
     except KeyError as exc:
         raise StoreError(f"{path}: not a P1 model store (missing {exc} in its provenance)") from exc

@@ -1,4 +1,5 @@
-"""Forced Burgers simulations: the fine "exact" solver and every coarse method, batched over samples.
+"""Coarse simulations of the three P1 equations, batched over samples, and the fine Burgers solver
+(the fine KdV/KS solver is pseudo-spectral: ``spectral.py``).
 
 Methods (Bar-Sinai et al. 2019, "Results"; face quantities by name into ``Burgers.flux``):
 
@@ -8,6 +9,9 @@ Methods (Bar-Sinai et al. 2019, "Results"; face quantities by name into ``Burger
   (also the fine-grid "exact" solver);
 - ``const``, ``const_godunov``, ``nn``: learned models (``models.LearnedDiscretization``).
 
+For KdV and KS (Fig. 4) the baselines are ``fv1`` / ``fv3`` on their own fluxes (the same rule for
+the higher derivatives: the smallest even stencil of accuracy order 1 or 3; :func:`baseline_for`).
+
 Every run integrates all samples at once with the batched Bogacki-Shampine RK23 of
 ``coarsepde.numerics.ode`` (the original used scipy's RK23 with max_step 0.01 and default
 tolerances, one sample at a time) and records blow-ups as NaN after the divergence time.
@@ -16,13 +20,12 @@ tolerances, one sample at a time) and records blow-ups as NaN after the divergen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from coarsepde.discretization.equations import (
-    FLUX_NAMES,
     Burgers,
     Forcing,
     ForcingParams,
@@ -32,7 +35,8 @@ from coarsepde.discretization.equations import (
 )
 from coarsepde.numerics import ode
 
-__all__ = ["BASELINES", "LEARNED", "Differentiator", "baseline", "fine_solutions", "run_coarse", "SolverSettings"]
+__all__ = ["BASELINES", "LEARNED", "Differentiator", "baseline", "baseline_for", "fine_solutions", "run_coarse",
+           "run_valid_time", "SolverSettings"]
 
 BASELINES = ("fv1", "fv3", "weno")
 LEARNED = ("const", "const_godunov", "nn")
@@ -52,14 +56,23 @@ class SolverSettings:
 
 
 def baseline(method: str, eta: float, length: float, n: int) -> tuple[Burgers, Differentiator]:
-    """(equation, face-quantity function) of a baseline on an n-cell grid."""
-    dx = length / n
+    """(equation, face-quantity function) of a Burgers baseline on an n-cell grid."""
+    return baseline_for(Burgers(eta, length, "godunov" if method == "weno" else "centered"), method, n)
+
+
+def baseline_for(equation, method: str, n: int, dx: float | None = None) -> tuple[object, Differentiator]:
+    """(equation in the flux form the method needs, face-quantity function) of a baseline for any
+    P1 equation on n cells of width ``dx`` (default equation.length / n). WENO is Burgers-only here."""
+    dx = equation.length / n if dx is None else float(dx)
     if method == "weno":
-        return Burgers(eta, length, "godunov"), lambda v: face_derivatives_weno(v, dx)
+        if equation.name != "burgers":
+            raise ValueError(f"the WENO baseline is implemented for Burgers only, not {equation.name}")
+        return replace(equation, flux_form="godunov"), lambda v: face_derivatives_weno(v, dx)
     if method in ("fv1", "fv3"):
         order = int(method[-1])
-        names = FLUX_NAMES["centered"]
-        return Burgers(eta, length, "centered"), lambda v: face_derivatives_polynomial(v, dx, names, order)
+        centered = replace(equation, flux_form="centered")
+        names = centered.derivative_names
+        return centered, lambda v: face_derivatives_polynomial(v, dx, names, order)
     raise ValueError(f"unknown baseline {method!r}; choose from {BASELINES}")
 
 
@@ -82,6 +95,58 @@ def run_coarse(equation: Burgers, faces: Differentiator, v0: torch.Tensor, forci
         return ode.integrate(_rhs(equation, faces, forcing, dx), v0, np.asarray(t_eval, dtype=float),
                              max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
                              bound=settings.bound)
+
+
+def run_valid_time(equation, faces: Differentiator, exact: np.ndarray, t_eval: np.ndarray, threshold: float,
+                   fraction: float = 0.8, settings: SolverSettings = SolverSettings(), dx: float | None = None,
+                   chunk: int = 10, example: int = 0) -> dict:
+    """Valid simulation times (Fig. 4) of the unforced coarse method ``faces`` started from
+    ``exact[:, 0]``, all samples in one batched integration, stopping each sample at its first
+    invalid frame.
+
+    The outputs are integrated ``chunk`` at a time (restarting the adaptive RK23 from the last
+    state); after each chunk the samples that have had an invalid frame (fewer than ``fraction`` of
+    the cells within ``threshold`` of ``exact``; a diverged sample is invalid) leave the batch, so a
+    method that fails early costs little. The valid time is that of
+    :func:`coarsepde.discretization.metrics.valid_times` on the full trajectories.
+
+    Returns a dict: ``valid_time`` (S,) after t_eval[0]; ``t_diverged`` (S,) after t_eval[0], inf
+    if the sample did not diverge while it was valid; ``nfev``; ``example`` (T, N) the trajectory
+    of sample ``example`` (NaN after it left the batch).
+    """
+    exact = np.asarray(exact)
+    t_eval = np.asarray(t_eval, dtype=float)
+    S, T = exact.shape[:2]
+    if len(t_eval) != T or chunk < 1:
+        raise ValueError(f"need len(t_eval) = T = {T} and chunk >= 1, got {len(t_eval)}, {chunk}")
+
+    def frame_ok(y, ref):  # (b, k, N) -> (b, k); NaN is never within the threshold
+        with np.errstate(invalid="ignore"):
+            return (np.abs(y - ref) <= threshold).mean(axis=-1) >= fraction
+
+    valid = np.full(S, t_eval[-1] - t_eval[0])
+    t_div = np.full(S, np.inf)
+    traj = np.full(exact.shape[1:], np.nan)
+    traj[0] = exact[example, 0]
+    ok0 = frame_ok(exact[:, :1], exact[:, :1])[:, 0]
+    valid[~ok0] = 0.0
+    alive = np.flatnonzero(ok0)
+    state = torch.as_tensor(exact[alive, 0])
+    nfev, start = 0, 0
+    while start < T - 1 and alive.size:
+        stop = min(start + chunk, T - 1)
+        sol = run_coarse(equation, faces, state, None, t_eval[start:stop + 1], settings, dx=dx)
+        nfev += sol.nfev
+        y = sol.y.numpy()[:, 1:]
+        ok = frame_ok(y, exact[alive, start + 1:stop + 1])
+        bad = ~ok.all(axis=1)
+        valid[alive[bad]] = t_eval[start + 1 + np.argmin(ok[bad], axis=1)] - t_eval[0]
+        t_div[alive] = np.minimum(t_div[alive], sol.t_diverged - t_eval[0])
+        if example in alive:
+            traj[start + 1:stop + 1] = y[np.flatnonzero(alive == example)[0]]
+        alive, state = alive[~bad], sol.y[~torch.as_tensor(bad), -1]
+        start = stop
+    return {"valid_time": valid, "t_diverged": t_div, "nfev": nfev, "example": traj}
 
 
 def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: int, warmup: float,
