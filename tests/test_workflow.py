@@ -151,6 +151,21 @@ def test_dry_run_of_every_scale(tmp_path, configfile):
     assert "effective_coefficients" in proc.stdout
 
 
+def test_training_jobs_request_a_gpu_at_the_paper_scale_only(tmp_path):
+    """resources.rules.<rule>.gpu reaches the job (the slurm profile makes it sbatch --gpus=N): 1 for
+    the P1 trainings at the paper scale, 0 at ci; the training command gets the config's device."""
+    wf = copy_workflow(tmp_path)
+    target = "results/discretization/kdv/models/nn_4x.zarr"
+    for configfile, gpus in (("config/paper.yaml", 1), ("config/ci.yaml", 0)):
+        proc = snakemake(wf, "-n", "--profile", "profiles/slurm", "--configfile", configfile, "--", target)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out = proc.stdout + proc.stderr
+        job = out[out.index("rule p1_pde_train:"):]
+        resources = job[job.index("resources:"):].splitlines()[0]
+        assert f"gpu={gpus}," in resources, resources
+        assert "--device auto" in job
+
+
 def test_learned_models_beat_a_zero_predictor_and_a_wrong_diffusivity(ci_run):
     """The wrong diffusivity is the arithmetic mean of a(y), the naive average homogenization corrects."""
     for arch in ("functional", "discretized"):

@@ -29,6 +29,22 @@ def runtime_of(name):
     return rule_resources(name)["runtime"]
 
 
+def gpu_of(name):
+    """GPUs a job asks for (resources.rules[name].gpu; 0 unless the scale sets it). The slurm
+    profile turns a non-zero count into ``sbatch --gpus=N`` (with gpu_model: --gpus=<model>:N)."""
+    return rule_resources(name).get("gpu", 0)
+
+
+def gpu_model_of(name):
+    return rule_resources(name).get("gpu_model", "")
+
+
+# torch device of the training rules ("auto": CUDA when the job sees a GPU, else CPU)
+DEVICE = config["device"]
+# resumable long jobs: checkpoint intervals (training steps, simulation outputs)
+CHECKPOINT = config["checkpoint"]
+
+
 def matrix_arg(rows):
     """[[1, 2], [3, 4]] -> '1,2;3,4' (the scripts' matrix syntax; quote it in shell with :q)."""
     return ";".join(",".join(repr(float(v)) if isinstance(v, float) else str(v) for v in row) for row in rows)

@@ -37,13 +37,16 @@ rule p1_burgers_data:
     input:
         script="workflow/scripts/p1_burgers_data.py",
         code=code("discretization/equations", "discretization/simulate", "numerics/weno", "numerics/ode",
-                  "numerics/stencils", "store", "cli"),
+                  "numerics/stencils", "resume", "store", "cli"),
     output:
         directory(p1_path("{split}.zarr")),
     wildcard_constraints:
         split="train|test|large",
     params:
         flags=lambda wildcards: p1_data_flags(wildcards.split),
+        # resumable: outputs committed every N output times BESIDE the directory() output (removed on success)
+        checkpoint=lambda wildcards: p1_path(f"{wildcards.split}.checkpoint.zarr"),
+        checkpoint_outputs=CHECKPOINT["simulation_outputs"],
         seed=SEED,
         scale=SCALE,
         rule="p1_burgers_data",
@@ -59,6 +62,7 @@ rule p1_burgers_data:
         CONDA_ENV
     shell:
         "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
         " --wildcards '{{\"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
 
 
@@ -79,10 +83,10 @@ rule p1_train:
         seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
         # resumable training: the checkpoint lives BESIDE the directory() output (Snakemake deletes
         # outputs before a job and after a failure), is not an output, and is removed on success.
-        # Every 500 steps: ~11 s of default-scale training lost at most per kill, 8 writes per 4000 steps
+        # every checkpoint.training_steps (500: ~11 s of default-scale training lost at most per kill)
         checkpoint=lambda wildcards: p1_path(f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"),
-        checkpoint_every=500,
-        device="auto",
+        checkpoint_every=CHECKPOINT["training_steps"],
+        device=DEVICE,
         scale=SCALE,
         rule="p1_train",
     log:
@@ -93,6 +97,8 @@ rule p1_train:
     resources:
         mem_mb=mem_of("p1_train"),
         runtime=runtime_of("p1_train"),
+        gpu=gpu_of("p1_train"),
+        gpu_model=gpu_model_of("p1_train"),
     conda:
         CONDA_ENV
     shell:
@@ -146,7 +152,8 @@ rule p1_interpolation:
     input:
         data=p1_path("train.zarr"),
         script="workflow/scripts/p1_interpolation.py",
-        code=code("discretization/interpolation", "discretization/layers", "numerics/stencils", "store", "cli"),
+        code=code("discretization/interpolation", "discretization/layers", "discretization/training", "numerics/stencils",
+                  "store", "cli"),
     output:
         model=directory(p1_path("models/interpolation.zarr")),
         evaluation=directory(p1_path("interpolation_eval.zarr")),
@@ -160,6 +167,7 @@ rule p1_interpolation:
         layers=P1B["training"]["layers"],
         filters=P1B["training"]["filters"],
         kernel=P1B["training"]["kernel"],
+        device=DEVICE,
         seed=SEED,
         scale=SCALE,
         rule="p1_interpolation",
@@ -171,6 +179,8 @@ rule p1_interpolation:
     resources:
         mem_mb=mem_of("p1_interpolation"),
         runtime=runtime_of("p1_interpolation"),
+        gpu=gpu_of("p1_interpolation"),
+        gpu_model=gpu_model_of("p1_interpolation"),
     conda:
         CONDA_ENV
     shell:
@@ -178,7 +188,7 @@ rule p1_interpolation:
         " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
         " --max-snapshots {params.max_snapshots} --layers {params.layers} --filters {params.filters}"
         " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        " --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
+        " --device {params.device} --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
 
 
 rule p1_figure1:
@@ -287,7 +297,7 @@ rule p1_pde_data:
     """Fine pseudo-spectral (ETDRK4) KdV / KS solutions from random long-wavelength initial conditions."""
     input:
         script="workflow/scripts/p1_pde_data.py",
-        code=code("discretization/equations", "discretization/spectral", "store", "cli"),
+        code=code("discretization/equations", "discretization/spectral", "resume", "store", "cli"),
     output:
         directory("results/discretization/{pde}/{split}.zarr"),
     wildcard_constraints:
@@ -295,6 +305,8 @@ rule p1_pde_data:
         split="train|test|large",
     params:
         flags=p1_pde_data_flags,
+        checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"{wildcards.split}.checkpoint.zarr"),
+        checkpoint_outputs=CHECKPOINT["simulation_outputs"],
         seed=SEED,
         scale=SCALE,
         rule="p1_pde_data",
@@ -310,6 +322,7 @@ rule p1_pde_data:
         CONDA_ENV
     shell:
         "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
         " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
 
 
@@ -330,8 +343,8 @@ rule p1_pde_train:
         flags=p1_pde_train_flags,
         seed=p1_pde_seed,
         checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"),
-        checkpoint_every=500,
-        device="auto",
+        checkpoint_every=CHECKPOINT["training_steps"],
+        device=DEVICE,
         scale=SCALE,
         rule="p1_pde_train",
     log:
@@ -342,6 +355,8 @@ rule p1_pde_train:
     resources:
         mem_mb=mem_of("p1_pde_train"),
         runtime=runtime_of("p1_pde_train"),
+        gpu=gpu_of("p1_pde_train"),
+        gpu_model=gpu_model_of("p1_pde_train"),
     conda:
         CONDA_ENV
     shell:

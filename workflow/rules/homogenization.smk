@@ -268,6 +268,7 @@ rule p2_train1d:
         val=P1D["learning"]["val_fraction"],
         hidden=P1D["learning"]["hidden"],
         seed=SEED,
+        device=DEVICE,
         rule="p2_train1d",
     log:
         "results/logs/p2_train1d_{arch}.log",
@@ -282,7 +283,7 @@ rule p2_train1d:
     shell:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-train {params.n_train}"
         " --train-time-max {params.t_max} --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr}"
-        " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads}"
+        " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads} --device {params.device}"
         " --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
@@ -443,6 +444,7 @@ rule p2_train2d:
         hidden2=P2D["learning"]["hidden2"],
         kernel=P2D["learning"]["kernel"],
         seed=SEED,
+        device=DEVICE,
         rule="p2_train2d",
     log:
         "results/logs/p2_train2d_{arch}.log",
@@ -458,7 +460,7 @@ rule p2_train2d:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-test {params.n_test}"
         " --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr} --val-fraction {params.val}"
         " --hidden {params.hidden} --hidden2 {params.hidden2} --kernel {params.kernel} --seed {params.seed}"
-        " --threads {threads} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        " --threads {threads} --device {params.device} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 

@@ -23,6 +23,7 @@ from coarsepde.discretization.interpolation import (
     train_interpolation,
 )
 from coarsepde.store import provenance, read_dataset, save_state_dict, write_dataset
+from coarsepde.discretization.training import resolve_device
 
 REFERENCES = "Bar-Sinai et al. 2019, Fig. 1 and SI (super-resolution notebook)"
 #: extra references evaluated beside the claim's two ("nn" and "poly" = the cubic)
@@ -69,7 +70,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                    help="training precision (prediction and metrics in float64)")
-    p.add_argument("--device", default="cpu", help="torch device for training and prediction (cpu, cuda)")
+    p.add_argument("--device", default="auto",
+                   help='torch device for training and prediction ("auto": CUDA when available, else CPU)')
     p.add_argument("--model", required=True, help="output: weights and training curve (Zarr)")
     p.add_argument("--evaluation", required=True, help="output: evaluation store (Zarr)")
     args = p.parse_args(argv)
@@ -77,6 +79,8 @@ def main(argv=None):
         p.error("--seed is required")
     log = setup_logging()
     torch.set_num_threads(args.threads)
+    args.device = resolve_device(args.device)
+    log.info("device: %s", args.device)
 
     ds = read_dataset(args.data)
     v = ds.v.transpose("sample", "time", "x").values

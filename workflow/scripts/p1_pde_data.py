@@ -11,6 +11,7 @@ import xarray as xr
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.discretization.equations import equation_to_dict, make_equation
 from coarsepde.discretization.spectral import fine_solutions
+from coarsepde.resume import SimulationCheckpoint
 from coarsepde.store import provenance, write_dataset
 
 
@@ -31,6 +32,10 @@ def main(argv=None):
     p.add_argument("--n-snapshots", type=int, required=True)
     p.add_argument("--interval", type=float, required=True, help="time between snapshots")
     p.add_argument("--labels", action="store_true", help="store the time derivative (training data)")
+    p.add_argument("--checkpoint", default=None,
+                   help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
+                        "it after a restart (same bits), remove it at the end")
+    p.add_argument("--checkpoint-outputs", type=int, default=100, help="outputs per committed chunk")
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -41,8 +46,8 @@ def main(argv=None):
     t_out = args.warmup + args.interval * np.arange(args.n_snapshots)
     v, dvdt = fine_solutions(equation, seeds, n_fine=args.n_fine, dt=args.dt, warmup=args.warmup, t_out=t_out,
                              n_modes=args.n_modes, k_max=args.k_max, amplitude=args.amplitude, k_min=args.k_min,
-                             dealias=args.dealias,
-                             log=log.info)
+                             dealias=args.dealias, log=log.info,
+                             chunk_outputs=args.checkpoint_outputs if args.checkpoint else 0, checkpoint=args.checkpoint)
     x = np.arange(args.n_fine) * (args.length / args.n_fine)
     data = {"v": (("sample", "time", "x"), v, {"units": "1", "long_name": "fine solution (point values)"})}
     if args.labels:
@@ -52,10 +57,13 @@ def main(argv=None):
                                   "x": ("x", x, {"units": "length", "long_name": "fine grid point"})},
                     attrs={"equation": equation_to_dict(equation), "length": args.length, "n_fine": args.n_fine,
                            "warmup": args.warmup, "dt": args.dt})
-    params = {k: val for k, val in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
+    params = {k: val for k, val in vars(args).items()
+              if k not in ("output", "rule", "wildcards", "seed", "checkpoint", "checkpoint_outputs")}
     write_dataset(ds, args.output, title=f"P1 {args.equation} exact data (pseudo-spectral ETDRK4, fine grid)",
                   source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Other Examples, Fig. 4",
                   provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
+    if args.checkpoint:
+        SimulationCheckpoint.discard(args.checkpoint)
     log.info("wrote %s: %d samples x %d snapshots x %d points, max |v| %.3g", args.output, *v.shape,
              float(np.abs(v).max()))
 

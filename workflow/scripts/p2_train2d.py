@@ -30,6 +30,7 @@ def main(argv=None):
     p.add_argument("--hidden2", type=int, required=True)
     p.add_argument("--kernel", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help='torch device ("auto": CUDA when available, else CPU)')
     p.add_argument("--weights", required=True)
     p.add_argument("--history", required=True)
     args = p.parse_args(argv)
@@ -48,9 +49,9 @@ def main(argv=None):
             logging.info("epoch %d: train %.3e  val %.3e", epoch, tr, va)
 
     res = train_2d(model, U, F, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                   val_fraction=args.val_fraction, seed=args.seed, progress=progress)
+                   val_fraction=args.val_fraction, seed=args.seed, progress=progress, device=args.device)
     log.info("%s: %d samples, %d epochs in %.1f s", args.arch, U.shape[0], res.epochs, res.seconds)
-    params = {k: v for k, v in vars(args).items() if k not in ("weights", "history", "rule", "wildcards", "seed", "threads")}
+    params = {k: v for k, v in vars(args).items() if k not in ("weights", "history", "rule", "wildcards", "seed", "threads", "device")}
     prov = provenance(params | {"n_samples": int(U.shape[0])}, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
     save_state_dict(model.state_dict(), args.weights, title=f"P2 2D {args.arch} network weights",
                     source=f"rule {args.rule} {args.wildcards}", provenance=prov)

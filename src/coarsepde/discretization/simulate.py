@@ -151,37 +151,98 @@ def run_valid_time(equation, faces: Differentiator, exact: np.ndarray, t_eval: n
 
 def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: int, warmup: float,
                    t_out: Sequence[float], settings: SolverSettings = SolverSettings(),
-                   batch: int = 128, log: Callable[[str], None] | None = None):
+                   batch: int = 128, log: Callable[[str], None] | None = None,
+                   chunk_outputs: int = 0, checkpoint: str | None = None, stop_after: int | None = None):
     """The "exact" data: WENO5-Godunov on the fine grid from v = 0, forced, warm-up then outputs.
 
     Returns (v (S, T, N), dvdt (S, T, N) the unforced right-hand side at the outputs (the training
     labels exclude the forcing, as the original's), stats dict). Output times are absolute
     (t_out >= warmup, the original's convention: Burgers evaluation runs over t = 10 ... 110).
+
+    ``chunk_outputs`` > 0 integrates each batch in chunks of that many outputs (the warm-up up to
+    the first output is the first chunk), each chunk resuming the RK23 from the last output with the
+    controller's step proposal (:attr:`coarsepde.numerics.ode.Solution.h_next`): the same steps and
+    bits as one integration. With ``checkpoint`` (a path; needs ``chunk_outputs``) every finished
+    chunk is committed to a :class:`coarsepde.resume.SimulationCheckpoint`, and a restarted run goes
+    on from the last one. ``stop_after``: raise :class:`InterruptedError` after that many chunks of
+    this call (tests: a job killed between chunks).
     """
     t_out = np.asarray(t_out, dtype=float)
     if t_out[0] < warmup:
         raise ValueError(f"outputs must start at or after the warm-up ({warmup}), got {t_out[0]}")
+    if checkpoint is not None and chunk_outputs < 1:
+        raise ValueError("a checkpoint needs chunk_outputs >= 1")
     equation, faces = baseline("weno", eta, length, n_fine)
     dx = length / n_fine
-    n = len(params.a)
-    v_all, d_all, nfev, diverged = [], [], 0, 0
+    n, T = len(params.a), len(t_out)
+    ckpt = None
+    if checkpoint is not None:
+        from coarsepde.resume import SimulationCheckpoint
+
+        key = {"solver": "weno-rk23", "eta": eta, "length": length, "n_fine": n_fine, "warmup": warmup,
+               "t_out": t_out.tolist(), "settings": vars(settings), "batch": batch, "chunk_outputs": chunk_outputs,
+               "forcing": {k: np.asarray(getattr(params, k)).tolist() for k in ("a", "omega", "k", "phi")}}
+        # one Zarr chunk per (batch, output): a write killed half-way cannot touch a committed output
+        chunks = (min(batch, n), 1, n_fine)
+        ckpt = SimulationCheckpoint(checkpoint, key=key, arrays={"v": ((n, T, n_fine), chunks)}, log=log)
+    v_all, d_all, nfev, diverged, n_chunks = [], [], 0, 0, 0
     for start in range(0, n, batch):
         sl = slice(start, min(start + batch, n))
         sub = ForcingParams(*(getattr(params, k)[sl] for k in ("a", "omega", "k", "phi")))
         forcing = Forcing(sub, length, n_fine)
-        v0 = torch.zeros(sl.stop - sl.start, n_fine, dtype=torch.float64)
-        times = np.concatenate([[0.0], t_out]) if t_out[0] > 0 else t_out
-        sol = run_coarse(equation, faces, v0, forcing, times, settings)
-        v = sol.y[:, -len(t_out):]
+        prog = ckpt.progress if ckpt is not None else None
+        if prog is not None and prog["batch_start"] > start:  # a batch finished before the restart
+            v = torch.as_tensor(ckpt.read("v", sl))
+            steps = "checkpointed"
+        elif chunk_outputs < 1:
+            v0 = torch.zeros(sl.stop - sl.start, n_fine, dtype=torch.float64)
+            times = np.concatenate([[0.0], t_out]) if t_out[0] > 0 else t_out
+            sol = run_coarse(equation, faces, v0, forcing, times, settings)
+            v = sol.y[:, -T:]
+            nfev += sol.nfev
+            diverged += int(np.isfinite(sol.t_diverged).sum())
+            steps = sol.n_steps
+        else:
+            v = torch.full((sl.stop - sl.start, T, n_fine), np.nan, dtype=torch.float64)
+            if prog is not None and prog["batch_start"] == start and prog["outputs"] > 0:
+                k, t, h = prog["outputs"], float(t_out[prog["outputs"] - 1]), prog["h_next"]
+                v[:, :k] = torch.as_tensor(ckpt.read("v", (sl, slice(0, k))))
+                y = torch.as_tensor(ckpt.state()["y"])
+                if log:
+                    log(f"fine WENO: samples {sl.start}-{sl.stop - 1} resume at output {k} of {T} (t = {t:g})")
+            else:
+                k, t, h, y = 0, 0.0, None, torch.zeros(sl.stop - sl.start, n_fine, dtype=torch.float64)
+            steps = 0
+            while k < T:
+                stop = min(k + chunk_outputs, T) if k else 1  # the warm-up alone is the first chunk
+                times = t_out[k:stop] if t_out[k] == t else np.concatenate([[t], t_out[k:stop]])
+                with torch.inference_mode():
+                    sol = ode.integrate(_rhs(equation, faces, forcing, dx), y, times, t0=t,
+                                        max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
+                                        bound=settings.bound, first_step=h)
+                nfev += sol.nfev
+                steps += sol.n_steps
+                if np.isfinite(sol.t_diverged).any():
+                    diverged += int(np.isfinite(sol.t_diverged).sum())
+                    break
+                v[:, k:stop] = sol.y[:, -(stop - k):]
+                y, t, h = sol.y[:, -1], float(t_out[stop - 1]), (sol.h_next if np.isfinite(sol.h_next) else h)
+                if ckpt is not None:
+                    ckpt.commit({"v": ((sl, slice(k, stop)), v[:, k:stop].numpy())}, {"y": y.numpy()},
+                                {"batch_start": start, "outputs": stop, "h_next": h})
+                k = stop
+                n_chunks += 1
+                if stop_after is not None and n_chunks >= stop_after and (k < T or sl.stop < n):
+                    raise InterruptedError(f"stopped after {n_chunks} chunks (stop_after)")
+            if ckpt is not None and k == T:  # the batch is done: the next restart skips it
+                ckpt.commit({}, {"y": y.numpy()}, {"batch_start": sl.stop, "outputs": 0, "h_next": None})
         with torch.inference_mode():
             flat = v.reshape(-1, n_fine)
             d = equation.time_derivative(faces(flat), dx).reshape(v.shape)
         v_all.append(v.numpy())
         d_all.append(d.numpy())
-        nfev += sol.nfev
-        diverged += int(np.isfinite(sol.t_diverged).sum())
         if log:
-            log(f"fine WENO: samples {sl.start}-{sl.stop - 1} done ({sol.n_steps} steps, {sol.nfev} rhs evaluations)")
+            log(f"fine WENO: samples {sl.start}-{sl.stop - 1} done ({steps} steps)")
     if diverged:
         raise RuntimeError(f"{diverged} fine solutions diverged: the fine grid is too coarse for these parameters")
     return np.concatenate(v_all), np.concatenate(d_all), {"nfev": nfev}

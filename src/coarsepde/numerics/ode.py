@@ -82,6 +82,9 @@ class Solution:
     t_diverged : (B,) time each sample was declared diverged; +inf for samples that never were.
     nfev : number of (batched) right-hand-side calls.
     n_steps, n_rejected : accepted and rejected (shared) steps.
+    h_next : the controller's proposal for the next step after the last output (NaN if no step was
+        taken). Passing it as ``first_step`` to an :func:`integrate` that starts from the last output
+        continues the run exactly as if it had not stopped (resumable long simulations).
     """
 
     t: np.ndarray
@@ -90,6 +93,7 @@ class Solution:
     nfev: int
     n_steps: int
     n_rejected: int
+    h_next: float = math.nan
 
     @property
     def diverged(self) -> np.ndarray:
@@ -197,9 +201,11 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
             raise ValueError(f"rhs returned shape {tuple(dy.shape)} for a state of shape {tuple(y.shape)}")
         return dy
 
+    h_abs = math.nan
+
     def finish() -> Solution:
         return Solution(t=t_eval.copy(), y=out, t_diverged=t_diverged, nfev=counts["nfev"],
-                        n_steps=counts["steps"], n_rejected=counts["rejected"])
+                        n_steps=counts["steps"], n_rejected=counts["rejected"], h_next=h_abs)
 
     t, y = t0, y0
     rows = torch.arange(B, device=y0.device)
