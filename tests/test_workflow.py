@@ -36,6 +36,11 @@ TARGETS = [
     "results/figures/P1_fig1.png",
     "results/figures/P1_fig2.png",
     "results/figures/P1_fig3.png",
+    "results/figures/P1_fig4.png",
+    "results/figures/P1_figS_large_domain.png",
+    "results/discretization/valid_time.zarr",
+    "results/tables/P1_kdv_training_length.csv",
+    "results/tables/P1_kdv_training_length.md",
     "results/kinetic/transport_eps64.zarr",
     "results/kinetic/fits/table8.zarr",
     *[f"results/tables/P3_table{t}.{e}" for t in (1, 2, 3, 4, 5, 6, 7, 8, 11, 16) for e in ("csv", "md")],
@@ -215,6 +220,20 @@ def test_p1_valid_time_store_at_ci(ci_run):
     run = np.isfinite(med)
     assert run.sum() == 2 * 6 + 2 * 2 * 4  # Burgers: 2 factors x 6 methods; KdV, KS: 2 x 4
     assert np.all(lo[run] <= med[run]) and np.all(med[run] <= hi[run])
+
+
+def test_p1_training_length_table_at_ci(ci_run):
+    """The supplement's NN trained for the configured length IS the Fig. 4 NN (same seed, data and
+    schedule): identical valid times; every configured length has its row."""
+    import pandas as pd
+
+    df = pd.read_csv(ci_run / "results/tables/P1_kdv_training_length.csv")
+    nn = df[df.method == "NN"]
+    assert list(nn.training_steps) == [40, 80]
+    assert set(df.method) >= {"Fig. 4: fv1", "Fig. 4: fv3", "Fig. 4: const", "Fig. 4: nn"}
+    same, fig4 = nn[nn.training_steps == 80].iloc[0], df[df.method == "Fig. 4: nn"].iloc[0]
+    assert (same.median_valid_time, same.diverged) == (fig4.median_valid_time, fig4.diverged)
+    assert nn.val_mse.notna().all() and (nn.runs == 8).all()
 
 
 def test_p1_learned_models_beat_the_first_order_baseline_on_held_out_data(ci_run):

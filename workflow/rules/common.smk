@@ -236,6 +236,10 @@ def p1_pde_check():
         extra = sorted(set(c["large_domain"]["factors"]) - set(c["resample_factors"]))
         if extra:
             raise ValueError(f"discretization.{eq}.large_domain.factors {extra} have no trained models (resample_factors)")
+    tl = P1VT["training_length"]
+    if tl["factor"] not in P1P[tl["equation"]]["resample_factors"]:
+        raise ValueError(f"discretization.valid_time.training_length.factor {tl['factor']} is not one of "
+                         f"discretization.{tl['equation']}.resample_factors (its Fig. 4 runs are the comparison)")
     missing = sorted(set(P1VT["burgers_factors"]) - set(P1_FACTORS))
     if missing:
         raise ValueError(f"discretization.valid_time.burgers_factors {missing} not in burgers.resample_factors")
@@ -263,9 +267,15 @@ def p1_pde_data_flags(wildcards):
 
 
 def p1_pde_train_flags(wildcards):
-    kind = P1_PDE_MODELS[wildcards.model]
-    t, c = P1B["training"], P1P[wildcards.pde]["training"]  # same architecture and optimiser as Burgers
-    steps = c["steps"] if kind == "cnn" else c["const_steps"]
+    return p1_pde_train_args(wildcards.pde, wildcards.model)
+
+
+def p1_pde_train_args(pde, model, steps=None):
+    """p1_train.py flags of a KdV/KS model; ``steps`` overrides the configured training length."""
+    kind = P1_PDE_MODELS[model]
+    t, c = P1B["training"], P1P[pde]["training"]  # same architecture and optimiser as Burgers
+    if steps is None:
+        steps = c["steps"] if kind == "cnn" else c["const_steps"]
     return (f"--kind {kind} --flux centered --steps {steps} --batch-snapshots {c['batch_snapshots']}"
             f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
             f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
@@ -273,8 +283,11 @@ def p1_pde_train_flags(wildcards):
 
 
 def p1_pde_seed(wildcards):
-    return SEED + 100000 * (P1_PDES.index(wildcards.pde) + 1) + 1000 * (list(P1_PDE_MODELS).index(wildcards.model) + 1) \
-        + int(wildcards.factor)
+    return p1_pde_seed_of(wildcards.pde, wildcards.model, wildcards.factor)
+
+
+def p1_pde_seed_of(pde, model, factor):
+    return SEED + 100000 * (P1_PDES.index(pde) + 1) + 1000 * (list(P1_PDE_MODELS).index(model) + 1) + int(factor)
 
 
 def p1_pde_evals(domain="test"):

@@ -26,6 +26,7 @@ localrules:
     p1_figure3,
     p1_figure4,
     p1_figure_large,
+    p1_training_length_table,
 
 
 wildcard_constraints:
@@ -533,3 +534,132 @@ rule p1_figure_large:
         "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
         " --suptitle '10x larger domain (models trained on the 1x domain)' --scale {params.scale}"
         " --figure {output.figure} > {log} 2>&1"
+
+
+# ------------------------------------------------------------------------------------------
+# Supplement to Fig. 4: NN stability vs training length (the evidence behind the 2x KdV row)
+# ------------------------------------------------------------------------------------------
+
+P1TL = P1VT["training_length"]
+P1TL_FILES = [f"results/tables/P1_{P1TL['equation']}_training_length.{ext}" for ext in ("csv", "md")]
+ALL_TARGETS += P1TL_FILES
+
+
+rule p1_pde_train_length:
+    """The NN of one equation and factor trained for a given number of steps (same seed, data and schedule
+    rule as p1_pde_train)."""
+    input:
+        data="results/discretization/{pde}/train.zarr",
+        script="workflow/scripts/p1_train.py",
+        code=code("discretization/models", "discretization/training", "discretization/layers",
+                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+    output:
+        model=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr"),
+        history=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr"),
+    wildcard_constraints:
+        pde="kdv|ks",
+        steps=r"\d+",
+    params:
+        flags=lambda wildcards: p1_pde_train_args(wildcards.pde, "nn", int(wildcards.steps)),
+        # the seed of the Fig. 4 NN at this factor: only the training length differs
+        seed=lambda wildcards: p1_pde_seed_of(wildcards.pde, "nn", wildcards.factor),
+        checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"models/length/nn_{wildcards.factor}x_{wildcards.steps}steps.checkpoint.zarr"),
+        checkpoint_every=CHECKPOINT["training_steps"],
+        device=DEVICE,
+        scale=SCALE,
+        rule="p1_pde_train_length",
+    log:
+        "results/logs/p1_pde_train_length_{pde}_{factor}x_{steps}.log",
+    benchmark:
+        "results/benchmarks/p1_pde_train_length_{pde}_{factor}x_{steps}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_train"),
+        runtime=runtime_of("p1_pde_train"),
+        gpu=gpu_of("p1_pde_train"),
+        gpu_model=gpu_model_of("p1_pde_train"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
+        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"factor\": \"{wildcards.factor}\", \"steps\": \"{wildcards.steps}\"}}'"
+        " --model {output.model} --history {output.history} > {log} 2>&1"
+
+
+rule p1_pde_validtime_length:
+    """Valid times of one training-length NN on the test runs (the same batched integration as Fig. 4)."""
+    input:
+        nn="results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr",
+        data="results/discretization/{pde}/test.zarr",
+        script="workflow/scripts/p1_pde_validtime.py",
+        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
+                  "discretization/metrics", "numerics/ode", "store", "cli"),
+    output:
+        directory("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr"),
+    wildcard_constraints:
+        pde="kdv|ks",
+        steps=r"\d+",
+    params:
+        t_max=P1VT["t_max"],
+        quantile=P1VT["threshold_quantile"],
+        fraction=P1VT["fraction"],
+        max_step=P1B["solver"]["max_step"],
+        rtol=P1B["solver"]["rtol"],
+        atol=P1B["solver"]["atol"],
+        seed=SEED,
+        scale=SCALE,
+        rule="p1_pde_validtime_length",
+    log:
+        "results/logs/p1_pde_validtime_length_{pde}_{factor}x_{steps}.log",
+    benchmark:
+        "results/benchmarks/p1_pde_validtime_length_{pde}_{factor}x_{steps}.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_validtime"),
+        runtime=runtime_of("p1_pde_validtime"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn} --baselines"
+        " --t-max {params.t_max} --threshold-quantile {params.quantile} --fraction {params.fraction}"
+        " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"factor\": \"{wildcards.factor}\", \"steps\": \"{wildcards.steps}\"}}'"
+        " --output {output} > {log} 2>&1"
+
+
+rule p1_training_length_table:
+    """Supplement to Fig. 4: median valid time, diverged runs and validation MSE of the NN vs training length,
+    beside the Fig. 4 baselines at the same factor."""
+    input:
+        histories=expand("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr",
+                         pde=P1TL["equation"], factor=P1TL["factor"], steps=P1TL["steps"]),
+        evals=expand("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr",
+                     pde=P1TL["equation"], factor=P1TL["factor"], steps=P1TL["steps"]),
+        fig4=f"results/discretization/{P1TL['equation']}/validtime_test_{P1TL['factor']}x.zarr",
+        script="workflow/scripts/p1_training_length.py",
+        code=code("discretization/metrics", "store", "cli"),
+    output:
+        csv=P1TL_FILES[0],
+        md=P1TL_FILES[1],
+    params:
+        n_boot=P1VT["n_boot"],
+        ci=P1VT["ci"],
+        seed=SEED,
+        scale=SCALE,
+    log:
+        "results/logs/p1_training_length_table.log",
+    benchmark:
+        "results/benchmarks/p1_training_length_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure4"),
+        runtime=runtime_of("p1_figure4"),
+    conda:
+        CONDA_ENV
+    shell:
+        "python {input.script} --histories {input.histories} --evals {input.evals} --fig4 {input.fig4}"
+        " --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed} --scale {params.scale}"
+        " --csv {output.csv} --md {output.md} > {log} 2>&1"
