@@ -335,7 +335,9 @@ def test_fit_adam_stochastic_lsq_and_lbfgs_phases(ars_data):
     h3 = fit(m2, data, "ars222", lsq_steps=20, gn_iterations=2, lbfgs_steps=5, lbfgs_norm="l2",
              lbfgs_restarts=0, eps_true=EPS)
     assert h3.phase[0] == "lsq" and set(h3.phase[1:]) == {"lbfgs-l2"} and h3.gn_iterations >= 1
-    assert abs(h3.final_loss - _l2(m2, data, "ars222")) <= 1e-12 * h3.final_loss
+    # the recorded loss is the model's loss, to round-off (sums over ~1e5 terms: the reduction order
+    # may differ between the two evaluations, 1.6e-12 relative was seen in CI)
+    assert abs(h3.final_loss - _l2(m2, data, "ars222")) <= 1e-10 * h3.final_loss
     assert h3.final_loss < start
 
 
