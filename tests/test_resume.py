@@ -52,6 +52,8 @@ def test_burgers_fine_data_chunked_and_resumed_give_the_same_bits(tmp_path):
     assert ck.exists()
     v3, d3, _ = simulate.fine_solutions(params, chunk_outputs=3, checkpoint=ck, **BURGERS)
     assert np.array_equal(v1, v3) and np.array_equal(d1, d3)
+    with pytest.raises(CheckpointMismatch, match="forcing_sha256"):  # other forcing realizations
+        simulate.fine_solutions(draw_forcing(np.arange(1, 6)), chunk_outputs=3, checkpoint=ck, **BURGERS)
 
 
 def test_spectral_fine_data_resumed_gives_the_same_bits(tmp_path):

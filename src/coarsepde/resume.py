@@ -24,6 +24,7 @@ discarded and the run starts over, with a warning through ``log``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 
-__all__ = ["CheckpointMismatch", "SimulationCheckpoint", "FORMAT"]
+__all__ = ["CheckpointMismatch", "SimulationCheckpoint", "FORMAT", "fingerprint"]
 
 #: layout version of the checkpoint (another layout is refused)
 FORMAT = 1
@@ -41,6 +42,16 @@ FORMAT = 1
 
 class CheckpointMismatch(RuntimeError):
     """A simulation checkpoint was written by a run with other parameters."""
+
+
+def fingerprint(*arrays) -> str:
+    """SHA-256 of the float64 bytes and shapes of ``arrays``: a short key entry for large inputs."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def _canonical(key: Mapping) -> dict:

@@ -177,11 +177,11 @@ def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: 
     n, T = len(params.a), len(t_out)
     ckpt = None
     if checkpoint is not None:
-        from coarsepde.resume import SimulationCheckpoint
+        from coarsepde.resume import SimulationCheckpoint, fingerprint
 
         key = {"solver": "weno-rk23", "eta": eta, "length": length, "n_fine": n_fine, "warmup": warmup,
                "t_out": t_out.tolist(), "settings": vars(settings), "batch": batch, "chunk_outputs": chunk_outputs,
-               "forcing": {k: np.asarray(getattr(params, k)).tolist() for k in ("a", "omega", "k", "phi")}}
+               "forcing_sha256": fingerprint(*(getattr(params, k) for k in ("a", "omega", "k", "phi")))}
         # one Zarr chunk per (batch, output): a write killed half-way cannot touch a committed output
         chunks = (min(batch, n), 1, n_fine)
         ckpt = SimulationCheckpoint(checkpoint, key=key, arrays={"v": ((n, T, n_fine), chunks)}, log=log)
