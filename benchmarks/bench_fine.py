@@ -220,7 +220,54 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     print(f"  fine solver: ours {t_ours:.2f} s, scipy {t_ref_batch:.1f} s (x{t_ref_batch / t_ours:.1f}); "
           f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; unfused {unfused:.0f} B/update", flush=True)
     rows.append(_coarse_overhead(b, v0, fp, settings, t_end, repeats))
+    rows.append(_fv_faces(repeats, quick))
     return rows
+
+
+def _gather_faces(v: torch.Tensor, dx: float, names: dict, accuracy_order: int) -> dict:
+    """The previous implementation of the baseline face quantities: a (B, N, width) gather of every
+    stencil, coefficients rebuilt on every call (the reference of the rolls that replaced it)."""
+    from coarsepde.numerics import stencils
+
+    out = {}
+    for name, order in names.items():
+        offsets = stencils.baseline_offsets(order, accuracy_order)
+        c = torch.as_tensor(stencils.coefficients(offsets, order, accuracy_order, "finite_volume", dx), dtype=v.dtype)
+        first, w, n = int(offsets[0] - 0.5), len(offsets), v.shape[-1]
+        idx = (torch.arange(n)[:, None] + torch.arange(first, first + w)) % n
+        out[name] = (v[..., idx] * c).sum(-1)
+    return out
+
+
+def _fv_faces(repeats: int, quick: bool) -> dict:
+    """P1 FV3 baseline face quantities of KS (v, v_x, v_xxx), called in every right-hand side of the
+    KdV/KS baselines (Fig. 4): cached coefficients and rolls vs the former per-call gather."""
+    from coarsepde.discretization.equations import face_derivatives_polynomial
+
+    batch, n, calls = (100, 64, 50) if quick else (100, 64, 200)
+    names = {"v": 0, "v_x": 1, "v_xxx": 3}
+    v = torch.as_tensor(np.random.default_rng(0).standard_normal((batch, n)))
+    dx = 64.0 / n
+    new, old = face_derivatives_polynomial(v, dx, names, 3), _gather_faces(v, dx, names, 3)
+    dev = max(float((new[k] - old[k]).abs().max() / old[k].abs().max()) for k in names)
+    if dev > 1e-14:
+        raise AssertionError(f"rolls and gather disagree by {dev:.2e} (relative)")
+
+    def ours():
+        for _ in range(calls):
+            face_derivatives_polynomial(v, dx, names, 3)
+
+    def reference():
+        for _ in range(calls):
+            _gather_faces(v, dx, names, 3)
+
+    (t_ours, t_ref), _ = interleaved([ours, reference], repeats)
+    print(f"  FV3 faces: rolls {1e6 * t_ours / calls:.0f} us, gather {1e6 * t_ref / calls:.0f} us per call "
+          f"(x{t_ref / t_ours:.1f})", flush=True)
+    return row("p1_fv3_faces_rolls_vs_gather",
+               f"P1 KS FV3 baseline faces (v, v_x, v_xxx), {batch} samples x {n} cells, seconds per call: cached "
+               f"stencil coefficients and rolls vs the former per-call (B, N, width) gather (agree to {dev:.1e})",
+               t_ours / calls, "s", t_ref / calls, t_ref / t_ours, threads=1)
 
 
 def _coarse_overhead(b: dict, v0: np.ndarray, fp, settings: SolverSettings, t_end: float, repeats: int) -> dict:
