@@ -72,6 +72,19 @@ _PATCH1D_ARGS = [
 ]
 
 
+def add_simulation_checkpoint_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--checkpoint / --checkpoint-outputs of the resumable fine simulations (coarsepde.resume)."""
+    p.add_argument("--checkpoint", default=None,
+                   help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
+                        "it after a restart (same bits), remove it at the end")
+    p.add_argument("--checkpoint-outputs", type=int, default=100, help="outputs per committed chunk")
+    return p
+
+
+#: argparse destinations that must not enter a store's provenance (the store does not depend on them)
+CHECKPOINT_ARGS = ("checkpoint", "checkpoint_outputs")
+
+
 def add_patch1d_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The P2 1D problem's arguments, shared by its scripts (same flags, same meaning)."""
     for name, typ in _PATCH1D_ARGS:

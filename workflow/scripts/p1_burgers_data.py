@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import CHECKPOINT_ARGS, add_simulation_checkpoint_args, common_parser, setup_logging
 from coarsepde.discretization.equations import coarse_grain, draw_forcing
 from coarsepde.discretization.simulate import SolverSettings, baseline, fine_solutions, run_coarse
 from coarsepde.resume import SimulationCheckpoint
@@ -37,10 +37,7 @@ def main(argv=None):
     p.add_argument("--rollouts", type=int, default=0, help="number of unforced rollouts (0: none)")
     p.add_argument("--rollout-horizon", type=float, default=0.0)
     p.add_argument("--rollout-outputs", type=int, default=0)
-    p.add_argument("--checkpoint", default=None,
-                   help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
-                        "it after a restart (same bits), remove it at the end")
-    p.add_argument("--checkpoint-outputs", type=int, default=100, help="outputs per committed chunk")
+    add_simulation_checkpoint_args(p)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -92,7 +89,7 @@ def main(argv=None):
     # not in the store: a resumed run makes a few more calls, and the store must not depend on that
     log.info("fine WENO: %d right-hand-side evaluations in this process", stats["nfev"])
     params_prov = {k: v for k, v in vars(args).items()
-                   if k not in ("output", "rule", "wildcards", "seed", "checkpoint", "checkpoint_outputs")}
+                   if k not in ("output", "rule", "wildcards", "seed", *CHECKPOINT_ARGS)}
     write_dataset(ds, args.output, title="P1 forced Burgers exact data (WENO5-Godunov, fine grid)",
                   source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Eq. (4), Results",
                   provenance=provenance(params_prov, seed=args.seed, rule=args.rule))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import CHECKPOINT_ARGS, add_simulation_checkpoint_args, common_parser, setup_logging
 from coarsepde.discretization.equations import equation_to_dict, make_equation
 from coarsepde.discretization.spectral import fine_solutions
 from coarsepde.resume import SimulationCheckpoint
@@ -32,10 +32,7 @@ def main(argv=None):
     p.add_argument("--n-snapshots", type=int, required=True)
     p.add_argument("--interval", type=float, required=True, help="time between snapshots")
     p.add_argument("--labels", action="store_true", help="store the time derivative (training data)")
-    p.add_argument("--checkpoint", default=None,
-                   help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
-                        "it after a restart (same bits), remove it at the end")
-    p.add_argument("--checkpoint-outputs", type=int, default=100, help="outputs per committed chunk")
+    add_simulation_checkpoint_args(p)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -58,7 +55,7 @@ def main(argv=None):
                     attrs={"equation": equation_to_dict(equation), "length": args.length, "n_fine": args.n_fine,
                            "warmup": args.warmup, "dt": args.dt})
     params = {k: val for k, val in vars(args).items()
-              if k not in ("output", "rule", "wildcards", "seed", "checkpoint", "checkpoint_outputs")}
+              if k not in ("output", "rule", "wildcards", "seed", *CHECKPOINT_ARGS)}
     write_dataset(ds, args.output, title=f"P1 {args.equation} exact data (pseudo-spectral ETDRK4, fine grid)",
                   source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Other Examples, Fig. 4",
                   provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
