@@ -2,14 +2,16 @@
 cell-update rate against this machine's memory-bandwidth bound.
 
 Ours: ``coarsepde.discretization.simulate.run_coarse`` with ``baseline("weno", ...)`` -- the call
-``fine_solutions`` makes -- on a batch of samples, one shared adaptive Bogacki-Shampine RK23
-(``coarsepde.numerics.ode.integrate``).
+``fine_solutions`` makes -- on a batch of samples: adaptive Bogacki-Shampine RK23
+(``coarsepde.numerics.ode.integrate``) with one shared step, one batched right-hand side per stage
+(the fused WENO kernel plus the forcing). A second row times the same with per-sample step sizes
+(``steps="independent"``).
 
 Reference (Bar-Sinai et al. 2019, the authors' integration): ``scipy.integrate.solve_ivp(method="RK23")``
 with the same max_step / rtol / atol, one sample at a time, the same right-hand side in numpy (WENO5 with
 eps 1e-6, p 2; exact Godunov flux; the 4-cell order-3 slope for the viscous term; the forcing from the same
-precomputed cos/sin tables as ours, so the comparison measures batching and the integrator, not a cheaper
-forcing). The numpy right-hand side is checked against the package's to round-off before timing.
+shared cos/sin basis and per-sample mode folding as ours, so the comparison measures batching and the
+integrator, not a cheaper forcing). The numpy right-hand side is checked against the package's to round-off before timing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 from coarsepde.discretization.equations import _WENO_VX_OFFSETS, Forcing, draw_forcing
-from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
+from coarsepde.discretization.simulate import SolverSettings, _rhs, baseline, run_coarse
 from coarsepde.numerics import stencils
 
 from common import ROOT, fmt, interleaved, memory_bandwidth, row
@@ -35,7 +37,8 @@ def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[
     dx = length / n
     c = stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", dx)
     a, om, ph = (getattr(forcing, k).numpy() for k in ("a", "omega", "phi"))
-    cos, sin = forcing.cos.numpy(), forcing.sin.numpy()
+    fold_cos, fold_sin = forcing.fold_cos.numpy(), forcing.fold_sin.numpy()      # (S, M, J)
+    basis_cos, basis_sin = forcing.basis_cos.numpy(), forcing.basis_sin.numpy()  # (J, n)
     d0, d1, d2 = 0.1, 0.6, 0.3
 
     def weno(um2, um1, u0, up1, up2):
@@ -59,7 +62,7 @@ def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[
         vx = c[0] * s[-2] + c[1] * s[-1] + c[2] * s[0] + c[3] * s[1]
         J = 0.5 * np.maximum(np.maximum(vm, 0.0) ** 2, np.minimum(vp, 0.0) ** 2) - eta * vx
         arg = om[i] * t + ph[i]
-        f = (a[i] * np.sin(arg)) @ cos[i] + (a[i] * np.cos(arg)) @ sin[i]
+        f = ((a[i] * np.sin(arg)) @ fold_cos[i]) @ basis_cos + ((a[i] * np.cos(arg)) @ fold_sin[i]) @ basis_sin
         return -(np.roll(J, -1) - J) / dx + f
 
     return rhs
@@ -146,6 +149,9 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     def ours():
         return run_coarse(equation, faces, y0, forcing, t_eval, settings)
 
+    def independent():
+        return run_coarse(equation, faces, y0, forcing, t_eval, settings, steps="independent")
+
     def reference():
         out = []
         for i in range(n_ref):
@@ -159,7 +165,8 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     print(f"  fine solver: {batch} samples x {n} cells, t in [0, {t_end}], scipy on {n_ref} samples, "
           f"{repeats if quick else max(repeats, 5)} interleaved repeats ...", flush=True)
     # the headline ratio: more repeats in the full run (each side sees the machine's load swings)
-    (t_ours, t_ref), (sol, ref) = interleaved([ours, reference], repeats if quick else max(repeats, 5))
+    (t_ours, t_ref, t_ind), (sol, ref, sol_ind) = interleaved([ours, reference, independent],
+                                                              repeats if quick else max(repeats, 5))
     if sol.diverged.any():
         raise RuntimeError("the fine solver diverged on the benchmark states")
     t_ref_batch = t_ref * batch / n_ref
@@ -175,53 +182,106 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     rows = [
         row("p1_fine_solver_vs_scipy",
             f"P1 fine WENO5-Godunov forced Burgers, {n} cells, {batch} samples, t in [0, {t_end:g}] ({origin}): "
-            f"batched RK23 (run_coarse, {sol.n_steps} shared steps + {sol.n_rejected} rejected, {sol.nfev} batched "
-            f"rhs calls, {1e3 * ours_per:.1f} ms per sample) vs scipy solve_ivp RK23 one sample at a time (numpy rhs "
+            f"batched RK23 (run_coarse, the fine_solutions path: {sol.n_steps} shared steps + {sol.n_rejected} "
+            f"rejected, {sol.nfev} batched rhs calls, {1e3 * ours_per:.1f} ms per sample) vs scipy solve_ivp RK23 one sample at a time (numpy rhs "
             f"{1e3 * t_np:.2f} ms per call, {nfev_ref:.0f} rhs calls per sample; timed on "
             f"{n_ref} samples, {fmt(ref_per)} s each, scaled to {batch}); max_step {settings.max_step:g}, rtol "
             f"{settings.rtol:g}, atol {settings.atol:g}; final states agree to {fmt(diff, 2)} (max |v| {fmt(scale, 2)})",
             t_ours, "s", t_ref_batch, t_ref_batch / t_ours, threads=1),
+        row("p1_fine_independent_vs_shared_steps",
+            f"the same batch with per-sample step sizes (steps='independent': {sol_ind.n_steps / batch:.0f} accepted + "
+            f"{sol_ind.n_rejected / batch:.0f} rejected steps per sample, {sol_ind.nfev} batched rhs calls while the "
+            f"slowest sample runs, the batch shrinking as samples finish) vs shared steps; final states differ by "
+            f"{fmt(float((sol_ind.y[:, -1] - sol.y[:, -1]).abs().max()), 2)} (shared steps are the more accurate)",
+            t_ind, "s", t_ours, t_ours / t_ind, threads=1),
     ]
 
     # --- cell-update rate vs the memory-bandwidth bound -------------------------------------------
+    rhs = _rhs(equation, faces, forcing, dx)          # the right-hand side the solver calls (fused WENO + forcing)
+    all_rows = torch.arange(batch)
     with torch.inference_mode():
         def one_rhs():
-            return equation.time_derivative(faces(y0), dx) + forcing(0.3, None)
+            return rhs(0.3, y0, all_rows)
 
-        unfused = _rhs_bytes(one_rhs) / (batch * n)
-        (t_rhs,), _ = interleaved([lambda: [one_rhs() for _ in range(20)]], repeats)
-        t_rhs /= 20
-        y1 = y0[:1].clone()
-        (t_rhs1,), _ = interleaved(
-            [lambda: [equation.time_derivative(faces(y1), dx) + forcing(0.3, torch.tensor([0])) for _ in range(50)]],
-            repeats)
+        def torch_rhs():  # the differentiable torch composition the solver used before the fused kernel
+            return equation.time_derivative(faces(y0), dx) + forcing(0.3, all_rows)
+
+        dev = float((one_rhs() - torch_rhs()).abs().max() / torch_rhs().abs().max())
+        if dev > 1e-13:
+            raise AssertionError(f"fused and torch right-hand sides differ by {dev:.2e} (relative)")
+        (t_rhs, t_torch), _ = interleaved([lambda: [one_rhs() for _ in range(20)],
+                                           lambda: [torch_rhs() for _ in range(20)]], repeats)
+        t_rhs, t_torch = t_rhs / 20, t_torch / 20
+        y1, r1 = y0[:1].clone(), torch.tensor([0])
+        (t_rhs1,), _ = interleaved([lambda: [rhs(0.3, y1, r1) for _ in range(50)]], repeats)
         t_rhs1 /= 50
+        torch_bytes = _rhs_bytes(torch_rhs) / (batch * n)
     bw = memory_bandwidth(100_000_000 if quick else 400_000_000, repeats=3 if quick else 5)
     gbps = bw["triad_GBps"]
-    M = forcing.cos.shape[1]
-    fused = 8 + 8 + 2 * M * 8       # read v, write dv/dt, read the forcing's cos and sin tables (M modes)
+    J = forcing.basis_cos.shape[0]
+    fused = 8 + 8 + 2 * J * 8 / batch   # read v, write dv/dt; the shared (J, n) forcing basis, once per batched call
     updates = batch * n * sol.nfev / t_ours
-    rhs_share = t_rhs * sol.nfev / t_ours
-    common_what = (f"cell-updates/s of the fine solver (cells x batched rhs calls / wall, {batch} x {n} cells, "
-                   f"integrator included; the rhs alone is {100 * rhs_share:.0f}% of the solver's time, "
-                   f"{1e3 * t_rhs:.2f} ms per batched call, {1e3 * t_rhs1:.2f} ms for one sample) vs the bound "
-                   f"bandwidth / bytes per cell-update; bandwidth: numpy STREAM triad {gbps:.1f} GB/s "
-                   f"(copy {bw['copy_GBps']:.1f} GB/s, {bw['array_MB']:.0f} MB arrays, 1 thread)")
-    for name, bpu, model in (
-            ("p1_fine_bandwidth_fused", fused,
-             f"compulsory traffic of a fused rhs: v in, dv/dt out, the {M}-mode forcing tables (cos, sin) = "
-             f"{fused} B per cell-update"),
-            ("p1_fine_bandwidth_unfused", unfused,
-             f"traffic of the actual unfused torch rhs: every aten op streams its operands = {unfused:.0f} B "
-             f"per cell-update (counted by a dispatch hook)")):
-        bound = gbps * 1e9 / bpu
-        rows.append(row(name, f"{common_what}; model: {model}", updates, "cell-updates/s", bound, updates / bound,
-                        threads=1))
+    bound = gbps * 1e9 / fused
+    rows.append(row(
+        "p1_fine_bandwidth_fused",
+        f"cell-updates/s of the fine solver (cells x batched rhs calls / wall, {batch} x {n} cells, integrator "
+        f"included; one batched rhs call {1e3 * t_rhs:.2f} ms, one sample alone {1e3 * t_rhs1:.2f} ms; the batch "
+        f"shrinks as samples finish, so calls average fewer cells) vs the bound bandwidth / bytes per cell-update; "
+        f"bandwidth: numpy STREAM triad {gbps:.1f} GB/s (copy {bw['copy_GBps']:.1f} GB/s, {bw['array_MB']:.0f} MB "
+        f"arrays, 1 thread); model: compulsory traffic of a fused rhs: v in, dv/dt out, the shared {J}-wavenumber "
+        f"forcing basis (cos, sin) read once per batched call = {fused:.1f} B per cell-update",
+        updates, "cell-updates/s", bound, updates / bound, threads=1))
+    rows.append(row(
+        "p1_fine_rhs_fused_vs_torch",
+        f"P1 fine right-hand side, one batched call on {batch} x {n} cells (WENO5 faces, Godunov flux, viscous "
+        f"slope, forcing): the compiled one-pass kernel (numerics/weno_fused.py, numba) vs the differentiable "
+        f"torch composition the solver ran before ({torch_bytes:.0f} B streamed per cell-update by its aten ops, "
+        f"counted by a dispatch hook); agree to {dev:.1e} relative",
+        t_rhs, "s", t_torch, t_torch / t_rhs, threads=1))
+    rows.append(_forcing_basis(forcing, fp, length, n, repeats))
     print(f"  fine solver: ours {t_ours:.2f} s, scipy {t_ref_batch:.1f} s (x{t_ref_batch / t_ours:.1f}); "
-          f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; unfused {unfused:.0f} B/update", flush=True)
+          f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; rhs fused {1e3 * t_rhs:.2f} ms vs torch "
+          f"{1e3 * t_torch:.2f} ms", flush=True)
     rows.append(_coarse_overhead(b, v0, fp, settings, t_end, repeats))
     rows.append(_fv_faces(repeats, quick))
     return rows
+
+
+class _ForcingTables:
+    """The previous forcing evaluation: per-realization (S, M, N) cos/sin tables of every mode, gathered
+    by ``rows`` and contracted on every call (the reference of the shared basis that replaced it)."""
+
+    def __init__(self, params, length: float, n: int):
+        x = np.arange(n) * (length / n)
+        phase = 2 * np.pi * params.k[:, :, None] * x / length
+        self.cos, self.sin = torch.as_tensor(np.cos(phase)), torch.as_tensor(np.sin(phase))
+        self.a, self.omega, self.phi = (torch.as_tensor(getattr(params, k)) for k in ("a", "omega", "phi"))
+
+    def __call__(self, t: float, rows: torch.Tensor) -> torch.Tensor:
+        arg = self.omega[rows] * t + self.phi[rows]
+        wa, wb = self.a[rows] * torch.sin(arg), self.a[rows] * torch.cos(arg)
+        return torch.einsum("sm,smn->sn", wa, self.cos[rows]) + torch.einsum("sm,smn->sn", wb, self.sin[rows])
+
+
+def _forcing_basis(forcing: Forcing, fp, length: float, n: int, repeats: int) -> dict:
+    """The forcing as the integrator calls it (with the rows of the alive samples): shared basis vs tables."""
+    batch = forcing.a.shape[0]
+    old = _ForcingTables(fp, length, n)
+    rows_ = torch.arange(batch)
+    dev = float((forcing(0.3, rows_) - old(0.3, rows_)).abs().max())
+    if dev > 1e-12:
+        raise AssertionError(f"forcing basis and tables differ by {dev:.2e}")
+    calls = 50
+    with torch.inference_mode():
+        (t_new, t_old), _ = interleaved([lambda: [forcing(0.3, rows_) for _ in range(calls)],
+                                         lambda: [old(0.3, rows_) for _ in range(calls)]], repeats)
+    M = fp.a.shape[1]
+    return row("p1_forcing_basis_vs_tables",
+               f"P1 Burgers forcing, one call for {batch} realizations x {n} cells as the integrator makes it (rows of "
+               f"the alive samples): {M} modes folded onto the shared basis of the {forcing.basis_cos.shape[0]} "
+               f"distinct |k| (an (S, J) x (J, N) product) vs the former per-realization (S, M, N) tables gathered "
+               f"by rows and contracted (agree to {dev:.1e})",
+               t_new / calls, "s", t_old / calls, t_old / t_new, threads=1)
 
 
 def _gather_faces(v: torch.Tensor, dx: float, names: dict, accuracy_order: int) -> dict:

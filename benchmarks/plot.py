@@ -12,12 +12,14 @@ from coarsepde.plotting import figure, save
 TARGETS = {"p1_fine_solver_vs_scipy": 10.0, "p2_patch_vs_fully_resolved": 1000.0}
 
 #: rows whose ratio is a fraction of a bound (blue), not a comparison with another method
-FRACTIONS = {"p1_fine_bandwidth_fused", "p1_fine_bandwidth_unfused"}
+FRACTIONS = {"p1_fine_bandwidth_fused"}
 
 LABELS = {
     "p1_fine_solver_vs_scipy": "P1 fine WENO: batched vs per-sample scipy RK23",
     "p1_fine_bandwidth_fused": "P1 fine WENO: fraction of bandwidth bound (fused model)",
-    "p1_fine_bandwidth_unfused": "P1 fine WENO: fraction of bandwidth bound (unfused ops)",
+    "p1_fine_independent_vs_shared_steps": "P1 fine WENO: per-sample vs shared step sizes",
+    "p1_fine_rhs_fused_vs_torch": "P1 fine rhs: compiled one-pass kernel vs torch ops",
+    "p1_forcing_basis_vs_tables": "P1 forcing: shared basis vs per-sample tables",
     "p1_coarse_weno_64x_vs_scipy": "P1 WENO 64x (10 x 8 cells): batched vs per-sample scipy",
     "p2_patch_vs_fully_resolved": "P2 patch dynamics vs fully resolved (wall-clock)",
     "p2_spacetime_grid": "P2 space-time grid saving (geometry)",

@@ -11,6 +11,7 @@ from coarsepde.claims import check_p1_fig2, check_p1_fig3
 from coarsepde.discretization.equations import (
     Burgers,
     Forcing,
+    ForcingParams,
     coarse_grain,
     draw_forcing,
     face_derivatives_polynomial,
@@ -258,3 +259,43 @@ def test_a_model_keeps_its_dx_on_a_larger_domain():
     two = run_coarse(model.equation, model, torch.cat([v0, v0], -1), None, t, dx=L / n)
     np.testing.assert_allclose(two.y[..., :n].numpy(), one.y.numpy(), atol=1e-10)
     np.testing.assert_allclose(two.y[..., n:].numpy(), one.y.numpy(), atol=1e-10)
+
+
+def test_forcing_basis_per_row_times_and_rows_cache():
+    p = draw_forcing(range(6), n_modes=20, k_min=3, k_max=6)
+    L, n = 2 * np.pi, 64
+    f = Forcing(p, L, n)
+    assert list(f.wavenumbers) == [3, 4, 5, 6]
+    x = np.arange(n) * L / n
+    t = np.array([0.0, 0.7, 1.3, 2.9, 5.0, 8.1])
+
+    def direct(i, ti):
+        return (p.a[i, :, None] * np.sin(p.omega[i, :, None] * ti + p.k[i, :, None] * x + p.phi[i, :, None])).sum(0)
+
+    rows = torch.tensor([4, 1, 5])
+    got = f(torch.as_tensor(t[[4, 1, 5]]), rows).numpy()        # per-row times
+    np.testing.assert_allclose(got, np.stack([direct(i, t[i]) for i in (4, 1, 5)]), atol=1e-12)
+    # the rows gather is cached per rows object; a new rows tensor is a new gather
+    rows2 = torch.tensor([0, 2])
+    np.testing.assert_allclose(f(1.5, rows2).numpy(), np.stack([direct(i, 1.5) for i in (0, 2)]), atol=1e-12)
+    np.testing.assert_allclose(f(1.5, rows).numpy(), np.stack([direct(i, 1.5) for i in (4, 1, 5)]), atol=1e-12)
+    with pytest.raises(ValueError, match="integers"):
+        Forcing(ForcingParams(p.a, p.omega, p.k + 0.5, p.phi), L, n)
+
+
+def test_fine_data_with_independent_steps_do_not_depend_on_the_batch():
+    # independent steps: a sample's fine data are those of integrating it alone, whatever shares its batch
+    # (to round-off: BLAS products of different batch sizes may round differently)
+    p = draw_forcing(range(5), n_modes=20, k_min=3, k_max=6)
+    # max_step unlimited: error-controlled steps, which differ between the samples
+    kw = dict(eta=0.04, length=2 * np.pi, n_fine=64, warmup=0.3, t_out=[0.3, 0.5],
+              settings=SolverSettings(max_step=np.inf))
+    v5, d5, _ = fine_solutions(p, batch=5, steps="independent", **kw)
+    v2, d2, _ = fine_solutions(p, batch=2, steps="independent", **kw)
+    np.testing.assert_allclose(v5, v2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(d5, d2, rtol=0, atol=1e-10)
+    # shared steps (the default): the stiffest sample of the batch sets everyone's step
+    vs, _, _ = fine_solutions(p, batch=5, **kw)
+    vs2, _, _ = fine_solutions(p, batch=2, **kw)
+    assert np.abs(vs - v5).max() > 1e-8 and np.abs(vs - v5).max() < 1e-2
+    assert np.abs(vs - vs2).max() > 1e-8

@@ -266,3 +266,95 @@ def test_rk23_bound_nonfinite_and_grad_modes():
     with torch.inference_mode():
         sol2 = integrate(rhs, y0, t_eval, bound=10.0)
     torch.testing.assert_close(sol2.y, sol.y.detach(), equal_nan=True, rtol=0, atol=0)
+
+
+def _alone(rhs, y0, t_eval, **kw):
+    """Each sample integrated on its own by the shared-step loop: the definition of independent steps."""
+    return [integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), y0[b:b + 1], t_eval, **kw) for b in range(len(y0))]
+
+
+def test_rk23_independent_steps_equal_each_sample_alone():
+    # stiffness spread over two decades and a time-dependent forcing: per-sample times reach the rhs
+    ks = torch.tensor([0.5, 3.0, 10.0, 40.0])
+    seen = []
+
+    def rhs(t, y, rows):
+        t = torch.as_tensor(t, dtype=torch.float64)
+        seen.append(t.ndim)
+        return -ks[rows, None] * y + torch.sin(3.0 * t).reshape(-1, 1)
+
+    y0 = torch.tensor([[1.0, -2.0], [0.5, 0.1], [-1.0, 2.0], [3.0, 0.0]])
+    t_eval = np.linspace(0.0, 2.0, 9)
+    for max_step in (0.01, np.inf):
+        sol = integrate(rhs, y0, t_eval, max_step=max_step, steps="independent")
+        alone = _alone(rhs, y0, t_eval, max_step=max_step)
+        for b, s in enumerate(alone):
+            assert torch.equal(sol.y[b], s.y[0]), b          # bit for bit
+            assert sol.h_next[b] == s.h_next
+        assert sol.n_steps == sum(s.n_steps for s in alone)
+        assert sol.n_rejected == sum(s.n_rejected for s in alone)
+        # one batched call per stage while the slowest sample runs
+        assert sol.nfev == max(s.nfev for s in alone)
+        shared = integrate(rhs, y0, t_eval, max_step=max_step)
+        if max_step == np.inf:   # the shared step serves the stiffest row: more calls, a different path
+            assert shared.nfev > min(s.nfev for s in alone)
+            assert not torch.equal(shared.y, sol.y)
+    assert 1 in seen   # per-sample time tensors in the independent loop
+
+
+def test_rk23_independent_divergence_first_step_and_errors():
+    def rhs(t, y, rows):
+        return torch.where((rows == 0)[:, None], y**2, -y)   # row 0 blows up at t = 1
+
+    t_eval = np.linspace(0.0, 3.0, 31)
+    y0 = torch.ones(3, 1)
+    sol = integrate(rhs, y0, t_eval, steps="independent")
+    alone = _alone(rhs, y0, t_eval)
+    assert 0.9 <= sol.t_diverged[0] <= 1.05 and np.isinf(sol.t_diverged[1:]).all()
+    assert sol.t_diverged[0] == alone[0].t_diverged[0]
+    for b in range(3):
+        assert torch.equal(sol.y[b].nan_to_num(7.0), alone[b].y[0].nan_to_num(7.0))
+    # a (B,) first step (what a resumed chunk passes) and a bad one
+    h = np.array([1e-3, 2e-3, 4e-3])
+    sol2 = integrate(rhs, torch.full((3, 1), 0.5), [0.0, 0.5], steps="independent", first_step=h)
+    for b in range(3):
+        ref = integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), torch.full((1, 1), 0.5), [0.0, 0.5],
+                        first_step=float(h[b]))
+        assert torch.equal(sol2.y[b], ref.y[0])
+    with pytest.raises(ValueError, match="first_step"):
+        integrate(rhs, y0, t_eval, steps="independent", first_step=np.array([1e-3, -1.0, 1e-3]))
+    with pytest.raises(ValueError, match="steps"):
+        integrate(rhs, y0, t_eval, steps="per-sample")
+    # a batch that is already done at t0 (one output, at t0)
+    done = integrate(rhs, y0, [0.0], steps="independent")
+    assert torch.equal(done.y[:, 0], y0) and done.nfev == 0
+
+
+def test_fused_weno_rhs_equals_the_torch_composition():
+    from coarsepde.discretization.equations import Burgers
+    from coarsepde.discretization.simulate import WenoFaces, baseline
+    from coarsepde.numerics.weno_fused import burgers_weno_godunov_rhs
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.arange(64) * (2 * math.pi / 64)
+    fields = [torch.randn(5, 64, generator=g, dtype=torch.float64),              # rough
+              torch.sin(x).repeat(2, 1) + 0.3 * torch.cos(2 * x),                # smooth, sonic points
+              torch.sign(torch.sin(x)).repeat(1, 1),                             # shocks and rarefactions
+              torch.randn(3, 6, generator=g, dtype=torch.float64)]               # the smallest grid
+    for v in fields:
+        n = v.shape[-1]
+        eq, faces = baseline("weno", 0.03, 2 * math.pi, n)
+        assert isinstance(faces, WenoFaces)
+        dx = 2 * math.pi / n
+        ref = eq.time_derivative(faces(v), dx)
+        got = faces.burgers_rhs(eq, v)
+        assert float((got - ref).abs().max()) <= 1e-14 * float(ref.abs().max())
+        assert abs(float(got.sum())) < 1e-10 * float(got.abs().max())      # conservative
+    # where the fused path does not apply it declines (the torch path then runs)
+    vg = fields[0].clone().requires_grad_()
+    assert faces.burgers_rhs(eq, fields[3].float()) is None and faces.burgers_rhs(eq, vg) is None
+    assert faces.burgers_rhs(Burgers(0.03, 2 * math.pi, "centered"), fields[3]) is None
+    with pytest.raises(ValueError, match="N >= 6"):
+        burgers_weno_godunov_rhs(np.zeros((2, 5)), 0.01, 0.1, np.zeros(4))
+    with pytest.raises(ValueError, match="4 coefficients"):
+        burgers_weno_godunov_rhs(np.zeros((2, 8)), 0.01, 0.1, np.zeros(3))

@@ -294,29 +294,77 @@ def draw_forcing(seeds: Sequence[int], n_modes: int = 20, k_min: int = 3, k_max:
 class Forcing:
     """f(x, t) for S realizations on a grid of N cells obtained by averaging ``factor`` fine points.
 
-    sin(omega t + k x + phi) = sin(omega t + phi) cos(k x) + cos(omega t + phi) sin(k x): the spatial
-    parts are precomputed, so one evaluation is a batched (S, M) x (S, M, N) contraction.
+    sin(omega t + k x + phi) = sin(omega t + phi) cos(k x) + cos(omega t + phi) sin(k x), and every
+    realization draws its wavenumbers from the same few integers (|k| in 3..6 for Burgers): the
+    spatial parts are a SHARED basis cos(|k| x), sin(|k| x) over the J distinct |k| of all
+    realizations (cell-averaged like the fields), and one evaluation is
+
+        f[s] = sum_j C_cos[s, j] cos(|k_j| x) + C_sin[s, j] sin(|k_j| x),
+        C_cos[s, j] = sum_{m: |k_sm| = k_j} a_sm sin(omega_sm t + phi_sm),
+        C_sin[s, j] = sum_{m: |k_sm| = k_j} sign(k_sm) a_sm cos(omega_sm t + phi_sm):
+
+    (S, M) mode phases folded into (S, 2J) coefficients (one batched product with a block-diagonal
+    fold), then one (S, 2J) x (2J, N) product, fused with the addition to the rest of the
+    right-hand side (:meth:`add_to`). A call streams the (2J, N) basis, not the (S, M, N)
+    per-realization tables of a direct evaluation (``benchmarks/bench_fine.py``, row
+    ``p1_forcing_basis_vs_tables``).
     """
 
     def __init__(self, params: ForcingParams, length: float, n_fine: int, factor: int = 1):
         if n_fine % factor:
             raise ValueError(f"factor {factor} does not divide {n_fine} fine points")
+        k = np.asarray(params.k)
+        if not np.array_equal(k, np.round(k)):
+            raise ValueError("forcing wavenumbers must be integers (periodic modes)")
+        kabs = np.abs(k).astype(np.int64)
+        self.wavenumbers = np.unique(kabs)                               # (J,) distinct |k|
+        j = np.searchsorted(self.wavenumbers, kabs)                      # (S, M) basis index of each mode
+        onehot = (j[..., None] == np.arange(self.wavenumbers.size)).astype(float)  # (S, M, J)
         x = np.arange(n_fine) * (length / n_fine)
-        phase = 2 * np.pi * params.k[:, :, None] * x / length          # (S, M, n_fine)
-        cos = np.cos(phase).reshape(*phase.shape[:2], n_fine // factor, factor).mean(-1)
-        sin = np.sin(phase).reshape(*phase.shape[:2], n_fine // factor, factor).mean(-1)
-        self.cos = torch.as_tensor(cos, dtype=DTYPE)
-        self.sin = torch.as_tensor(sin, dtype=DTYPE)
+        phase = 2 * np.pi * self.wavenumbers[:, None] * x / length       # (J, n_fine)
+        J, M = self.wavenumbers.size, k.shape[-1]
+        cos = np.cos(phase).reshape(J, n_fine // factor, factor).mean(-1)
+        sin = np.sin(phase).reshape(J, n_fine // factor, factor).mean(-1)
+        #: (2J, N): cos(|k_j| x) for j < J, then sin(|k_j| x), cell-averaged
+        self.basis = torch.as_tensor(np.concatenate([cos, sin]), dtype=DTYPE)
+        #: (S, 2M, 2J) block-diagonal fold: the M sin(phase) weights onto the cos half of the basis, the
+        #: M cos(phase) weights (with the sign of k) onto its sin half
+        fold = np.zeros((k.shape[0], 2 * M, 2 * J))
+        fold[:, :M, :J] = onehot
+        fold[:, M:, J:] = onehot * np.sign(k)[..., None]
+        self.fold = torch.as_tensor(fold, dtype=DTYPE)
+        self.basis_cos, self.basis_sin = self.basis[:J], self.basis[J:]
+        self.fold_cos, self.fold_sin = self.fold[:, :M, :J], self.fold[:, M:, J:]
         self.a = torch.as_tensor(params.a, dtype=DTYPE)
         self.omega = torch.as_tensor(params.omega, dtype=DTYPE)
         self.phi = torch.as_tensor(params.phi, dtype=DTYPE)
 
-    def __call__(self, t: float, rows: torch.Tensor | None = None) -> torch.Tensor:
-        """(S or len(rows), N) forcing at time t."""
-        sl = slice(None) if rows is None else rows
-        arg = self.omega[sl] * t + self.phi[sl]
-        wa, wb = self.a[sl] * torch.sin(arg), self.a[sl] * torch.cos(arg)
-        return torch.einsum("sm,smn->sn", wa, self.cos[sl]) + torch.einsum("sm,smn->sn", wb, self.sin[sl])
+    def coefficients(self, t, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(S or len(rows), 2J) coefficients (C_cos, C_sin) on :attr:`basis` at time ``t``: a float, or a
+        (len(rows),) tensor of per-realization times (integrators with per-sample steps)."""
+        a, omega, phi, fold = self._rows(rows)
+        t = torch.as_tensor(t, dtype=DTYPE)
+        arg = omega * (t[..., None] if t.ndim else t) + phi
+        w = torch.cat([a * torch.sin(arg), a * torch.cos(arg)], dim=-1)        # (b, 2M)
+        return torch.bmm(w.unsqueeze(1), fold).squeeze(1)
+
+    def _rows(self, rows: torch.Tensor | None):
+        """The per-realization parameters of ``rows``; the gather is cached for the last ``rows`` object
+        (an integrator passes the same tensor until its batch changes; do not modify ``rows`` in place)."""
+        if rows is None:
+            return self.a, self.omega, self.phi, self.fold
+        cached = getattr(self, "_cache", None)
+        if cached is None or cached[0] is not rows:
+            self._cache = cached = (rows, tuple(x[rows] for x in (self.a, self.omega, self.phi, self.fold)))
+        return cached[1]
+
+    def __call__(self, t, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(S or len(rows), N) forcing at time ``t`` (a float, or per-row times as for :meth:`coefficients`)."""
+        return self.coefficients(t, rows) @ self.basis
+
+    def add_to(self, dvdt: torch.Tensor, t, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """``dvdt + self(t, rows)`` as one fused product-and-add (``torch.addmm``)."""
+        return torch.addmm(dvdt, self.coefficients(t, rows), self.basis)
 
 
 def coarse_grain(v, factor: int, shift: int = 0):

@@ -6,11 +6,20 @@ Bar-Sinai et al. (2019) integrated every method-of-lines solution with
 sample at a time, and filled the rest of a trajectory with NaN after a solver failure (a learned
 model that blows up). :func:`integrate` reproduces that solver's accuracy -- same tableau, same
 error norm, same step-size controller, same initial-step heuristic -- but advances a whole batch of
-independent samples with ONE shared step size, so every right-hand-side evaluation is one batched
-(e.g. neural-network) call. Differences from scipy, all deliberate:
+independent samples together, so every right-hand-side evaluation is one batched (e.g.
+neural-network) call. Two ways to share the work (``steps``):
 
-* the step is shared: it is accepted when the error norm of every alive sample is < 1, so each
-  sample is integrated at least as accurately as scipy would on its own;
+* "shared" (default): ONE step size for the batch, accepted when the error norm of every alive
+  sample is < 1, so each sample is integrated at least as accurately as scipy would on its own,
+  but the stiffest sample sets everyone's step (more rhs calls than any sample needs alone);
+* "independent": every sample keeps its own time, step size and accept/reject decision (the
+  controller of the shared loop applied to that sample alone; a rejected sample retries while the
+  others advance, in the same batched call). Each sample's result is then that of integrating it
+  alone -- independent of the batch composition -- at scipy's per-sample cost in rhs calls. The
+  rhs receives a (b,) tensor of per-sample times.
+
+Differences from scipy, all deliberate:
+
 * steps are shortened to land exactly on the output times (no dense-output interpolation, whose
   cubic Hermite error scipy adds on top of the step error);
 * a sample that diverges is dropped from the batch instead of stopping the solve (see below).
@@ -81,9 +90,10 @@ class Solution:
     y : (B, T, ...) states at the output times; NaN for outputs at or after a sample's divergence.
     t_diverged : (B,) time each sample was declared diverged; +inf for samples that never were.
     nfev : number of (batched) right-hand-side calls.
-    n_steps, n_rejected : accepted and rejected (shared) steps.
+    n_steps, n_rejected : accepted and rejected steps (shared steps; per-sample steps summed over the
+        samples for ``steps="independent"``).
     h_next : the controller's proposal for the next step after the last output (NaN if no step was
-        taken). Passing it as ``first_step`` to an :func:`integrate` that starts from the last output
+        taken); a (B,) array for ``steps="independent"``. Passing it as ``first_step`` to an :func:`integrate` that starts from the last output
         continues the run exactly as if it had not stopped (resumable long simulations).
     """
 
@@ -93,7 +103,7 @@ class Solution:
     nfev: int
     n_steps: int
     n_rejected: int
-    h_next: float = math.nan
+    h_next: float | np.ndarray = math.nan
 
     @property
     def diverged(self) -> np.ndarray:
@@ -109,7 +119,8 @@ def _rms(x: torch.Tensor) -> torch.Tensor:
 def _bad_rows(y: torch.Tensor, bound: float) -> torch.Tensor:
     """(b,) bool: state non-finite or max|y| beyond ``bound``."""
     flat = y.detach().reshape(y.shape[0], math.prod(y.shape[1:]))  # (not -1: b may be 0)
-    return ~torch.isfinite(flat).all(dim=1) | (flat.abs().amax(dim=1) > bound)
+    # amax propagates NaN and inf, and NaN <= bound is False: one reduction catches all three
+    return ~(flat.abs().amax(dim=1) <= bound)
 
 
 def _initial_step(f, t0, y0, f0, rows, interval, max_step, rtol, atol) -> float:
@@ -153,9 +164,125 @@ def _growth(err_max: float, after_rejection: bool) -> float:
     return min(1.0, factor) if after_rejection else factor
 
 
+def _initial_step_independent(f, t0: float, y0, f0, rows, interval, max_step, rtol, atol) -> torch.Tensor:
+    """scipy's ``select_initial_step`` for every sample on its own, (b,) float64 tensor: the probe
+    evaluation runs at per-sample times t0 + h0[b] (the rhs receives a (b,) time tensor)."""
+    with torch.no_grad():
+        y0d, f0d = y0.detach(), f0.detach()
+        scale = atol + y0d.abs() * rtol
+        d0, d1 = _rms(y0d / scale), _rms(f0d / scale)
+        h0 = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1)
+        h0 = torch.where(torch.isfinite(h0), h0, torch.full_like(h0, 1e-6)).clamp(max=interval).double()
+        hb = h0.to(y0d.dtype).reshape((-1,) + (1,) * (y0d.ndim - 1))
+        f1 = f(t0 + h0, y0d + hb * f0d, rows).detach()
+        d2 = _rms((f1 - f0d) / scale) / hb.reshape(-1)
+        dmax = torch.maximum(d1, d2)
+        h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.clamp(h0 * 1e-3, min=1e-6),
+                         (0.01 / dmax) ** (1.0 / 3.0)).double()
+        h1 = torch.where(torch.isfinite(h1), h1, torch.full_like(h1, 1e-6))
+    return torch.minimum(torch.minimum(100.0 * h0, h1), torch.full_like(h0, min(interval, max_step)))
+
+
+def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, out: torch.Tensor,
+                           t_diverged: np.ndarray, counts: dict, *, max_step: float, rtol: float, atol: float,
+                           first_step, min_step: float, bound: float) -> np.ndarray:
+    """The ``steps="independent"`` loop of :func:`integrate`: every sample has its own time, step
+    size and rejection state, advanced together in one batched rhs call per stage. Each sample's
+    accept/reject decision, step-size update, output clipping and floor handling are exactly those
+    of the shared loop run on that sample alone. Fills ``out`` and ``t_diverged`` in place; returns
+    the (B,) step proposals after the last output (NaN for samples that took no step)."""
+    B, T = y0.shape[0], t_eval.size
+    dev = y0.device
+    te = torch.as_tensor(t_eval, dtype=torch.float64, device=dev)
+    h_next_all = np.full(B, math.nan)
+    rows = torch.arange(B, device=dev)
+    y = y0
+    k = torch.zeros(B, dtype=torch.long, device=dev)
+    if t_eval[0] == t0:
+        out[:, 0] = y0
+        k += 1
+    bad = _bad_rows(y, bound)
+    if bool(bad.any()):
+        t_diverged[rows[bad].cpu().numpy()] = t0
+        y, rows, k = y[~bad], rows[~bad], k[~bad]
+    if rows.numel() == 0 or int(k[0]) == T:
+        return h_next_all
+    t = torch.full((rows.numel(),), t0, dtype=torch.float64, device=dev)
+    fy = f(t, y, rows)
+    if first_step is None:
+        h_abs = _initial_step_independent(f, t0, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
+    else:
+        h_abs = torch.tensor(np.broadcast_to(np.asarray(first_step, dtype=float), (B,)),
+                             dtype=torch.float64, device=dev)[rows]
+        if not bool((h_abs > 0).all()):
+            raise ValueError("first_step must be > 0")
+    after_rejection = torch.zeros(rows.numel(), dtype=torch.bool, device=dev)
+    bshape = (-1,) + (1,) * (y0.ndim - 1)
+    inf = torch.tensor(math.inf, dtype=torch.float64, device=dev)
+
+    while rows.numel() > 0:
+        t_out = te[k]
+        h_floor = torch.clamp(10.0 * (torch.nextafter(t, inf) - t), min=min_step)
+        h_abs = torch.minimum(torch.maximum(h_abs, h_floor), torch.full_like(h_abs, max_step))
+        clipped = t + h_abs * (1.0 + 1e-8) >= t_out
+        t_new = torch.where(clipped, t_out, t + h_abs)
+        h = t_new - t
+        at_floor = torch.minimum(h_abs, t_out - t) <= h_floor
+        hb = h.to(y.dtype).reshape(bshape)
+        k2 = f(t + 0.5 * h, y + (0.5 * hb) * fy, rows)
+        k3 = f(t + 0.75 * h, y + (0.75 * hb) * k2, rows)
+        y_new = y + hb * ((2.0 / 9.0) * fy + (1.0 / 3.0) * k2 + (4.0 / 9.0) * k3)
+        k4 = f(t_new, y_new, rows)
+        with torch.no_grad():
+            err = hb * (_E[0] * fy + _E[1] * k2 + _E[2] * k3 + _E[3] * k4).detach()
+            scale = atol + rtol * torch.maximum(y.detach().abs(), y_new.detach().abs())
+            err_norm = _rms(err / scale).double()
+            err_norm = torch.where(torch.isfinite(err_norm), err_norm, inf)
+        ok = err_norm < 1.0
+        n_rej = int((~ok).sum())
+        counts["rejected"] += n_rej
+        counts["steps"] += rows.numel() - n_rej
+        # accepted: scipy's growth (capped at 1 right after a rejection); a step only shortened to hit
+        # an output time does not shrink the next one
+        safe = torch.where(ok, err_norm, torch.ones_like(err_norm))
+        grow = torch.where(safe == 0, torch.full_like(safe, MAX_FACTOR),
+                           torch.clamp(SAFETY * safe.pow(ERROR_EXPONENT), max=MAX_FACTOR))
+        grow = torch.where(after_rejection, torch.clamp(grow, max=1.0), grow)
+        h_acc = torch.where(clipped, torch.maximum(h * grow, h_abs), h * grow)
+        # rejected: shrink (at least by MIN_FACTOR), never below the floor
+        bad_err = torch.where(ok, torch.ones_like(err_norm), err_norm)
+        shrink = torch.where(torch.isfinite(bad_err), torch.clamp(SAFETY * bad_err.pow(ERROR_EXPONENT), min=MIN_FACTOR),
+                             torch.full_like(bad_err, MIN_FACTOR))
+        h_rej = torch.maximum(h * shrink, h_floor)
+        failed = ~ok & at_floor           # even the smallest admissible step fails: diverged at t
+        if n_rej == 0:   # the common case: no per-sample selection of the (b, ...) states
+            y, fy = y_new, k4
+        else:
+            okb = ok.reshape(bshape)
+            y = torch.where(okb, y_new, y)
+            fy = torch.where(okb, k4, fy)
+        t = torch.where(ok, t_new, t)
+        h_abs = torch.where(ok, h_acc, h_rej)
+        after_rejection = ~ok
+        bad = ok & _bad_rows(y, bound)
+        write = ok & clipped & ~bad
+        if bool(write.any()):
+            out[rows[write], k[write]] = y[write]
+            h_next_all[rows[write].cpu().numpy()] = h_abs[write].cpu().numpy()
+        k = torch.where(ok & clipped, k + 1, k)
+        drop = failed | bad | (k >= T)
+        if bool(drop.any()):
+            if bool((failed | bad).any()):
+                t_diverged[rows[failed | bad].cpu().numpy()] = t[failed | bad].cpu().numpy()
+            keep = ~drop
+            y, fy, rows, k, t, h_abs, after_rejection = (
+                y[keep], fy[keep], rows[keep], k[keep], t[keep], h_abs[keep], after_rejection[keep])
+    return h_next_all
+
+
 def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, max_step: float = 0.01,
               rtol: float = 1e-3, atol: float = 1e-6, first_step: float | None = None,
-              min_step: float = 1e-6, bound: float = 1e6) -> Solution:
+              min_step: float = 1e-6, bound: float = 1e6, steps: str = "shared") -> Solution:
     """Integrate dy/dt = rhs(t, y, rows) for a batch of independent samples with adaptive RK23.
 
     Parameters
@@ -171,6 +298,12 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
     min_step : smallest step the controller may need before the samples that still fail at it are
         declared diverged.
     bound : samples with max|y| > bound after a step are declared diverged.
+    steps : "shared" (one step size for the batch, see the module docstring) or "independent"
+        (every sample its own time, step size and accept/reject decision, each exactly as the shared
+        loop would integrate it alone, and still one batched rhs call per stage: the rhs then receives
+        a (b,) float64 tensor of per-sample times instead of a float). ``first_step`` may then be a
+        (B,) array, and ``Solution.h_next`` is (B,); ``n_steps`` / ``n_rejected`` count per-sample
+        steps. Independent steps make each sample's result independent of the batch it is in.
 
     Returns
     -------
@@ -188,6 +321,8 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
         raise ValueError("need max_step > 0, rtol > 0, atol >= 0, min_step >= 0, bound > 0")
     if y0.ndim < 1:
         raise ValueError("y0 must have a batch dim")
+    if steps not in ("shared", "independent"):
+        raise ValueError(f"steps must be 'shared' or 'independent', got {steps!r}")
 
     B, T = y0.shape[0], t_eval.size
     out = torch.full((B, T) + tuple(y0.shape[1:]), math.nan, dtype=y0.dtype, device=y0.device)
@@ -203,10 +338,16 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
 
     h_abs = math.nan
 
+    if steps == "independent":
+        h_abs = _integrate_independent(f, y0, t_eval, t0, out, t_diverged, counts, max_step=max_step, rtol=rtol,
+                                       atol=atol, first_step=first_step, min_step=min_step, bound=bound)
+
     def finish() -> Solution:
         return Solution(t=t_eval.copy(), y=out, t_diverged=t_diverged, nfev=counts["nfev"],
                         n_steps=counts["steps"], n_rejected=counts["rejected"], h_next=h_abs)
 
+    if steps == "independent":
+        return finish()
     t, y = t0, y0
     rows = torch.arange(B, device=y0.device)
     k = 0  # next output to write
