@@ -268,9 +268,10 @@ def test_rk23_bound_nonfinite_and_grad_modes():
     torch.testing.assert_close(sol2.y, sol.y.detach(), equal_nan=True, rtol=0, atol=0)
 
 
-def _alone(rhs, y0, t_eval, **kw):
-    """Each sample integrated on its own by the shared-step loop: the definition of independent steps."""
-    return [integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), y0[b:b + 1], t_eval, **kw) for b in range(len(y0))]
+def _alone(rhs, y0, t_eval, steps="independent", **kw):
+    """Each sample integrated on its own (a batch of one): the definition of independent steps."""
+    return [integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), y0[b:b + 1], t_eval, steps=steps, **kw)
+            for b in range(len(y0))]
 
 
 def test_rk23_independent_steps_equal_each_sample_alone():
@@ -295,6 +296,11 @@ def test_rk23_independent_steps_equal_each_sample_alone():
         assert sol.n_rejected == sum(s.n_rejected for s in alone)
         # one batched call per stage while the slowest sample runs
         assert sol.nfev == max(s.nfev for s in alone)
+        # a batch of one: independent steps are the shared loop's controller (its fused stage sums round
+        # differently, so to round-off)
+        for b, s in enumerate(_alone(rhs, y0, t_eval, steps="shared", max_step=max_step)):
+            torch.testing.assert_close(sol.y[b], s.y[0], rtol=1e-12, atol=1e-12)
+            assert sol.n_steps >= s.n_steps and abs(sol.h_next[b] - s.h_next) <= 1e-9 * s.h_next
         shared = integrate(rhs, y0, t_eval, max_step=max_step)
         if max_step == np.inf:   # the shared step serves the stiffest row: more calls, a different path
             assert shared.nfev > min(s.nfev for s in alone)
@@ -319,7 +325,7 @@ def test_rk23_independent_divergence_first_step_and_errors():
     sol2 = integrate(rhs, torch.full((3, 1), 0.5), [0.0, 0.5], steps="independent", first_step=h)
     for b in range(3):
         ref = integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), torch.full((1, 1), 0.5), [0.0, 0.5],
-                        first_step=float(h[b]))
+                        first_step=float(h[b]), steps="independent")
         assert torch.equal(sol2.y[b], ref.y[0])
     with pytest.raises(ValueError, match="first_step"):
         integrate(rhs, y0, t_eval, steps="independent", first_step=np.array([1e-3, -1.0, 1e-3]))

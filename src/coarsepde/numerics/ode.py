@@ -148,13 +148,19 @@ def _initial_step(f, t0, y0, f0, rows, interval, max_step, rtol, atol) -> float:
 
 
 def _bs23_step(f, t: float, y: torch.Tensor, k1: torch.Tensor, h: float, rows: torch.Tensor):
-    """One Bogacki-Shampine step from (t, y) with k1 = f(t, y): (y_new, k4 = f(t + h, y_new), err)."""
-    k2 = f(t + 0.5 * h, y + (0.5 * h) * k1, rows)
-    k3 = f(t + 0.75 * h, y + (0.75 * h) * k2, rows)
-    y_new = y + h * ((2.0 / 9.0) * k1 + (1.0 / 3.0) * k2 + (4.0 / 9.0) * k3)
+    """One Bogacki-Shampine step from (t, y) with k1 = f(t, y): (y_new, k4 = f(t + h, y_new), err).
+
+    The stage sums are written as fused scaled additions (``torch.add(..., alpha=)``, in place on the
+    fresh sum): 9 tensor ops per step instead of 19, which matters where a call is cheap (coarse grids:
+    the integrator's op count, not the cells, sets the cost). Equal to the plain formulas to round-off.
+    """
+    k2 = f(t + 0.5 * h, torch.add(y, k1, alpha=0.5 * h), rows)
+    k3 = f(t + 0.75 * h, torch.add(y, k2, alpha=0.75 * h), rows)
+    y_new = torch.add(y, k1, alpha=(2.0 / 9.0) * h).add_(k2, alpha=h / 3.0).add_(k3, alpha=(4.0 / 9.0) * h)
     k4 = f(t + h, y_new, rows)
     with torch.no_grad():
-        err = h * (_E[0] * k1 + _E[1] * k2 + _E[2] * k3 + _E[3] * k4).detach()
+        err = torch.mul(k1.detach(), _E[0] * h).add_(k2.detach(), alpha=_E[1] * h).add_(
+            k3.detach(), alpha=_E[2] * h).add_(k4.detach(), alpha=_E[3] * h)
     return y_new, k4, err
 
 
@@ -384,10 +390,9 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
             at_floor = min(h_abs, t_out - t) <= h_floor
             y_new, f_new, err = _bs23_step(f, t, y, fy, h, rows)
             with torch.no_grad():
-                scale = atol + rtol * torch.maximum(y.detach().abs(), y_new.detach().abs())
-                err_norm = _rms(err / scale)
-                err_norm = torch.where(torch.isfinite(err_norm), err_norm, torch.full_like(err_norm, math.inf))
-            err_max = float(err_norm.max())
+                scale = torch.maximum(y.detach().abs(), y_new.detach().abs()).mul_(rtol).add_(atol)
+                err_norm = _rms(err.div_(scale))
+            err_max = float(err_norm.max())  # NaN propagates: a non-finite error rejects the step
             if err_max < 1.0:
                 h_next = h * _growth(err_max, after_rejection)
                 keep = None
@@ -396,7 +401,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
             if at_floor:
                 # even the smallest admissible step fails for some samples: they diverged at t;
                 # accept the step for the others (their errors at this h are < 1)
-                fail = err_norm >= 1.0
+                fail = ~(err_norm < 1.0)      # NaN fails too
                 t_diverged[rows[fail].cpu().numpy()] = t
                 keep = ~fail
                 rest = err_norm[keep]
