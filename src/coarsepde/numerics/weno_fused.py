@@ -29,12 +29,35 @@ _KERNEL = None
 def _compile():
     import numba
 
+    @numba.njit(inline="always", error_model="numpy")
+    def weno5_face(um2, um1, u0, up1, up2, eps):  # pragma: no cover - compiled
+        """Jiang & Shu's reconstruction at the face between u0 and up1, upwind from u0's side: the
+        arithmetic of ``coarsepde.numerics.weno._weno5_left_biased``, in its order."""
+        q0 = (2.0 * um2 - 7.0 * um1 + 11.0 * u0) / 6.0
+        q1 = (-um1 + 5.0 * u0 + 2.0 * up1) / 6.0
+        q2 = (2.0 * u0 + 5.0 * up1 - up2) / 6.0
+        t = um2 - 2.0 * um1 + u0
+        s = um2 - 4.0 * um1 + 3.0 * u0
+        b0 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
+        t = um1 - 2.0 * u0 + up1
+        s = um1 - up1
+        b1 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
+        t = u0 - 2.0 * up1 + up2
+        s = 3.0 * u0 - 4.0 * up1 + up2
+        b2 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
+        e0 = eps + b0
+        e1 = eps + b1
+        e2 = eps + b2
+        a0 = 0.1 / (e0 * e0)     # WENO5_LINEAR_WEIGHTS (0.1, 0.6, 0.3), p = 2
+        a1 = 0.6 / (e1 * e1)
+        a2 = 0.3 / (e2 * e2)
+        return (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
+
     @numba.njit(cache=True, boundscheck=False, error_model="numpy")
     def kernel(v, eta, dx, c, eps, out):  # pragma: no cover - compiled
         B, N = v.shape
         pad = np.empty(N + 6)
         J = np.empty(N + 1)
-        d0, d1, d2 = 0.1, 0.6, 0.3   # WENO5_LINEAR_WEIGHTS
         for b in range(B):
             # periodic ghost cells: pad[k] = v[(k - 3) mod N]
             for k in range(N):
@@ -43,55 +66,12 @@ def _compile():
                 pad[k] = v[b, N - 3 + k]
                 pad[N + 3 + k] = v[b, k]
             for i in range(N + 1):
-                # face i (between cells i-1 and i) sees cells i-3 .. i+2 = pad[i] .. pad[i+5]
-                w0 = pad[i]
-                w1 = pad[i + 1]
-                w2 = pad[i + 2]
-                w3 = pad[i + 3]
-                w4 = pad[i + 4]
-                w5 = pad[i + 5]
-                # left-biased: (um2, um1, u0, up1, up2) = (w0, w1, w2, w3, w4)
-                q0 = (2.0 * w0 - 7.0 * w1 + 11.0 * w2) / 6.0
-                q1 = (-w1 + 5.0 * w2 + 2.0 * w3) / 6.0
-                q2 = (2.0 * w2 + 5.0 * w3 - w4) / 6.0
-                t = w0 - 2.0 * w1 + w2
-                s = w0 - 4.0 * w1 + 3.0 * w2
-                b0 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                t = w1 - 2.0 * w2 + w3
-                s = w1 - w3
-                b1 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                t = w2 - 2.0 * w3 + w4
-                s = 3.0 * w2 - 4.0 * w3 + w4
-                b2 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                e0 = eps + b0
-                e1 = eps + b1
-                e2 = eps + b2
-                a0 = d0 / (e0 * e0)
-                a1 = d1 / (e1 * e1)
-                a2 = d2 / (e2 * e2)
-                vm = (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
-                # right-biased, its mirror image: (um2, um1, u0, up1, up2) = (w5, w4, w3, w2, w1)
-                q0 = (2.0 * w5 - 7.0 * w4 + 11.0 * w3) / 6.0
-                q1 = (-w4 + 5.0 * w3 + 2.0 * w2) / 6.0
-                q2 = (2.0 * w3 + 5.0 * w2 - w1) / 6.0
-                t = w5 - 2.0 * w4 + w3
-                s = w5 - 4.0 * w4 + 3.0 * w3
-                b0 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                t = w4 - 2.0 * w3 + w2
-                s = w4 - w2
-                b1 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                t = w3 - 2.0 * w2 + w1
-                s = 3.0 * w3 - 4.0 * w2 + w1
-                b2 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-                e0 = eps + b0
-                e1 = eps + b1
-                e2 = eps + b2
-                a0 = d0 / (e0 * e0)
-                a1 = d1 / (e1 * e1)
-                a2 = d2 / (e2 * e2)
-                vp = (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
+                # face i (between cells i-1 and i) sees cells i-3 .. i+2 = pad[i] .. pad[i+5]; the
+                # right-biased value is the mirror image of the left-biased one
+                vm = weno5_face(pad[i], pad[i + 1], pad[i + 2], pad[i + 3], pad[i + 4], eps)
+                vp = weno5_face(pad[i + 5], pad[i + 4], pad[i + 3], pad[i + 2], pad[i + 1], eps)
                 # viscous slope from cells i-2 .. i+1, and the exact Godunov flux of v^2/2
-                vx = c[0] * w1 + c[1] * w2 + c[2] * w3 + c[3] * w4
+                vx = c[0] * pad[i + 1] + c[1] * pad[i + 2] + c[2] * pad[i + 3] + c[3] * pad[i + 4]
                 am = max(vm, 0.0)
                 bp = min(vp, 0.0)
                 J[i] = 0.5 * max(am * am, bp * bp) - eta * vx
