@@ -85,14 +85,26 @@ class PeriodicConvNet(nn.Module):
         return x
 
 
+_PATCH_INDEX: dict = {}
+
+
+def _patch_index(n: int, first: int, width: int, device) -> torch.Tensor:
+    """(n, width) periodic gather index of :func:`stencil_patches`, built once per (n, first, width, device)."""
+    key = (n, first, width, str(device))
+    idx = _PATCH_INDEX.get(key)
+    if idx is None:
+        with torch.inference_mode(False):  # a normal tensor: usable later with autograd, too
+            idx = (torch.arange(n, device=device)[:, None] + torch.arange(first, first + width, device=device)) % n
+        _PATCH_INDEX[key] = idx
+    return idx
+
+
 def stencil_patches(v: torch.Tensor, first: int, width: int) -> torch.Tensor:
     """(..., N) periodic -> (..., N, width): patch i holds cells i+first, ..., i+first+width-1.
 
     For the left face of cell i with the 6-cell stencil of offsets -2.5..2.5: first = -3.
     """
-    n = v.shape[-1]
-    idx = (torch.arange(n, device=v.device)[:, None] + torch.arange(first, first + width, device=v.device)) % n
-    return v[..., idx]
+    return v[..., _patch_index(v.shape[-1], first, width, v.device)]
 
 
 def apply_stencil(v: torch.Tensor, coeffs: torch.Tensor, first: int) -> torch.Tensor:
