@@ -20,6 +20,7 @@ LABELS = {
     "p1_fine_independent_vs_shared_steps": "P1 fine WENO: per-sample vs shared step sizes",
     "p1_fine_rhs_fused_vs_torch": "P1 fine rhs: compiled one-pass kernel vs torch ops",
     "p1_forcing_basis_vs_tables": "P1 forcing: shared basis vs per-sample tables",
+    "p1_fv3_faces_rolls_vs_gather": "P1 KS FV3 faces: rolls vs former gather",
     "p1_coarse_weno_64x_vs_scipy": "P1 WENO 64x (10 x 8 cells): batched vs per-sample scipy",
     "p2_patch_vs_fully_resolved": "P2 patch dynamics vs fully resolved (wall-clock)",
     "p2_spacetime_grid": "P2 space-time grid saving (geometry)",
