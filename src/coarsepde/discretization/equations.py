@@ -338,6 +338,7 @@ class Forcing:
         self.a = torch.as_tensor(params.a, dtype=DTYPE)
         self.omega = torch.as_tensor(params.omega, dtype=DTYPE)
         self.phi = torch.as_tensor(params.phi, dtype=DTYPE)
+        self._cache = None   # (rows, gathered parameters) of the last rows object, see _rows
 
     def coefficients(self, t, rows: torch.Tensor | None = None) -> torch.Tensor:
         """(S or len(rows), 2J) coefficients (C_cos, C_sin) on :attr:`basis` at time ``t``: a float, or a
@@ -353,7 +354,7 @@ class Forcing:
         (an integrator passes the same tensor until its batch changes; do not modify ``rows`` in place)."""
         if rows is None:
             return self.a, self.omega, self.phi, self.fold
-        cached = getattr(self, "_cache", None)
+        cached = self._cache
         if cached is None or cached[0] is not rows:
             self._cache = cached = (rows, tuple(x[rows] for x in (self.a, self.omega, self.phi, self.fold)))
         return cached[1]
