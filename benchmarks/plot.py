@@ -25,6 +25,7 @@ LABELS = {
     "p2_patch_vs_fully_resolved": "P2 patch dynamics vs fully resolved (wall-clock)",
     "p2_spacetime_grid": "P2 space-time grid saving (geometry)",
     "p2_micro_work": "P2 micro point-steps saving",
+    "p2_micro_burst_fused_vs_reference": "P2 micro burst: compiled TR-BDF2 vs numpy + dgtsv",
     "p1_nn_train_2threads": "P1 NN training: 2 vs 1 torch threads",
     "p1_nn_rhs_float32": "P1 NN rhs: float32 vs float64",
 }

@@ -13,7 +13,7 @@ Sections (``--sections``, default all):
   training   P1 NN training steps/s (torch 1 and 2 threads); P3 DC-RNN Adam iterations/s (FE, IMEX-BDF-2)
   pipeline   wall-clock per Snakemake rule from results/benchmarks/*.tsv, per pipeline and the top 5
 
-``--quick`` shrinks every size (the regression test runs ``--quick --sections fine training``).
+``--quick`` shrinks every size (the regression test runs ``--quick --sections fine training p2``).
 
     python benchmarks/run.py                      # everything: results/benchmarks/benchmarks.{csv,png}
     python benchmarks/run.py --quick --sections fine --output-dir /tmp/b

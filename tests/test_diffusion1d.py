@@ -90,3 +90,55 @@ def test_input_validation():
     seg = DiffusionSegments(np.linspace(0, 1, 5)[None], lambda y: np.ones_like(y))
     with pytest.raises(ValueError, match="shape"):
         seg.integrate(np.zeros((1, 2, 5)), [0.1])
+
+
+@pytest.mark.parametrize("m", [3, 4, 57])
+@pytest.mark.parametrize("B", [1, 4])
+def test_compiled_steps_equal_the_numpy_lapack_reference(m, B):
+    # the compiled TR-BDF2 pass (numerics/trbdf2_fused.py) against the whole-array numpy + dgtsv path:
+    # several segments, the smallest ones (one and two unknowns: both end sources on one point), rough
+    # data, heterogeneous a, and steps from tiny to far beyond the explicit limit
+    rng = np.random.default_rng(m + 10 * B)
+    P = 3
+    x = 0.3 * np.arange(P)[:, None] + np.linspace(0.0, 0.2, m)[None]
+    seg = DiffusionSegments(x, lambda y: 1.1 + np.sin(2 * np.pi * y / 0.013))
+    u0 = rng.standard_normal((B, P, m))
+    steps = geometric_steps(0.05, 1e-7, 4.0)
+    new, ref = seg.integrate(u0, steps), seg.integrate_reference(u0, steps)
+    assert new.shape == ref.shape == (B, P, m)
+    np.testing.assert_array_equal(new[..., [0, -1]], u0[..., [0, -1]])  # the Dirichlet ends are held
+    np.testing.assert_allclose(new, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
+    u2 = seg.integrate(u0[0], steps)  # a (P, m) state is one right-hand side
+    np.testing.assert_allclose(u2[0], ref[0], rtol=0, atol=1e-13 * np.abs(ref).max())
+
+
+def test_compiled_burst_at_the_patch_scale_is_within_the_reference_round_off():
+    # the P2 regime: dx = eps / 20, a burst of 1e-6 from 1e-10 steps (A = I - d L with d/dx^2 up to ~1e6):
+    # the compiled and reference results differ by no more than the reference moves when its input is
+    # perturbed by 1e-16 relative
+    eps = 1e-5
+    x = np.linspace(0.0, 4e-4, 801)[None] + np.array([[0.0], [0.5]])
+    seg = DiffusionSegments(x, lambda y: 1.1 + np.sin(2 * np.pi * y / eps))
+    s = (x - x[:, :1]) / 4e-4
+    u0 = np.stack([1.0 + s - 2.0 * s**2, np.cos(3 * s)])  # smooth lifted profiles: eps-scale transients
+    steps = geometric_steps(1e-6, 1e-10, 3.0)
+    new, ref = seg.integrate(u0, steps), seg.integrate_reference(u0, steps)
+    u0p = u0 * (1.0 + 1e-16 * np.random.default_rng(0).standard_normal(u0.shape))
+    noise = np.abs(seg.integrate_reference(u0p, steps) - ref).max()
+    assert np.abs(ref - u0).max() > 1e-4  # the burst moves the state
+    assert np.abs(new - ref).max() <= 10 * noise + 1e-15
+
+
+def test_compiled_kernel_input_validation():
+    from coarsepde.numerics.trbdf2_fused import trbdf2_segments
+
+    v = np.zeros((2, 3, 5))
+    ok = dict(gl=np.zeros((2, 3)), gr=np.zeros((2, 3)), diag=-np.ones((3, 5)), off=np.ones((3, 4)),
+              steps=np.array([0.1]), gamma=0.5)
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        trbdf2_segments(v.transpose(0, 2, 1), **ok)
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        trbdf2_segments(v.astype(np.float32), **ok)
+    with pytest.raises(ValueError, match="diag must be"):
+        trbdf2_segments(v, **{**ok, "gl": np.zeros((3, 2))})
+    assert trbdf2_segments(v, **ok) is v

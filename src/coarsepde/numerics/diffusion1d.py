@@ -29,6 +29,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.linalg import lapack
 
+from coarsepde.numerics.trbdf2_fused import trbdf2_segments
+
 __all__ = ["DiffusionSegments", "geometric_steps", "TRBDF2_GAMMA"]
 
 TRBDF2_GAMMA = 2.0 - np.sqrt(2.0)
@@ -132,13 +134,33 @@ class DiffusionSegments:
 
     # -- time stepping ----------------------------------------------------------------------
 
-    def integrate(self, u0: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        """Advance the state (B, P, m) through the given step sizes with TR-BDF2; ends held fixed."""
+    def _state(self, u0: np.ndarray) -> np.ndarray:
         u = np.array(u0, dtype=float, copy=True)
         if u.ndim == 2:
             u = u[None]
         if u.shape[1:] != (self.P, self.m):
             raise ValueError(f"state must have shape (B, {self.P}, {self.m}), got {u.shape}")
+        return u
+
+    def integrate(self, u0: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """Advance the state (B, P, m) through the given step sizes with TR-BDF2; ends held fixed.
+
+        One compiled pass per segment (:mod:`coarsepde.numerics.trbdf2_fused`): the arithmetic of
+        :meth:`integrate_reference`, equal to it to round-off (tested), 6-7x faster on the P2 patches.
+        """
+        u = self._state(u0)
+        inv = 1.0 / self.dx**2
+        gl = self.a_faces[:, 0] * u[..., 0] * inv
+        gr = self.a_faces[:, -1] * u[..., -1] * inv
+        v = np.ascontiguousarray(u[..., 1:-1])
+        trbdf2_segments(v, gl, gr, self._diag, self._off, np.asarray(steps, dtype=float), TRBDF2_GAMMA)
+        u[..., 1:-1] = v
+        return u
+
+    def integrate_reference(self, u0: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """:meth:`integrate` through whole-array numpy passes and two LAPACK ``dgtsv`` solves per
+        step (the reference the compiled path is tested and benchmarked against)."""
+        u = self._state(u0)
         gam = TRBDF2_GAMMA
         w = 1.0 / (gam * (2.0 - gam))
         g = self._boundary_source(u)
