@@ -303,11 +303,23 @@ class FeatureLoss:
     def residual(self, model, idx=None) -> torch.Tensor:
         """K (N', P) for the windows ``idx`` (default all), P = nv * nx / x_stride entries per window."""
         c, sig = self.coefficient_vector(model)
-        Psi, Y, Z = self.Psi, self.Y, self.Z
+        Y, Z = self.Y, self.Z
         if idx is not None:
             idx = torch.as_tensor(idx, dtype=torch.long)
-            Psi, Y, Z = Psi[:, idx], Y[idx], Z[idx]
-        return Y - self.dt * torch.einsum("w,wnp->np", c, Psi) + (self.dt * sig) * Z
+            Y, Z = Y[idx], Z[idx]
+        return Y - self.dt * self._combine(c, idx) + (self.dt * sig) * Z
+
+    def _combine(self, c: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+        """sum_w c_w Psi[w, n] (N', P) for the windows ``idx`` (None: all).
+
+        A window's features Psi[:, n] are a strided (W, P) view, so each window is one matrix-vector
+        product on the stored tensor: no gathered (W, N', P) copy, which on the Adam batches cost about as
+        much as the products themselves (``benchmarks/bench_training.py``). The forward values are bitwise
+        those of the einsum over the gathered block; the gradient sums the windows in another order
+        (round-off, ~1e-19 here)."""
+        if idx is None:
+            return torch.einsum("w,wnp->np", c, self.Psi)
+        return torch.stack([c @ self.Psi[:, n] for n in idx.tolist()])
 
     def __call__(self, model, idx=None) -> torch.Tensor:
         if self.norm == "l2" and idx is None:
@@ -315,12 +327,12 @@ class FeatureLoss:
             return r @ r
         c, sig = self.coefficient_vector(model)
         dt = self.dt
-        Psi, Y, Z, Pb = self.Psi, self.Y, self.Z, self.Pbar
+        Y, Z, Pb = self.Y, self.Z, self.Pbar
         if idx is not None:
             idx = torch.as_tensor(idx, dtype=torch.long)
-            Psi, Y, Z = Psi[:, idx], Y[idx], Z[idx]
+            Y, Z = Y[idx], Z[idx]
             Pb = Pb[:, idx] if Pb is not None else None
-        r = Y - dt * torch.einsum("w,wnp->np", c, Psi) + (dt * sig) * Z
+        r = Y - dt * self._combine(c, idx) + (dt * sig) * Z
         total = r.abs().mean() if self.norm == "l1" else (r * r).mean()
         if self.mean_zero:
             m = dt * torch.einsum("w,wnx->nx", c, Pb)
