@@ -18,7 +18,6 @@ import numpy as np
 
 from coarsepde.homogenization.equation_free import lift
 from coarsepde.homogenization.problem1d import (
-    InitialConditions,
     fully_resolved,
     heterogeneous_diffusivity,
     patch_dynamics_trajectories,
@@ -57,7 +56,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     a = heterogeneous_diffusivity(p["eps"], p["a_mean"], p["a_amplitude"])
     # only the benchmarked trajectory: evaluating all n_traj initial conditions on the 2e6-point grid
     # materializes (n_traj, terms, points) phases, 3.5 GB (what the p2_fully_resolved script does)
-    u0 = InitialConditions(ics.amp[traj: traj + 1], ics.wavenumber[traj: traj + 1], ics.phase[traj: traj + 1])
+    u0 = ics.subset(slice(traj, traj + 1))
     U0 = u0(teeth.x_macro)
 
     print(f"  P2: fully resolved ({int(round(fr['points_per_period'] / p['eps'])) + 1} points) vs patch dynamics "

@@ -28,6 +28,11 @@ def test_initial_conditions_follow_eq23_and_are_reproducible():
     one = InitialConditions(np.array([[2.0]]), np.array([[1.5]]), np.array([[0.3]]))
     x = np.array([0.1, 0.7])
     np.testing.assert_allclose(one(x)[0], 2.0 * np.sin(2 * np.pi * 1.5 * x + 0.3))
+    # one trajectory alone (the fully resolved rule's 2e6-point grid) gives exactly its row of the whole set
+    xs = np.linspace(0, 1, 1001)
+    np.testing.assert_array_equal(ic.subset(slice(7, 8))(xs), ic(xs)[7:8])
+    np.testing.assert_array_equal(ic.subset([3, 9])(xs), ic(xs)[[3, 9]])
+    assert ic.subset(4).amp.shape == (1, 20)
 
 
 def test_homogenized_reference_matches_the_exact_semi_discrete_solution():

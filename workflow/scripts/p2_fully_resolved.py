@@ -41,7 +41,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     log = setup_logging()
     ic, teeth, pd = setup(**patch1d_kwargs(args))
-    u0 = lambda x: ic(x)[args.trajectory: args.trajectory + 1]  # noqa: E731
+    if not 0 <= args.trajectory < ic.amp.shape[0]:
+        p.error(f"--trajectory must be in [0, {ic.amp.shape[0]}) (--n-traj), got {args.trajectory}")
+    u0 = ic.subset(slice(args.trajectory, args.trajectory + 1))  # x -> (1, len(x)), that trajectory only
 
     a = heterogeneous_diffusivity(args.eps, args.a_mean, args.a_amplitude)
     x, u, fr_seconds, fr_steps = fully_resolved(
