@@ -393,3 +393,28 @@ def test_calibration_forward_euler_K1_reaches_the_least_squares_optimum(paper_da
     model = MultiscaleDCRNN(K=1, M=0, operators=data.ops, init=1.5)
     h = fit(model, data, "fe", lsq_steps=200, lbfgs_steps=0, eps_true=1 / 512)
     assert abs(h.final_error - 38.03) < 0.1, h.final_error
+
+
+def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
+    """Gauss-Newton's forward-mode Jacobian of the ARS(2,2,2) residual in coefficient space: the vmap-batched
+    tangents (whole and in chunks) give bitwise the columns of one JVP per coordinate (the former loop)."""
+    from coarsepde.kinetic import training as tr
+
+    data = ars_data.subsample(8, 9)
+    model = MultiscaleDCRNN(K=2, M=0, operators=data.ops, init="normal", seed=3)
+    cmap = CoefficientMap(model, data.ops.odd_moments_vanish)
+    sch = get_scheme("ars222")
+
+    def r_of(z):
+        return sch.residual(tr._FixedCoefficients(cmap.words, z[:-1], z[-1]), data).reshape(-1)
+
+    with torch.no_grad():
+        z0 = torch.cat([cmap(model), model.relaxation().reshape(1)])
+    loop = [torch.func.jvp(r_of, (z0,), (e,)) for e in torch.eye(z0.numel(), dtype=DT)]
+    r0, J = tr._residual_and_jacobian(r_of, z0)
+    assert J.shape == (r0.numel(), z0.numel()) and z0.numel() > 3
+    assert torch.equal(r0, loop[0][0].detach())
+    assert torch.equal(J, torch.stack([c.detach() for _, c in loop], 1))
+    monkeypatch.setattr(tr, "JVP_BATCH_BYTES", 3 * r0.numel() * 8)   # chunks of 3 tangents
+    r1, J1 = tr._residual_and_jacobian(r_of, z0)
+    assert torch.equal(r1, r0) and torch.equal(J1, J)
