@@ -4,6 +4,11 @@ SCALE = config["scale"]
 SEED = config["seed"]
 CONDA_ENV = "../../envs/coarsepde.yaml"  # relative to this rules directory
 
+# Rules whose jobs run for minutes at the default scale (P3 fits, P1 Fig. 1 interpolation training) are
+# started before short ones whenever both are ready: with few cores, a long job picked last runs alone
+# while the other cores idle (issue 10: the default DAG's tail).
+LONG_JOB_PRIORITY = 10
+
 # Every artifact a rule adds is appended here; `rule all` requests them.
 ALL_TARGETS = []
 # Claim fragments (JSON) gathered into results/claims.csv by rule `claims`.

@@ -176,6 +176,7 @@ rule p1_interpolation:
         "results/logs/p1_interpolation.log",
     benchmark:
         "results/benchmarks/p1_interpolation.tsv"
+    priority: LONG_JOB_PRIORITY
     threads: 1
     resources:
         mem_mb=mem_of("p1_interpolation"),

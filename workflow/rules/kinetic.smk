@@ -108,6 +108,7 @@ rule p3_fit:
         "results/logs/p3_fit_table{table}.log",
     benchmark:
         "results/benchmarks/p3_fit_table{table}.tsv"
+    priority: LONG_JOB_PRIORITY
     threads: 1
     resources:
         mem_mb=mem_of("p3_fit"),
@@ -253,6 +254,7 @@ rule p3_example_fit:
         "results/logs/p3_example_fit_table{etable}.log",
     benchmark:
         "results/benchmarks/p3_example_fit_table{etable}.tsv"
+    priority: LONG_JOB_PRIORITY
     threads: 1
     resources:
         mem_mb=mem_of("p3_fit"),
@@ -326,6 +328,7 @@ rule p3_sigma_fit:
         "results/logs/p3_sigma_fit.log",
     benchmark:
         "results/benchmarks/p3_sigma_fit.tsv"
+    priority: LONG_JOB_PRIORITY
     threads: 1
     resources:
         mem_mb=mem_of("p3_fit"),
