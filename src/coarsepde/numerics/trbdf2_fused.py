@@ -33,6 +33,27 @@ _KERNEL = None
 def _compile():
     import numba
 
+    @numba.njit(inline="always")
+    def end_source(gl, gr, b, p, j, n):  # pragma: no cover - compiled
+        """The fixed end values' source g at interior point j (0 inside; both ends when n = 1)."""
+        g = 0.0
+        if j == 0:
+            g += gl[b, p]
+        if j == n - 1:
+            g += gr[b, p]
+        return g
+
+    @numba.njit(inline="always")
+    def back_substitute(z, out, r, lo, n, B):  # pragma: no cover - compiled
+        """out = L^-T D^-1 z for the forward-eliminated z (out may be z itself)."""
+        for b in range(B):
+            out[n - 1, b] = z[n - 1, b] * r[n - 1]
+        for j in range(n - 2, -1, -1):
+            rj = r[j]
+            lj = lo[j]
+            for b in range(B):
+                out[j, b] = z[j, b] * rj - lj * out[j + 1, b]
+
     @numba.njit(cache=True, boundscheck=False, error_model="numpy")
     def kernel(v, gl, gr, diag, off, steps, gam, w, c2):  # pragma: no cover - compiled
         B, P, n = v.shape
@@ -57,11 +78,11 @@ def _compile():
                     lo[j] = e * r[j]
                     piv = (1.0 - d * diag[p, j + 1]) - lo[j] * e
                 r[n - 1] = 1.0 / piv
-                # -- trapezoid stage: rhs = v + d L v + 2 d g, forward elimination (g: the end
-                #    values' source, nonzero at j = 0 and j = n-1 only)
+                # -- trapezoid stage: rhs = v + d L v + 2 d g, forward elimination
                 for j in range(n):
                     dj = diag[p, j]
                     lj = lo[j - 1] if j > 0 else 0.0
+                    ends = j == 0 or j == n - 1
                     for b in range(B):
                         Lv = dj * x[j, b]
                         if j > 0:
@@ -69,46 +90,24 @@ def _compile():
                         if j < n - 1:
                             Lv += off[p, j] * x[j + 1, b]
                         rhs = x[j, b] + d * Lv
-                        if j == 0 or j == n - 1:
-                            g = 0.0
-                            if j == 0:
-                                g += gl[b, p]
-                            if j == n - 1:
-                                g += gr[b, p]
-                            rhs += d2 * g
+                        if ends:
+                            rhs += d2 * end_source(gl, gr, b, p, j, n)
                         if j > 0:
                             rhs -= lj * z[j - 1, b]
                         z[j, b] = rhs
-                # back substitution: z becomes the stage value s
-                for b in range(B):
-                    z[n - 1, b] = z[n - 1, b] * r[n - 1]
-                for j in range(n - 2, -1, -1):
-                    rj = r[j]
-                    lj = lo[j]
-                    for b in range(B):
-                        z[j, b] = z[j, b] * rj - lj * z[j + 1, b]
+                back_substitute(z, z, r, lo, n, B)   # z: the stage value s
                 # -- BDF2 stage: rhs = w s - w (1 - gamma)^2 v + d g, forward elimination in place
                 for j in range(n):
                     lj = lo[j - 1] if j > 0 else 0.0
+                    ends = j == 0 or j == n - 1
                     for b in range(B):
                         rhs = w * z[j, b] - c2 * x[j, b]
-                        if j == 0 or j == n - 1:
-                            g = 0.0
-                            if j == 0:
-                                g += gl[b, p]
-                            if j == n - 1:
-                                g += gr[b, p]
-                            rhs += d * g
+                        if ends:
+                            rhs += d * end_source(gl, gr, b, p, j, n)
                         if j > 0:
                             rhs -= lj * z[j - 1, b]
                         z[j, b] = rhs
-                for b in range(B):
-                    x[n - 1, b] = z[n - 1, b] * r[n - 1]
-                for j in range(n - 2, -1, -1):
-                    rj = r[j]
-                    lj = lo[j]
-                    for b in range(B):
-                        x[j, b] = z[j, b] * rj - lj * x[j + 1, b]
+                back_substitute(z, x, r, lo, n, B)
             for j in range(n):
                 for b in range(B):
                     v[b, p, j] = x[j, b]
