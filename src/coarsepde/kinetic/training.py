@@ -491,10 +491,11 @@ def _gauss_newton(model, data: FitData, sch, *, iterations: int, inner_nfev: int
 
     The residual depends on the parameters only through z = (explicit word coefficients c, sigma_hat).
     Each outer iteration linearises it at z_0: r(z) ~ r_0 + J (z - z_0), J by forward-mode AD (one JVP per
-    word, batched: :func:`_residual_and_jacobian`), reduces the linear model to a small triangular factor R of [r_0, J] (:func:`_r_factor`), and
-    fits the parameters to it with the trust-region solver (:func:`_least_squares`, at most ``inner_nfev``
-    evaluations), plus a Levenberg term sqrt(lam) D (z - z_0) (D = column norms of J) that is raised
-    tenfold while the true loss does not decrease. Returns (outer iterations done, inner evaluations).
+    word, batched: :func:`_residual_and_jacobian`), reduces the linear model to a small triangular factor R
+    of [r_0, J] (:func:`_r_factor`), and fits the parameters to it with the trust-region solver
+    (:func:`_least_squares`, at most ``inner_nfev`` evaluations), plus a Levenberg term sqrt(lam) D (z - z_0)
+    (D = column norms of J) that is raised tenfold while the true loss does not decrease. Returns (outer
+    iterations done, inner evaluations).
     """
     kw = dict(scheme_kw or {})
     cmap = CoefficientMap(model, data.ops.odd_moments_vanish)
