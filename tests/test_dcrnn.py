@@ -7,18 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from coarsepde.kinetic.dcrnn import (
+from coarsepde.kinetic.blocks import DCRNNBlock, RecurrentBlock
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
+from coarsepde.kinetic.scoring import (
     PHYSICAL_TERMS,
-    DCRNNBlock,
-    MultiscaleDCRNN,
-    OperatorPolynomial,
-    RecurrentBlock,
-    Term,
     coefficient_differences,
     error_percent,
     exact_g_coefficients,
     format_equation,
-    reduce_word,
 )
 from coarsepde.kinetic.operators import Operators, gauss_legendre
 

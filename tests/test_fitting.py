@@ -7,7 +7,9 @@ import pytest
 import torch
 from scipy.linalg import expm
 
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, MultiscaleDCRNN, Term, error_percent
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.polynomial import Term
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
 from coarsepde.kinetic.fitting import (
     SCHEMES,
     STENCILS,

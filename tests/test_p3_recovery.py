@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from coarsepde.kinetic.dcrnn import MultiscaleDCRNN, error_percent
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.fitting import FitData, get_scheme, residual
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import fit

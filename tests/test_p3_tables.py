@@ -14,7 +14,7 @@ from coarsepde.claims import (
     check_p3_table11,
 )
 from coarsepde.kinetic import tables
-from coarsepde.kinetic.dcrnn import error_percent
+from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.experiments import (
     AdamProtocol,
     ConvergedProtocol,

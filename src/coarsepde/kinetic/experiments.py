@@ -36,7 +36,8 @@ import numpy as np
 import torch
 import xarray as xr
 
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, MultiscaleDCRNN, error_percent, exact_g_coefficients
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
 from coarsepde.kinetic.fitting import FitData, loss as direct_loss
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import MappedModel, fit

@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from scipy.linalg import solve_banded
 
-from coarsepde.kinetic.dcrnn import MultiscaleDCRNN, physical_coefficients
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.scoring import physical_coefficients
 from coarsepde.kinetic.fitting import STENCILS, FitData, continuity_penalty, linear_residual, starts
 from coarsepde.kinetic.training import fit, zero_model_loss
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, format_equation
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, format_equation
 from coarsepde.kinetic.experiments import PAPER_ERRORS, TABLES
 from coarsepde.numerics.imex import imex_bdf_coefficients
 

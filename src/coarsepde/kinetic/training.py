@@ -55,7 +55,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from coarsepde.kinetic.dcrnn import DCRNNBlock, OperatorPolynomial, RecurrentBlock, Term, error_percent, reduce_word
+from coarsepde.kinetic.blocks import DCRNNBlock, RecurrentBlock
+from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
+from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.fitting import (
     FitData,
     get_scheme,
