@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from coarsepde.kinetic.baselines import linear_transport_data, part_coefficients
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, error_percent, exact_g_coefficients
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
 from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.pinn import (

@@ -284,7 +284,7 @@ def test_p3_tables_hold_the_fits_and_the_converged_fits_reach_the_scheme_floor(c
     fitting scheme."""
     import numpy as np
 
-    from coarsepde.kinetic.dcrnn import error_percent
+    from coarsepde.kinetic.scoring import error_percent
 
     t3 = pd.read_csv(ci_run / "results/tables/P3_table3.csv")
     t8 = pd.read_csv(ci_run / "results/tables/P3_table8.csv")
@@ -306,7 +306,7 @@ def test_p3_example_tables_at_ci(ci_run):
     0.998 at 1/4096); the continuity penalty lowers the total variation of sigma_S(x) (measured 105.6 vs 133.2)."""
     import json
 
-    from coarsepde.kinetic.dcrnn import error_percent
+    from coarsepde.kinetic.scoring import error_percent
 
     t8 = read_dataset(ci_run / "results/kinetic/fits/table8.zarr")
     for t in (12, 14):

@@ -17,7 +17,7 @@ import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic import examples as ex
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS
 from coarsepde.kinetic.experiments import AdamProtocol, ConvergedProtocol, fit_data_from_store
 from coarsepde.kinetic.experiments import _strings
 from coarsepde.kinetic.pinn import VARIANTS, PINNProtocol, fit_pinn

@@ -79,14 +79,12 @@ import numpy as np
 import torch
 from scipy.linalg import expm
 
-from coarsepde.kinetic.dcrnn import (
+from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
+from coarsepde.kinetic.scoring import (
     PHYSICAL_TERMS,
-    OperatorPolynomial,
-    Term,
     error_percent,
     exact_g_coefficients,
     physical_coefficients,
-    reduce_word,
 )
 from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.operators import Operators

@@ -29,7 +29,9 @@ import torch
 import xarray as xr
 
 from coarsepde.kinetic import baselines as bl
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, MultiscaleDCRNN, Term
+from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.polynomial import Term
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS
 from coarsepde.kinetic.experiments import (
     AdamProtocol,
     ConvergedProtocol,

@@ -88,7 +88,7 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import torch
 
-from coarsepde.kinetic.dcrnn import PHYSICAL_TERMS, error_percent
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
 from coarsepde.kinetic.fitting import FitData
 
 __all__ = [
