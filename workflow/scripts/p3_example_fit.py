@@ -19,7 +19,7 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic import examples as ex
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS
 from coarsepde.kinetic.experiments import AdamProtocol, ConvergedProtocol, fit_data_from_store
-from coarsepde.kinetic.experiments import _strings
+from coarsepde.kinetic.experiments import string_array as _strings
 from coarsepde.kinetic.pinn import VARIANTS, PINNProtocol, fit_pinn
 from coarsepde.store import provenance, read_dataset, write_dataset
 

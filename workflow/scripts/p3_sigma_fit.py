@@ -10,7 +10,7 @@ import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
-from coarsepde.kinetic.experiments import _strings, fit_data_from_store
+from coarsepde.kinetic.experiments import fit_data_from_store, string_array
 from coarsepde.kinetic.sigma_x import SigmaProtocol, fit_sigma_x
 from coarsepde.store import provenance, read_dataset, write_dataset
 
@@ -55,7 +55,7 @@ def main(argv=None):
             "seconds": (("variant", "protocol"), np.array([[res[v]["seconds"][pr] for pr in PROTOCOLS] for v in VARIANTS]),
                         {"units": "s"}),
         },
-        coords={"variant": _strings(VARIANTS), "protocol": _strings(PROTOCOLS), "term": _strings(TERMS),
+        coords={"variant": string_array(VARIANTS), "protocol": string_array(PROTOCOLS), "term": string_array(TERMS),
                 "x": src.x.values},
         attrs={"example": "6.4", "scheme": "bdf2", "K": 1},
     )

@@ -35,11 +35,11 @@ from coarsepde.kinetic.scoring import PHYSICAL_TERMS
 from coarsepde.kinetic.experiments import (
     AdamProtocol,
     ConvergedProtocol,
-    _strings,
     fit_one,
     results_dataset,
     term_names,
 )
+from coarsepde.kinetic.experiments import string_array as _strings
 from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.training import fit, zero_model_loss
 

@@ -43,7 +43,8 @@ from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import MappedModel, fit
 
 __all__ = ["TableSpec", "TABLES", "PAPER_ERRORS", "AdamProtocol", "ConvergedProtocol", "make_model",
-           "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "results_dataset", "term_names"]
+           "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "results_dataset", "term_names",
+           "string_array"]
 
 log_ = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
     return out
 
 
-def _strings(values) -> np.ndarray:
+def string_array(values) -> np.ndarray:
     """Variable-length strings (Zarr v3 has a specified vlen string type, not fixed-width unicode)."""
     return np.array([str(v) for v in values], dtype=object)
 
@@ -334,8 +335,8 @@ def results_dataset(results: dict, rows: Sequence[str], eps_list: Sequence[float
             "converged_start": ((row_dim, "inv_eps"), start,
                                 {"long_name": "start of the kept converged fit"}),
         },
-        coords={row_dim: _strings(rows), "inv_eps": inv, "protocol": _strings(PROTOCOLS),
-                "term": _strings(terms), "word": _strings(words), "parameter": _strings(pnames),
+        coords={row_dim: string_array(rows), "inv_eps": inv, "protocol": string_array(PROTOCOLS),
+                "term": string_array(terms), "word": string_array(words), "parameter": string_array(pnames),
                 "record": np.arange(n_rec),
                 "adam_iteration": ("record", h_it)},
     )
