@@ -1,0 +1,102 @@
+"""Claim checks and ``results/claims.csv``.
+
+Every quantitative claim of the three papers has an ID in ``shared/CLAIMS.md`` (the contract, held
+as data in :mod:`.catalogue`). A rule that builds an artifact also checks its claim and writes a
+JSON fragment (:mod:`.rows`); the ``claims`` rule gathers the fragments into ``results/claims.csv``.
+
+Modules: :mod:`.catalogue` (the 33 IDs as data), :mod:`.rows` (ClaimResult, fragments, the CSV),
+and one module of checks per paper: :mod:`.p1`, :mod:`.p2`, :mod:`.p3`, and :mod:`.x` for the
+project's own claims. The checks take plain numbers / arrays: this package imports no paper package.
+"""
+
+from .catalogue import CATALOGUE, CLAIMS, Claim
+from .p1 import check_p1_fig2, check_p1_fig3, check_p1_fig4
+from .p2 import (
+    check_astar_1d,
+    check_astar_2d,
+    check_p2_cost,
+    check_p2_fig1_grid,
+    check_p2_fig2_snapshot,
+    check_p2_fig4_rhs,
+    check_p2_fig5_integrate,
+    check_p2_fig6_rhs2d,
+    check_p2_fig7_traj2d,
+    check_p2_fig8_phase,
+)
+from .p3 import (
+    P3Errors,
+    check_p3_fig4,
+    check_p3_fig5,
+    check_p3_table1_2,
+    check_p3_table3_4,
+    check_p3_table5_6,
+    check_p3_table7_8,
+    check_p3_table9,
+    check_p3_table10,
+    check_p3_table11,
+    check_p3_table12,
+    check_p3_table13,
+    check_p3_table14,
+    check_p3_table15,
+    check_p3_table16,
+)
+from .rows import (
+    COLUMNS,
+    ClaimResult,
+    gather,
+    pending_ids,
+    read_fragment,
+    write_claims_csv,
+    write_fragment,
+    write_fragments,
+)
+from .x import check_p2_tensor
+
+__all__ = [
+    # the contract as data
+    "CATALOGUE",
+    "CLAIMS",
+    "Claim",
+    # rows, fragments, claims.csv
+    "COLUMNS",
+    "ClaimResult",
+    "write_fragment",
+    "write_fragments",
+    "read_fragment",
+    "gather",
+    "write_claims_csv",
+    "pending_ids",
+    # P1
+    "check_p1_fig2",
+    "check_p1_fig3",
+    "check_p1_fig4",
+    # P2
+    "check_astar_1d",
+    "check_astar_2d",
+    "check_p2_fig1_grid",
+    "check_p2_cost",
+    "check_p2_fig2_snapshot",
+    "check_p2_fig4_rhs",
+    "check_p2_fig5_integrate",
+    "check_p2_fig6_rhs2d",
+    "check_p2_fig7_traj2d",
+    "check_p2_fig8_phase",
+    # P3
+    "P3Errors",
+    "check_p3_table1_2",
+    "check_p3_table3_4",
+    "check_p3_table5_6",
+    "check_p3_table7_8",
+    "check_p3_table9",
+    "check_p3_table10",
+    "check_p3_table11",
+    "check_p3_table12",
+    "check_p3_table13",
+    "check_p3_table14",
+    "check_p3_table15",
+    "check_p3_table16",
+    "check_p3_fig4",
+    "check_p3_fig5",
+    # X
+    "check_p2_tensor",
+]
