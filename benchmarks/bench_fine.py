@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
-from coarsepde.discretization.equations import _WENO_VX_OFFSETS, Forcing, draw_forcing
-from coarsepde.discretization.simulate import SolverSettings, _rhs, baseline, run_coarse
+from coarsepde.discretization.equations import WENO_VX_OFFSETS, Forcing, draw_forcing
+from coarsepde.discretization.simulate import SolverSettings, baseline, right_hand_side, run_coarse
 from coarsepde.numerics import stencils
 
 from common import ROOT, fmt, interleaved, memory_bandwidth, row
@@ -35,7 +35,7 @@ WENO_EPS, WENO_P = 1e-6, 2.0
 def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[float, np.ndarray, int], np.ndarray]:
     """The fine right-hand side of one sample i in plain numpy: f(t, v (n,), i) -> dv/dt (n,)."""
     dx = length / n
-    c = stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", dx)
+    c = stencils.coefficients(WENO_VX_OFFSETS, 1, 3, "finite_volume", dx)
     a, om, ph = (getattr(forcing, k).numpy() for k in ("a", "omega", "phi"))
     fold_cos, fold_sin = forcing.fold_cos.numpy(), forcing.fold_sin.numpy()      # (S, M, J)
     basis_cos, basis_sin = forcing.basis_cos.numpy(), forcing.basis_sin.numpy()  # (J, n)
@@ -197,7 +197,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     ]
 
     # --- cell-update rate vs the memory-bandwidth bound -------------------------------------------
-    rhs = _rhs(equation, faces, forcing, dx)          # the right-hand side the solver calls (fused WENO + forcing)
+    rhs = right_hand_side(equation, faces, forcing, dx)          # the right-hand side the solver calls (fused WENO + forcing)
     all_rows = torch.arange(batch)
     with torch.inference_mode():
         def one_rhs():
@@ -234,7 +234,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     rows.append(row(
         "p1_fine_rhs_fused_vs_torch",
         f"P1 fine right-hand side, one batched call on {batch} x {n} cells (WENO5 faces, Godunov flux, viscous "
-        f"slope, forcing): the compiled one-pass kernel (numerics/weno_fused.py, numba) vs the differentiable "
+        f"slope, forcing): the compiled one-pass kernel (discretization/burgers_fused.py, numba) vs the differentiable "
         f"torch composition the solver ran before ({torch_bytes:.0f} B streamed per cell-update by its aten ops, "
         f"counted by a dispatch hook); agree to {dev:.1e} relative",
         t_rhs, "s", t_torch, t_torch / t_rhs, threads=1))

@@ -339,7 +339,7 @@ def test_rk23_independent_divergence_first_step_and_errors():
 def test_fused_weno_rhs_equals_the_torch_composition():
     from coarsepde.discretization.equations import Burgers
     from coarsepde.discretization.simulate import WenoFaces, baseline
-    from coarsepde.numerics.weno_fused import burgers_weno_godunov_rhs
+    from coarsepde.discretization.burgers_fused import burgers_weno_godunov_rhs
 
     g = torch.Generator().manual_seed(3)
     x = torch.arange(64) * (2 * math.pi / 64)

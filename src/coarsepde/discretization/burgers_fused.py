@@ -8,13 +8,15 @@ order-3 face slope. These are exactly the formulas of :func:`coarsepde.numerics.
 :func:`~coarsepde.numerics.weno.godunov_flux` and ``Burgers.time_derivative`` (same operations in
 the same order per face, so the two agree to round-off; tested), which compose about 160 torch ops,
 each streaming whole (B, N) arrays through memory. Here every face reads its six cells once and
-keeps all intermediates in registers: on the fine grid (100 samples x 512 cells) one call takes
-about 0.6 ms against 3.6-5 ms for the torch composition (``benchmarks/bench_fine.py``).
+keeps all intermediates in registers (the speed-up is measured in ``benchmarks/bench_fine.py``).
 
 This is an inference-only fast path (no autograd, CPU, float64): the fine "exact" solver and the
 WENO baseline runs use it through ``coarsepde.discretization.simulate``; the torch version stays the
-differentiable and device-generic one. Compiled by numba on first use (about 1 s; cached on disk
-next to this file, or under ``NUMBA_CACHE_DIR``).
+differentiable and device-generic one. Compiled by numba on first use (cached on disk next to this
+file, or under ``NUMBA_CACHE_DIR``). The WENO5 face reconstruction is compiled here, beside the
+Burgers kernel that inlines it, rather than in ``numerics``: numba's on-disk cache of a kernel is
+invalidated only by changes to the kernel's own source file, so a helper kept in another module
+could change without the cached kernel noticing.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ __all__ = [
     "FLUX_NAMES",
     "face_derivatives_polynomial",
     "face_derivatives_weno",
+    "WENO_VX_OFFSETS",
 ]
 
 DTYPE = torch.float64
@@ -253,14 +254,14 @@ def _baseline_stencil(order: int, accuracy_order: int, dx: float) -> tuple[int, 
     return int(offsets[0] - 0.5), tuple(float(x) for x in c)
 
 
-# the derivative stencil the WENO solver uses for the viscous term: 4 cells, order 3
-_WENO_VX_OFFSETS = stencils.baseline_offsets(1, 3)
+#: the derivative stencil the WENO solver uses for the viscous term: 4 cells, order 3
+WENO_VX_OFFSETS = stencils.baseline_offsets(1, 3)
 
 
 def face_derivatives_weno(v: torch.Tensor, dx: float) -> dict[str, torch.Tensor]:
     """WENO5 face values (both biases) and the 4-cell order-3 face slope."""
     vm, vp = weno5_faces(v)
-    c = torch.as_tensor(stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", dx), dtype=v.dtype)
+    c = torch.as_tensor(stencils.coefficients(WENO_VX_OFFSETS, 1, 3, "finite_volume", dx), dtype=v.dtype)
     v_x = (torch.roll(v, 2, -1) * c[0] + torch.roll(v, 1, -1) * c[1] + v * c[2] + torch.roll(v, -1, -1) * c[3])
     return {"v_minus": vm, "v_plus": vp, "v_x": v_x}
 

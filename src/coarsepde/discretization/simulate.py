@@ -25,8 +25,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from coarsepde.discretization.burgers_fused import burgers_weno_godunov_rhs
 from coarsepde.discretization.equations import (
-    _WENO_VX_OFFSETS,
+    WENO_VX_OFFSETS,
     Burgers,
     Forcing,
     ForcingParams,
@@ -35,10 +36,9 @@ from coarsepde.discretization.equations import (
     face_derivatives_weno,
 )
 from coarsepde.numerics import ode, stencils
-from coarsepde.numerics.weno_fused import burgers_weno_godunov_rhs
 
 __all__ = ["BASELINES", "LEARNED", "Differentiator", "WenoFaces", "baseline", "baseline_for", "fine_solutions", "run_coarse",
-           "run_valid_time", "SolverSettings"]
+           "run_valid_time", "SolverSettings", "right_hand_side"]
 
 BASELINES = ("fv1", "fv3", "weno")
 LEARNED = ("const", "const_godunov", "nn")
@@ -60,12 +60,12 @@ class SolverSettings:
 class WenoFaces:
     """The WENO baseline's face quantities (a :data:`Differentiator`): ``faces(v)`` gives the dict of
     ``face_derivatives_weno`` (differentiable, any device). :meth:`burgers_rhs` is the same Burgers
-    right-hand side fused into one compiled pass (``coarsepde.numerics.weno_fused``; equal to round-off),
+    right-hand side fused into one compiled pass (``coarsepde.discretization.burgers_fused``; equal to round-off),
     used by :func:`run_coarse` wherever it applies: CPU float64 tensors, no autograd."""
 
     def __init__(self, dx: float):
         self.dx = float(dx)
-        self.slope = np.asarray(stencils.coefficients(_WENO_VX_OFFSETS, 1, 3, "finite_volume", self.dx), dtype=float)
+        self.slope = np.asarray(stencils.coefficients(WENO_VX_OFFSETS, 1, 3, "finite_volume", self.dx), dtype=float)
 
     def __call__(self, v: torch.Tensor) -> dict:
         return face_derivatives_weno(v, self.dx)
@@ -100,7 +100,10 @@ def baseline_for(equation, method: str, n: int, dx: float | None = None) -> tupl
     raise ValueError(f"unknown baseline {method!r}; choose from {BASELINES}")
 
 
-def _rhs(equation: Burgers, faces: Differentiator, forcing: Forcing | None, dx: float):
+def right_hand_side(equation: Burgers, faces: Differentiator, forcing: Forcing | None, dx: float):
+    """The method-of-lines right-hand side ``rhs(t, v, rows)`` that :func:`run_coarse` integrates:
+    the equation's unforced dv/dt from the face quantities of ``faces`` on cells of width ``dx``
+    (the fused Burgers kernel where it applies), plus ``forcing`` of the batch rows ``rows``."""
     fused = faces.burgers_rhs if isinstance(faces, WenoFaces) and faces.dx == dx else None
 
     def rhs(t, v, rows):
@@ -122,7 +125,7 @@ def run_coarse(equation: Burgers, faces: Differentiator, v0: torch.Tensor, forci
     """
     dx = equation.length / v0.shape[-1] if dx is None else float(dx)
     with torch.inference_mode():
-        return ode.integrate(_rhs(equation, faces, forcing, dx), v0, np.asarray(t_eval, dtype=float),
+        return ode.integrate(right_hand_side(equation, faces, forcing, dx), v0, np.asarray(t_eval, dtype=float),
                              max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
                              bound=settings.bound, steps=steps)
 
@@ -203,7 +206,7 @@ def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: 
     (on the default data: mean deviation from an rtol = 1e-7 solution 4e-6, against 6e-5 with
     independent steps; the max, 1.3e-2 at shock positions, is the same). "independent" gives every
     sample its own steps, as the original's one-sample-at-a-time scipy RK23 did: a sample's data then
-    do not depend on the batch (to round-off), and large batches cost about 1.35x less.
+    do not depend on the batch (to round-off), and large batches cost less.
     """
     t_out = np.asarray(t_out, dtype=float)
     if t_out[0] < warmup:
@@ -257,7 +260,7 @@ def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: 
                 stop = min(k + chunk_outputs, T) if k else 1  # the warm-up alone is the first chunk
                 times = t_out[k:stop] if t_out[k] == t else np.concatenate([[t], t_out[k:stop]])
                 with torch.inference_mode():
-                    sol = ode.integrate(_rhs(equation, faces, forcing, dx), y, times, t0=t,
+                    sol = ode.integrate(right_hand_side(equation, faces, forcing, dx), y, times, t0=t,
                                         max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
                                         bound=settings.bound, first_step=h, steps=steps)
                 nfev += sol.nfev

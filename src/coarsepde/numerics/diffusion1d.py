@@ -151,7 +151,8 @@ class DiffusionSegments:
         """Advance the state (B, P, m) through the given step sizes with TR-BDF2; ends held fixed.
 
         One compiled pass per segment (:mod:`coarsepde.numerics.trbdf2_fused`): the arithmetic of
-        :meth:`integrate_reference`, equal to it to round-off (tested), 6-7x faster on the P2 patches.
+        :meth:`integrate_reference`, equal to it to round-off (tested)
+        and faster (``benchmarks/bench_p2.py``).
         """
         u = self._state(u0)
         gl, gr = self._end_sources(u)

@@ -9,15 +9,15 @@ of size dt with d = gamma dt / 2 and A = I - d L:
 
 g being the source of the two fixed end values. The reference path makes ~20 whole-array numpy
 passes and two LAPACK ``dgtsv`` calls per step over the stacked (B x P x n) state, i.e. it
-streams ~100 MB through memory per step for the P2 patch data. Here, for each segment, the
+streams the whole state through memory many times per step. Here, for each segment, the
 symmetric positive definite tridiagonal A is factored once per step (A = L D L^T: the
 no-pivoting elimination ``dgtsv`` performs on this diagonally dominant matrix) and reused for the
 two stages of every right-hand side, and each stage is one forward and one backward sweep that
-forms its right-hand side on the fly. A segment (16,001 points in the P2 patches) stays in cache
-through all steps. Results agree with the reference to round-off (the back substitution
+forms its right-hand side on the fly. A segment (some 10^4 points) stays in cache through all
+steps. Results agree with the reference to round-off (the back substitution
 multiplies by 1/d_j where ``dgtsv`` divides; tested).
 
-Compiled by numba on first use (about 1 s; cached on disk next to this file, or under
+Compiled by numba on first use (cached on disk next to this file, or under
 ``NUMBA_CACHE_DIR``).
 """
 
