@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from coarsepde.discretization.equations import Burgers
+from coarsepde.discretization.losses import training_pairs
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.simulate import baseline
-from coarsepde.discretization.training import train, training_pairs
+from coarsepde.discretization.training import train
 from coarsepde.kinetic.experiments import TABLES, make_model
 from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.operators import Operators

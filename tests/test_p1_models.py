@@ -10,6 +10,7 @@ import torch
 from coarsepde.discretization import training as T
 from coarsepde.discretization.equations import Burgers, coarse_grain, face_derivatives_polynomial
 from coarsepde.discretization.layers import apply_stencil
+from coarsepde.discretization.losses import evaluate_mse, loss_scale, rollout_midpoint, training_pairs
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.numerics import stencils
 
@@ -159,8 +160,8 @@ def data():
     eq = Burgers(ETA, L, "centered")
     rng = np.random.default_rng(0)
     v_train, v_val = sawtooth_fields(48, rng), sawtooth_fields(16, rng)
-    train = T.training_pairs(v_train, fine_dvdt(v_train, eq), FACTOR)
-    val = T.training_pairs(v_val, fine_dvdt(v_val, eq), FACTOR)
+    train = training_pairs(v_train, fine_dvdt(v_train, eq), FACTOR)
+    val = training_pairs(v_val, fine_dvdt(v_val, eq), FACTOR)
     return eq, train, val
 
 
@@ -169,7 +170,7 @@ def test_training_pairs_shifts_and_telescoping():
     v = sawtooth_fields(3, np.random.default_rng(1))
     faces = standard_faces(v, eq, L / NF)
     dvdt = eq.time_derivative(faces, L / NF)
-    inputs, labels = T.training_pairs(v, dvdt, FACTOR)
+    inputs, labels = training_pairs(v, dvdt, FACTOR)
     assert inputs.shape == labels.shape == (3 * FACTOR, NF // FACTOR)
     assert torch.equal(inputs[2 * FACTOR + 5], coarse_grain(v[2], FACTOR, 5))
     # label = coarse-face difference of the fine flux (face k*FACTOR + shift of the fine grid)
@@ -197,13 +198,13 @@ def test_short_training_beats_first_order_baseline(data):
     eq, (xi, yi), (xv, yv) = data
     dx = L / (NF // FACTOR)
     model = LearnedDiscretization(eq, dx, "cnn", generator=gen(0))
-    six_point = T.evaluate_mse(model, xv, yv)
-    baseline = T.evaluate_mse(FirstOrderBaseline(eq, dx), xv, yv)
+    six_point = evaluate_mse(model, xv, yv)
+    baseline = evaluate_mse(FirstOrderBaseline(eq, dx), xv, yv)
     hist = T.train(model, xi, yi, steps=300, batch_size=32, lr_schedule=[(0, 3e-3), (200, 1e-3)],
                    val=(xv, yv), eval_every=100, seed=0)
     assert hist["step"] == [0, 100, 200, 300]
     assert set(hist) == {"step", "loss", "val_loss"}
-    final = T.evaluate_mse(model, xv, yv)
+    final = evaluate_mse(model, xv, yv)
     print(f"6-point {six_point:.4f}  first-order {baseline:.4f}  learned {final:.4f}  "
           f"train loss {hist['loss'][0]:.4f} -> {hist['loss'][-1]:.4f}")
     # measured: 6-point 0.48, first-order 0.25, learned ~0.036; train loss 0.43 -> ~0.01
@@ -211,7 +212,7 @@ def test_short_training_beats_first_order_baseline(data):
     assert final < 0.5 * baseline
     assert six_point > baseline  # the untrained 6-point stencil rings at shocks
     # val_loss is normalised by the TRAINING scale
-    assert hist["val_loss"][-1] == pytest.approx(final * T.loss_scale(yv) / T.loss_scale(yi), rel=1e-12)
+    assert hist["val_loss"][-1] == pytest.approx(final * loss_scale(yv) / loss_scale(yi), rel=1e-12)
 
 
 def test_training_is_deterministic(data):
@@ -250,17 +251,17 @@ def rollout_problem():
     fine = LearnedDiscretization(Burgers(0.05, L, "centered"), L / nf, "constant")
     dt, per_output, n_out, sub = 0.02, 5, 4, 4
     with torch.no_grad():
-        traj = T.rollout_midpoint(fine, v_fine, dt / sub, n_out * per_output * sub, per_output * sub)
+        traj = rollout_midpoint(fine, v_fine, dt / sub, n_out * per_output * sub, per_output * sub)
     integrated = {"v0": coarse_grain(v_fine, factor), "targets": coarse_grain(traj, factor).transpose(0, 1),
                   "dt": dt, "steps_per_output": per_output, "weight": 1.0, "batch_size": 4}
-    td = T.training_pairs(v_fine, fine_dvdt(v_fine, Burgers(0.05, L, "centered")), factor)
+    td = training_pairs(v_fine, fine_dvdt(v_fine, Burgers(0.05, L, "centered")), factor)
     return eq, L / (nf // factor), td, integrated
 
 
 def test_integrated_loss_gradient_reaches_constant_coefficients(rollout_problem):
     eq, dx, _, integ = rollout_problem
     model = LearnedDiscretization(eq, dx, "constant")
-    out = T.rollout_midpoint(model, integ["v0"], integ["dt"], 20, integ["steps_per_output"])
+    out = rollout_midpoint(model, integ["v0"], integ["dt"], 20, integ["steps_per_output"])
     assert out.shape == integ["targets"].transpose(0, 1).shape
     loss = torch.mean((out.transpose(0, 1) - integ["targets"]) ** 2)
     loss.backward()

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from coarsepde.discretization import training as T
+from coarsepde.discretization.checkpoint import CheckpointMismatch, remove_checkpoint
 from coarsepde.discretization.equations import Burgers, coarse_grain
+from coarsepde.discretization.losses import rollout_midpoint, training_pairs
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.store import load_state_dict
 
@@ -30,10 +32,10 @@ def problem():
     fine = LearnedDiscretization(Burgers(0.05, L, "centered"), L / NF, "constant")
     v_train, v_val = smooth_fields(12, rng), smooth_fields(4, rng)
     with torch.no_grad():
-        train = T.training_pairs(v_train, fine.time_derivative(v_train), FACTOR)
-        val = T.training_pairs(v_val, fine.time_derivative(v_val), FACTOR)
+        train = training_pairs(v_train, fine.time_derivative(v_train), FACTOR)
+        val = training_pairs(v_val, fine.time_derivative(v_val), FACTOR)
         dt, per_output, n_out, sub = 0.02, 2, 3, 4
-        traj = T.rollout_midpoint(fine, v_train[:8], dt / sub, n_out * per_output * sub, per_output * sub)
+        traj = rollout_midpoint(fine, v_train[:8], dt / sub, n_out * per_output * sub, per_output * sub)
     integrated = {"v0": coarse_grain(v_train[:8], FACTOR), "targets": coarse_grain(traj, FACTOR).transpose(0, 1),
                   "dt": dt, "steps_per_output": per_output, "weight": 1.0, "batch_size": 3}
     return train, val, integrated
@@ -116,7 +118,7 @@ def test_twice_interrupted_and_final_checkpoint(problem, tmp_path):
     again = cnn()
     hist2 = run(again, s, checkpoint=ckpt, checkpoint_every=4, keep_checkpoint=True)
     assert_same(ref, ref_hist, again, hist2)
-    T.remove_checkpoint(ckpt)
+    remove_checkpoint(ckpt)
     assert not list(tmp_path.iterdir())
 
 
@@ -146,7 +148,7 @@ def test_mismatched_checkpoint_is_refused(problem, tmp_path, change, named):
     else:
         s |= change
     initial = {k: v.clone() for k, v in model.state_dict().items()}
-    with pytest.raises(T.CheckpointMismatch, match=rf"\b{named}: checkpoint .*, this run") as err:
+    with pytest.raises(CheckpointMismatch, match=rf"\b{named}: checkpoint .*, this run") as err:
         run(model, s, checkpoint=ckpt, checkpoint_every=3)
     assert str(ckpt) in str(err.value)
     # refused before anything changed: the model untouched, the checkpoint kept as it was

@@ -242,7 +242,7 @@ def test_p1_learned_models_beat_the_first_order_baseline_on_held_out_data(ci_run
 
     from coarsepde.discretization.persist import load_model
     from coarsepde.discretization.simulate import baseline
-    from coarsepde.discretization.training import evaluate_mse, training_pairs
+    from coarsepde.discretization.losses import evaluate_mse, training_pairs
 
     ds = read_dataset(ci_run / "results/discretization/burgers/train.zarr")
     v = ds.v.values.reshape(-1, ds.sizes["x"])

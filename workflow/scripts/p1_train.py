@@ -13,11 +13,12 @@ import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
+from coarsepde.discretization.checkpoint import remove_checkpoint
 from coarsepde.discretization.equations import Burgers, coarse_grain, equation_from_dict
+from coarsepde.discretization.losses import evaluate_mse, training_pairs
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.persist import save_model
-from coarsepde.discretization.training import (evaluate_mse, remove_checkpoint, resolve_device, train,
-                                                training_pairs)
+from coarsepde.discretization.training import resolve_device, train
 from coarsepde.store import provenance, read_dataset, write_dataset
 
 
