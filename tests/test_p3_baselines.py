@@ -13,9 +13,12 @@ import torch
 
 from coarsepde.kinetic.baselines import (
     DICTIONARY,
+    MSHDL,
     DICTIONARY_G,
     DICTIONARY_RHO,
     VANISHING_RHO_WORDS,
+    Lasso,
+    STRidge,
     lasso,
     least_squares,
     library,
@@ -279,3 +282,36 @@ def test_determinism_with_seed(fe1):
     r1 = library(data, max_rows=500, seed=11).rows
     np.testing.assert_array_equal(r1, library(data, max_rows=500, seed=11).rows)
     assert not np.array_equal(r1, library(data, max_rows=500, seed=12).rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# scikit-learn-style estimators (fit / predict / coef_)
+# ---------------------------------------------------------------------------------------------
+def test_estimators_equal_the_functions(fe1, fe16):
+    """Lasso, STRidge and MSHDL keep exactly the coefficients of lasso / train_stridge / ms_hdl, predict
+    Theta @ coef_, and recover the eps = 1 g-equation from FE data (Lasso at alpha 1e-12: Error% < 1e-3)."""
+    data, lib = fe1
+    est = Lasso([1e-6, 1e-12], choice="error", terms=lib.terms, eps=1.0, seed=3).fit(lib.Theta, lib.y)
+    ref = lasso(lib.Theta, lib.y, [1e-6, 1e-12], terms=lib.terms, eps=1.0, seed=3)
+    np.testing.assert_array_equal(est.coef_, ref.coef_error)
+    assert est.alpha_ == 1e-12 and est.coefficients() is est.coef_
+    np.testing.assert_array_equal(est.predict(lib.Theta), lib.Theta @ ref.coef_error)
+    assert summarize(est.coef_, lib.terms, 1.0).error_pct < 1e-3
+    held = Lasso([1e-6, 1e-12], seed=3).fit(lib.Theta, lib.y)
+    np.testing.assert_array_equal(held.coef_, ref.coef_heldout)
+    with pytest.raises(ValueError):
+        Lasso(choice="error")
+    _, lib16 = fe16
+    st = STRidge(d_tol=0.8, l0_penalty=0.0, seed=3).fit(lib16.Theta, lib16.y)
+    st_ref = train_stridge(lib16.Theta, lib16.y, d_tol=0.8, l0_penalty=0.0, seed=3)
+    np.testing.assert_array_equal(st.coef_, st_ref.coef)
+    assert st.tol_ == st_ref.tol
+    np.testing.assert_array_equal(st.predict(lib16.Theta), lib16.Theta @ st_ref.coef)
+    eps = 1 / 16
+    steps = ms_hdl_steps(4e-6, eps)
+    parts = split_scale_data(OPS, RHO0, eps, steps["fast"], steps["medium"], 8, method="fe")
+    ms = MSHDL().fit(parts)
+    np.testing.assert_array_equal(ms.coef_, ms_hdl(parts).coef)
+    assert summarize(ms.coef_, DICTIONARY, eps).error_pct < 1e-7
+    full = library(parts["fast"], null_rtol=None)
+    np.testing.assert_array_equal(ms.predict(full.Theta), full.Theta @ ms.coef_)
