@@ -7,8 +7,9 @@ height 2a and width ~ (1 - r)), summed over a few random shocks, on N = 512 poin
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +19,18 @@ import xarray as xr
 
 from coarsepde.discretization.interpolation import (
     InterpolationModel,
-    _normalised_mse,
     assemble_fine,
-    curvature_bins,
-    interpolation_metrics,
-    interval_curvature,
     known_indices,
+    normalised_mse,
     piecewise_schedule,
     polynomial_interpolation,
     predict_between,
     split_fine,
+    split_snapshots,
     stencil_offsets,
     train_interpolation,
 )
+from coarsepde.discretization.interpolation_metrics import curvature_bins, interpolation_metrics, interval_curvature
 
 ROOT = Path(__file__).resolve().parents[1]
 N, FACTOR = 512, 8
@@ -69,7 +69,7 @@ def wide_shocks(rng, n_snap, n_shock=4):
 
 def normalised_loss(model, fields, linear_mse):
     known, between = split_fine(fields, FACTOR)
-    return _normalised_mse(model, known, between, linear_mse)
+    return normalised_mse(model, known, between, linear_mse)
 
 
 def poly_loss(fields, n_points, linear_mse):
@@ -294,11 +294,28 @@ def test_interpolation_metrics_hand_built():
 # ----------------------------------------------------------------------------------------------- scripts
 
 
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "workflow" / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def _run_script(name, *args):
+    subprocess.run([sys.executable, str(ROOT / "workflow" / "scripts" / f"{name}.py"), *map(str, args)],
+                   check=True, capture_output=True)
+
+
+def test_split_snapshots_first_part_training_strided_subsets():
+    train, val = split_snapshots(60, 0.8, 0)
+    np.testing.assert_array_equal(train, np.arange(48))
+    np.testing.assert_array_equal(val, np.arange(48, 60))
+    # 20 of 60: 16 training (stride 3 of 48) and 4 validation (stride 3 of 12), the first of each kept
+    train, val = split_snapshots(60, 0.8, 20)
+    np.testing.assert_array_equal(train, np.arange(0, 48, 3))
+    np.testing.assert_array_equal(val, [48, 51, 54, 57])
+    # a ceil stride keeps fewer when it does not divide: 10 of 48 -> stride 5 -> 10 kept; 3 of 12 -> stride 4
+    train, val = split_snapshots(60, 0.8, 13)
+    np.testing.assert_array_equal(train, np.arange(0, 48, 5))
+    np.testing.assert_array_equal(val, [48, 52, 56])
+    # asking for more than there are keeps all; every part keeps at least one
+    assert [len(i) for i in split_snapshots(10, 0.5, 100)] == [5, 5]
+    assert [len(i) for i in split_snapshots(10, 0.5, 1)] == [1, 1]
+    with pytest.raises(ValueError, match="empty part"):
+        split_snapshots(10, 0.99, 0)
 
 
 def test_scripts_end_to_end(tmp_path):
@@ -309,14 +326,10 @@ def test_scripts_end_to_end(tmp_path):
     data = tmp_path / "train.zarr"
     write_dataset(xr.Dataset({"v": (("sample", "time", "x"), v)}, coords={"x": ("x", X)}), data,
                   title="synthetic", source="test", references="none", provenance={})
-    interp = _script("p1_interpolation")
-    assert [len(i) for i in interp.split_snapshots(60, 0.8, 0)] == [48, 12]
-    i_tr, i_va = interp.split_snapshots(60, 0.8, 20)
-    assert len(i_tr) == 16 and len(i_va) == 4 and i_va[0] == 48 and i_tr.max() < 48
-    interp.main(["--data", str(data), "--factor", "8", "--steps", "6", "--batch-size", "8", "--lr", "3e-3",
-                 "--lr-final", "3e-4", "--layers", "3", "--filters", "8", "--kernel", "5", "--max-snapshots", "20",
-                 "--seed", "1", "--eval-every", "3", "--model", str(tmp_path / "model.zarr"),
-                 "--evaluation", str(tmp_path / "eval.zarr"), "--scale", "test"])
+    _run_script("p1_interpolation", "--data", data, "--factor", "8", "--steps", "6", "--batch-size", "8", "--lr", "3e-3",
+                "--lr-final", "3e-4", "--layers", "3", "--filters", "8", "--kernel", "5", "--max-snapshots", "20",
+                "--seed", "1", "--eval-every", "3", "--model", tmp_path / "model.zarr",
+                "--evaluation", tmp_path / "eval.zarr", "--scale", "test")
     state = load_state_dict(tmp_path / "model.zarr")
     assert state["history.step"].tolist() == [3, 6] and "net.convs.2.weight" in state
     ev = read_dataset(tmp_path / "eval.zarr")
@@ -325,9 +338,8 @@ def test_scripts_end_to_end(tmp_path):
     np.testing.assert_array_equal(ev.example_exact.values, v.reshape(-1, N)[48])
     np.testing.assert_array_equal(ev.example_known.values, v.reshape(-1, N)[48, 7::8])
 
-    _script("p1_figure1").main(["--evaluation", str(tmp_path / "eval.zarr"), "--figure", str(tmp_path / "fig.png"),
-                                "--claim", str(tmp_path / "claim.json"), "--min-ratio", "5", "--top-decile", "0.9",
-                                "--scale", "test"])
+    _run_script("p1_figure1", "--evaluation", tmp_path / "eval.zarr", "--figure", tmp_path / "fig.png",
+                "--claim", tmp_path / "claim.json", "--min-ratio", "5", "--top-decile", "0.9", "--scale", "test")
     assert (tmp_path / "fig.png").stat().st_size > 10_000
     row = json.loads((tmp_path / "claim.json").read_text())
     assert row["id"] == "P1-fig1-interp" and row["scale"] == "test" and isinstance(row["passed"], bool)

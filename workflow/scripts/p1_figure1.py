@@ -8,7 +8,7 @@ from matplotlib.colors import LogNorm
 
 from coarsepde.claims import ClaimResult, write_fragment
 from coarsepde.cli import common_parser
-from coarsepde.discretization.interpolation import decile_ratio
+from coarsepde.discretization.interpolation_metrics import decile_ratio
 from coarsepde.plotting import panel_label, plt, save, STYLE
 from coarsepde.store import read_dataset
 

@@ -5,8 +5,6 @@ snapshots. Snapshots are the (sample, time) pairs in that flattened order; the f
 are training, the rest validation (the authors' 80/20 split). ``--max-snapshots`` keeps evenly strided
 subsets of both parts (the first validation snapshot, Fig. 1A's example, is always kept)."""
 
-import math
-
 import numpy as np
 import torch
 import xarray as xr
@@ -15,38 +13,20 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.discretization.interpolation import (
     InterpolationModel,
     assemble_fine,
-    interpolation_metrics,
     piecewise_schedule,
     polynomial_interpolation,
     predict_between,
     split_fine,
+    split_snapshots,
     train_interpolation,
 )
-from coarsepde.store import provenance, read_dataset, save_state_dict, write_dataset
+from coarsepde.discretization.interpolation_metrics import interpolation_metrics
 from coarsepde.discretization.training import resolve_device
+from coarsepde.store import provenance, read_dataset, save_state_dict, write_dataset
 
 REFERENCES = "Bar-Sinai et al. 2019, Fig. 1 and SI (super-resolution notebook)"
 #: extra references evaluated beside the claim's two ("nn" and "poly" = the cubic)
 EXTRA_BASELINES = {"poly6": 6, "linear": 2}
-
-
-def _strided(n_part: int, keep: int) -> np.ndarray:
-    if keep <= 0 or keep >= n_part:
-        return np.arange(n_part)
-    return np.arange(0, n_part, math.ceil(n_part / keep))[:keep]
-
-
-def split_snapshots(n: int, train_fraction: float, max_snapshots: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices of the training and validation snapshots."""
-    n_train = int(round(n * train_fraction))
-    if not 0 < n_train < n:
-        raise ValueError(f"{n} snapshots with train fraction {train_fraction}: an empty part")
-    if max_snapshots > 0:
-        keep_train = max(1, int(round(max_snapshots * train_fraction)))
-        keep_val = max(1, max_snapshots - keep_train)
-    else:
-        keep_train = keep_val = 0
-    return _strided(n_train, keep_train), n_train + _strided(n - n_train, keep_val)
 
 
 def main(argv=None):

@@ -18,7 +18,9 @@ s = 1 ... factor-1, is the fine point ``factor*j + factor - 1 + s`` (mod N), at 
   through j-1 ... j+2, the paper's "fourth-order polynomial", error O(h^4); n = 2: linear).
 - :func:`train_interpolation`: Adam (betas 0.9, 0.99) on the MSE of the interpolated values divided by
   the MSE of linear interpolation on the training set, piecewise-constant learning rate.
-- :func:`interpolation_metrics`: the numbers behind Fig. 1B, C and the claim P1-fig1-interp.
+- :func:`split_snapshots`: the authors' 80/20 split of the snapshots into training and validation.
+- :mod:`coarsepde.discretization.interpolation_metrics`: the numbers behind Fig. 1B, C and the claim
+  P1-fig1-interp.
 
 All functions are pure (no I/O); fields are (snapshots, N) arrays of point values.
 """
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,19 +42,18 @@ from coarsepde.numerics import stencils
 __all__ = [
     "BURGERS_INPUT_SCALE",
     "known_indices",
+    "between_indices",
     "split_fine",
     "assemble_fine",
     "stencil_offsets",
+    "split_snapshots",
     "InterpolationModel",
     "polynomial_interpolation",
     "piecewise_schedule",
     "TrainHistory",
+    "normalised_mse",
     "train_interpolation",
     "predict_between",
-    "interval_curvature",
-    "curvature_bins",
-    "decile_ratio",
-    "interpolation_metrics",
 ]
 
 DTYPE = torch.float64
@@ -77,7 +78,7 @@ def known_indices(n: int, factor: int) -> np.ndarray:
     return factor * np.arange(m) + factor - 1
 
 
-def _between_indices(n: int, factor: int) -> np.ndarray:
+def between_indices(n: int, factor: int) -> np.ndarray:
     """(M, factor-1) fine indices of the targets: [j, s-1] -> factor*j + factor - 1 + s (mod n)."""
     m = _check_factor(n, factor)
     return (factor * np.arange(m)[:, None] + factor - 1 + np.arange(1, factor)[None, :]) % n
@@ -88,7 +89,7 @@ def split_fine(fine, factor: int) -> tuple[torch.Tensor, torch.Tensor]:
     fine = _tensor(fine)
     n = fine.shape[-1]
     known = fine[..., torch.as_tensor(known_indices(n, factor), device=fine.device)]
-    between = fine[..., torch.as_tensor(_between_indices(n, factor), device=fine.device)]
+    between = fine[..., torch.as_tensor(between_indices(n, factor), device=fine.device)]
     return known, between
 
 
@@ -111,6 +112,32 @@ def stencil_offsets(factor: int, n_points: int) -> np.ndarray:
     k = np.arange(-(n_points // 2 - 1), n_points // 2 + 1, dtype=float)
     s = np.arange(1, factor, dtype=float) / factor
     return k[None, :] - s[:, None]
+
+
+def _strided(n_part: int, keep: int) -> np.ndarray:
+    """``keep`` evenly strided indices of 0 .. n_part-1 starting at 0 (all of them for keep <= 0 or >= n_part)."""
+    if keep <= 0 or keep >= n_part:
+        return np.arange(n_part)
+    return np.arange(0, n_part, math.ceil(n_part / keep))[:keep]
+
+
+def split_snapshots(n: int, train_fraction: float, max_snapshots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the training and validation snapshots among ``n``.
+
+    The first round(n * train_fraction) snapshots are training, the rest validation (the authors'
+    80/20 split). ``max_snapshots`` > 0 keeps about that many in all, as evenly strided subsets of
+    both parts in the same proportion (each part at least one; the first validation snapshot, Fig.
+    1A's example, is always kept); 0 keeps all.
+    """
+    n_train = int(round(n * train_fraction))
+    if not 0 < n_train < n:
+        raise ValueError(f"{n} snapshots with train fraction {train_fraction}: an empty part")
+    if max_snapshots > 0:
+        keep_train = max(1, int(round(max_snapshots * train_fraction)))
+        keep_val = max(1, max_snapshots - keep_train)
+    else:
+        keep_train = keep_val = 0
+    return _strided(n_train, keep_train), n_train + _strided(n - n_train, keep_val)
 
 
 def _apply(known: torch.Tensor, coeffs: torch.Tensor, n_points: int) -> torch.Tensor:
@@ -200,7 +227,9 @@ def _lr_at(schedule: Sequence[tuple[int, float]], step: int) -> float:
     return lr
 
 
-def _normalised_mse(model, known, between, linear_mse, chunk=4096) -> float:
+def normalised_mse(model, known, between, linear_mse, chunk=4096) -> float:
+    """mean((model(known) - between)^2) / ``linear_mse`` over all snapshots, ``chunk`` at a time,
+    without gradients: the validation loss of :func:`train_interpolation`."""
     total = 0.0
     with torch.no_grad():
         for i in range(0, known.shape[0], chunk):
@@ -220,7 +249,7 @@ def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, 
     seeded random permutations of the training set (a new one per epoch; the whole set when it is
     smaller than a batch). ``seed`` fixes the order; the initial weights come from the model's seed.
     Evaluated every ``eval_every`` steps and at the last step; ``log(message)`` reports progress.
-    ``dtype`` (e.g. torch.float32, ~3x faster convolutions on CPU) casts the model and data for
+    ``dtype`` (e.g. torch.float32, faster convolutions on CPU) casts the model and data for
     training; call ``model.double()`` afterwards to predict in float64.
     """
     if steps < 1 or batch_size < 1 or eval_every < 1:
@@ -263,7 +292,7 @@ def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, 
         running.append(float(loss.detach()))
         if step % eval_every == 0 or step == steps:
             model.eval()
-            val = _normalised_mse(model, val_known, val_between, linear_mse) if val_fields is not None else math.nan
+            val = normalised_mse(model, val_known, val_between, linear_mse) if val_fields is not None else math.nan
             hist_step.append(step)
             hist_loss.append(float(np.mean(running)))
             hist_val.append(val)
@@ -289,102 +318,3 @@ def predict_between(model: InterpolationModel, fields, chunk: int = 1024,
             k = known[i:i + chunk]
             out.append(assemble_fine(k, model(k)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, np.shape(fields)[-1]))
-
-
-# ---------------------------------------------------------------------------------------------
-# metrics (numpy)
-# ---------------------------------------------------------------------------------------------
-
-
-def interval_curvature(exact, factor: int, length: float = 2 * np.pi) -> np.ndarray:
-    """(S, N) -> (S, M): max |v_xx| over the closed interval [known j, known j+1] (fine points
-    factor*j + factor - 1 ... factor*(j+1) + factor - 1), v_xx from periodic second differences of the
-    exact fine values, dx = length / N."""
-    exact = np.asarray(exact, dtype=float)
-    n = exact.shape[-1]
-    m = _check_factor(n, factor)
-    dx = length / n
-    vxx = np.abs(np.roll(exact, 1, -1) - 2 * exact + np.roll(exact, -1, -1)) / dx**2
-    idx = (factor * np.arange(m)[:, None] + factor - 1 + np.arange(factor + 1)[None, :]) % n
-    return vxx[..., idx].max(-1)
-
-
-def curvature_bins(curvature: np.ndarray) -> np.ndarray:
-    """Integer k of the nearest 10^(0.1 k) to each curvature (in log space); -1 << 0 marker for 0."""
-    c = np.asarray(curvature, dtype=float)
-    with np.errstate(divide="ignore"):
-        k = np.where(c > 0, np.rint(10 * np.log10(np.where(c > 0, c, 1.0))), np.iinfo(np.int32).min)
-    return k.astype(np.int64)
-
-
-def decile_ratio(curvature, error_nn, error_poly, top_quantile: float = 0.9) -> dict[str, float]:
-    """Median per-interval error ratio poly/NN over all intervals and over those with curvature at or
-    above its ``top_quantile`` quantile (the top decile for 0.9)."""
-    c = np.ravel(curvature)
-    en, ep = np.ravel(error_nn), np.ravel(error_poly)
-    threshold = float(np.quantile(c, top_quantile))
-    top = c >= threshold
-    all_ratio = float(np.median(ep) / np.median(en))
-    top_ratio = float(np.median(ep[top]) / np.median(en[top]))
-    return {"top_threshold": threshold, "n_top": int(top.sum()), "ratio_all_intervals": all_ratio,
-            "ratio_top": top_ratio, "top_vs_overall": top_ratio / all_ratio,
-            "median_interval_error_nn_top": float(np.median(en[top])),
-            "median_interval_error_poly_top": float(np.median(ep[top]))}
-
-
-def interpolation_metrics(exact_fine, predicted: Mapping[str, np.ndarray], factor: int, *,
-                          length: float = 2 * np.pi, hist_range: tuple[float, float] = (-2.0, 2.0),
-                          hist_bins: int = 50, quantiles: tuple[float, float] = (0.05, 0.95),
-                          top_quantile: float = 0.9) -> dict[str, np.ndarray | float]:
-    """Fig. 1B, C statistics of fine reconstructions ``predicted[name]`` (S, N) of ``exact_fine`` (S, N).
-
-    ``predicted`` must hold "nn" and "poly" (others are allowed and get the same statistics). Only the
-    points between known points count (the known points are not predictions). Returns a dict:
-
-    - ``error_<name>`` (S, M): mean |error| over the factor-1 points of each interval;
-      ``curvature`` (S, M): :func:`interval_curvature`;
-    - Fig. 1C: ``bin_centre`` (K,) = 10^(0.1 k) for every k present (intervals of zero curvature are left
-      out, their number is ``n_zero_curvature``), ``bin_count`` (K,), ``<name>_median``, ``<name>_q05``,
-      ``<name>_q95`` (K,): median and ``quantiles`` of the interval errors per bin;
-    - Fig. 1B: ``hist_edges`` (bins+1,), ``<name>_hist`` (bins, bins): counts of (exact, predicted) pairs,
-      axis 0 exact, axis 1 predicted, over ``hist_range`` on both axes (pairs outside are not counted);
-    - scalars: ``median_abs_error_<name>`` (over all interpolated points), ``ratio`` = poly / nn of those,
-      and :func:`decile_ratio` of the interval errors (``ratio_top``, ``ratio_all_intervals``,
-      ``top_vs_overall``, ``top_threshold``, ...).
-    """
-    if "nn" not in predicted or "poly" not in predicted:
-        raise KeyError(f"predicted needs 'nn' and 'poly', got {sorted(predicted)}")
-    exact = np.asarray(exact_fine, dtype=float)
-    if exact.ndim != 2:
-        raise ValueError(f"exact_fine must be (snapshots, N), got shape {exact.shape}")
-    n = exact.shape[-1]
-    bidx = _between_indices(n, factor)
-    truth = exact[:, bidx]  # (S, M, f-1)
-    out: dict[str, np.ndarray | float] = {}
-    curv = interval_curvature(exact, factor, length)
-    out["curvature"] = curv
-    k = curvature_bins(curv)
-    positive = curv > 0
-    ks = np.unique(k[positive])
-    out["bin_centre"] = 10.0 ** (0.1 * ks)
-    out["bin_count"] = np.array([np.sum(k[positive] == kk) for kk in ks])
-    out["n_zero_curvature"] = int((~positive).sum())
-    edges = np.linspace(hist_range[0], hist_range[1], hist_bins + 1)
-    out["hist_edges"] = edges
-    for name, pred in predicted.items():
-        pred = np.asarray(pred, dtype=float)
-        if pred.shape != exact.shape:
-            raise ValueError(f"predicted[{name!r}] has shape {pred.shape}, exact {exact.shape}")
-        p = pred[:, bidx]
-        abs_err = np.abs(p - truth)
-        err = abs_err.mean(-1)
-        out[f"error_{name}"] = err
-        out[f"median_abs_error_{name}"] = float(np.median(abs_err))
-        e_pos, k_pos = err[positive], k[positive]
-        stats = np.array([[np.median(e_pos[k_pos == kk]), *np.quantile(e_pos[k_pos == kk], quantiles)] for kk in ks])
-        stats = stats.reshape(len(ks), 3)
-        out[f"{name}_median"], out[f"{name}_q05"], out[f"{name}_q95"] = stats[:, 0], stats[:, 1], stats[:, 2]
-        out[f"{name}_hist"] = np.histogram2d(truth.ravel(), p.ravel(), bins=[edges, edges])[0]
-    out["ratio"] = out["median_abs_error_poly"] / out["median_abs_error_nn"]
-    out.update(decile_ratio(curv, out["error_nn"], out["error_poly"], top_quantile))
-    return out

@@ -1,0 +1,113 @@
+"""Statistics of super-resolved Burgers snapshots (Bar-Sinai et al. 2019, Fig. 1B, C; claim
+P1-fig1-interp), numpy.
+
+Reconstructions come from :mod:`coarsepde.discretization.interpolation` (the network and the
+polynomial baselines); only the points between known points count. Errors are grouped by the
+curvature of the exact field over each interval (:func:`interval_curvature`, binned on a log
+scale by :func:`curvature_bins`), and the claim compares the two methods in the top decile of
+curvature (:func:`decile_ratio`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from coarsepde.discretization.interpolation import between_indices, known_indices
+
+__all__ = ["interval_curvature", "curvature_bins", "decile_ratio", "interpolation_metrics"]
+
+
+def interval_curvature(exact, factor: int, length: float = 2 * np.pi) -> np.ndarray:
+    """(S, N) -> (S, M): max |v_xx| over the closed interval [known j, known j+1] (fine points
+    factor*j + factor - 1 ... factor*(j+1) + factor - 1), v_xx from periodic second differences of the
+    exact fine values, dx = length / N."""
+    exact = np.asarray(exact, dtype=float)
+    n = exact.shape[-1]
+    m = known_indices(n, factor).size  # checks the factor
+    dx = length / n
+    vxx = np.abs(np.roll(exact, 1, -1) - 2 * exact + np.roll(exact, -1, -1)) / dx**2
+    idx = (factor * np.arange(m)[:, None] + factor - 1 + np.arange(factor + 1)[None, :]) % n
+    return vxx[..., idx].max(-1)
+
+
+def curvature_bins(curvature: np.ndarray) -> np.ndarray:
+    """Integer k of the nearest 10^(0.1 k) to each curvature (in log space); -1 << 0 marker for 0."""
+    c = np.asarray(curvature, dtype=float)
+    with np.errstate(divide="ignore"):
+        k = np.where(c > 0, np.rint(10 * np.log10(np.where(c > 0, c, 1.0))), np.iinfo(np.int32).min)
+    return k.astype(np.int64)
+
+
+def decile_ratio(curvature, error_nn, error_poly, top_quantile: float = 0.9) -> dict[str, float]:
+    """Median per-interval error ratio poly/NN over all intervals and over those with curvature at or
+    above its ``top_quantile`` quantile (the top decile for 0.9)."""
+    c = np.ravel(curvature)
+    en, ep = np.ravel(error_nn), np.ravel(error_poly)
+    threshold = float(np.quantile(c, top_quantile))
+    top = c >= threshold
+    all_ratio = float(np.median(ep) / np.median(en))
+    top_ratio = float(np.median(ep[top]) / np.median(en[top]))
+    return {"top_threshold": threshold, "n_top": int(top.sum()), "ratio_all_intervals": all_ratio,
+            "ratio_top": top_ratio, "top_vs_overall": top_ratio / all_ratio,
+            "median_interval_error_nn_top": float(np.median(en[top])),
+            "median_interval_error_poly_top": float(np.median(ep[top]))}
+
+
+def interpolation_metrics(exact_fine, predicted: Mapping[str, np.ndarray], factor: int, *,
+                          length: float = 2 * np.pi, hist_range: tuple[float, float] = (-2.0, 2.0),
+                          hist_bins: int = 50, quantiles: tuple[float, float] = (0.05, 0.95),
+                          top_quantile: float = 0.9) -> dict[str, np.ndarray | float]:
+    """Fig. 1B, C statistics of fine reconstructions ``predicted[name]`` (S, N) of ``exact_fine`` (S, N).
+
+    ``predicted`` must hold "nn" and "poly" (others are allowed and get the same statistics). Only the
+    points between known points count (the known points are not predictions). Returns a dict:
+
+    - ``error_<name>`` (S, M): mean |error| over the factor-1 points of each interval;
+      ``curvature`` (S, M): :func:`interval_curvature`;
+    - Fig. 1C: ``bin_centre`` (K,) = 10^(0.1 k) for every k present (intervals of zero curvature are left
+      out, their number is ``n_zero_curvature``), ``bin_count`` (K,), ``<name>_median``, ``<name>_q05``,
+      ``<name>_q95`` (K,): median and ``quantiles`` of the interval errors per bin;
+    - Fig. 1B: ``hist_edges`` (bins+1,), ``<name>_hist`` (bins, bins): counts of (exact, predicted) pairs,
+      axis 0 exact, axis 1 predicted, over ``hist_range`` on both axes (pairs outside are not counted);
+    - scalars: ``median_abs_error_<name>`` (over all interpolated points), ``ratio`` = poly / nn of those,
+      and :func:`decile_ratio` of the interval errors (``ratio_top``, ``ratio_all_intervals``,
+      ``top_vs_overall``, ``top_threshold``, ...).
+    """
+    if "nn" not in predicted or "poly" not in predicted:
+        raise KeyError(f"predicted needs 'nn' and 'poly', got {sorted(predicted)}")
+    exact = np.asarray(exact_fine, dtype=float)
+    if exact.ndim != 2:
+        raise ValueError(f"exact_fine must be (snapshots, N), got shape {exact.shape}")
+    n = exact.shape[-1]
+    bidx = between_indices(n, factor)
+    truth = exact[:, bidx]  # (S, M, f-1)
+    out: dict[str, np.ndarray | float] = {}
+    curv = interval_curvature(exact, factor, length)
+    out["curvature"] = curv
+    k = curvature_bins(curv)
+    positive = curv > 0
+    ks = np.unique(k[positive])
+    out["bin_centre"] = 10.0 ** (0.1 * ks)
+    out["bin_count"] = np.array([np.sum(k[positive] == kk) for kk in ks])
+    out["n_zero_curvature"] = int((~positive).sum())
+    edges = np.linspace(hist_range[0], hist_range[1], hist_bins + 1)
+    out["hist_edges"] = edges
+    for name, pred in predicted.items():
+        pred = np.asarray(pred, dtype=float)
+        if pred.shape != exact.shape:
+            raise ValueError(f"predicted[{name!r}] has shape {pred.shape}, exact {exact.shape}")
+        p = pred[:, bidx]
+        abs_err = np.abs(p - truth)
+        err = abs_err.mean(-1)
+        out[f"error_{name}"] = err
+        out[f"median_abs_error_{name}"] = float(np.median(abs_err))
+        e_pos, k_pos = err[positive], k[positive]
+        stats = np.array([[np.median(e_pos[k_pos == kk]), *np.quantile(e_pos[k_pos == kk], quantiles)] for kk in ks])
+        stats = stats.reshape(len(ks), 3)
+        out[f"{name}_median"], out[f"{name}_q05"], out[f"{name}_q95"] = stats[:, 0], stats[:, 1], stats[:, 2]
+        out[f"{name}_hist"] = np.histogram2d(truth.ravel(), p.ravel(), bins=[edges, edges])[0]
+    out["ratio"] = out["median_abs_error_poly"] / out["median_abs_error_nn"]
+    out.update(decile_ratio(curv, out["error_nn"], out["error_poly"], top_quantile))
+    return out
