@@ -9,8 +9,8 @@ import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
-from coarsepde.homogenization.learning import build_model, integrate, predict, rmse_relative
-from coarsepde.homogenization.problem1d import homogenized_rhs_on_macro_grid
+from coarsepde.homogenization.evaluation import score_rhs_1d, score_trajectory_1d
+from coarsepde.homogenization.learning import build_model, integrate, predict
 from coarsepde.store import load_state_dict, provenance, read_dataset, write_dataset
 
 
@@ -47,26 +47,17 @@ def main(argv=None):
     U_test = data.U.isel(trajectory=test).sel(time=times).values
     F_pred = predict(model, U_test)
     F_true = ref.dUdt.isel(trajectory=test).sel(time=times).values[..., ::stride]
-    rhs_rmse = rmse_relative(F_pred, F_true)
     F_patch = data.dUdt.isel(trajectory=test).sel(time=times).values
-    rhs_rmse_patch = rmse_relative(F_patch, F_true)  # the data's own error: the floor for the learned model
-    late = times >= args.late_time
-    rhs_rmse_late = rmse_relative(F_pred[:, late], F_true[:, late])
-    # baselines the learned model must beat: predicting zero, and the right operator with a wrong diffusivity
-    rhs_rmse_zero = rmse_relative(np.zeros_like(F_true), F_true)
-    rhs_rmse_wrong_a = rmse_relative(homogenized_rhs_on_macro_grid(U_test, args.wrong_a), F_true)
+    rhs = score_rhs_1d(F_pred, F_true, F_patch=F_patch, U=U_test, late=times >= args.late_time, wrong_a=args.wrong_a)
     log.info("%s: test rMSE of dU/dt %.3e (patch-dynamics data itself: %.3e; zero: %.3e; a = %g: %.3e)", args.arch,
-             rhs_rmse, rhs_rmse_patch, rhs_rmse_zero, args.wrong_a, rhs_rmse_wrong_a)
+             rhs["rhs_rmse"], rhs["rhs_rmse_patch"], rhs["rhs_rmse_zero"], args.wrong_a, rhs["rhs_rmse_wrong_a"])
 
     unseen = args.n_train + args.n_test
     t_int = ref.time.values[ref.time.values <= args.time_max + 1e-12]
     U_true = ref.U.isel(trajectory=unseen).sel(time=t_int).values
     U_int = integrate(model, U_true[0, ::stride], t_int)
-    finite = bool(np.all(np.isfinite(U_int)))
-    traj_rmse = rmse_relative(U_int, U_true[:, ::stride]) if finite else float("nan")
-    late_int = t_int >= args.late_time
-    traj_rmse_late = rmse_relative(U_int[late_int], U_true[late_int, ::stride]) if finite else float("nan")
-    log.info("%s: integrated unseen trajectory rMSE %.3e", args.arch, traj_rmse)
+    traj = score_trajectory_1d(U_int, U_true, stride=stride, late=t_int >= args.late_time)
+    log.info("%s: integrated unseen trajectory rMSE %.3e", args.arch, traj["traj_rmse"])
 
     ds = xr.Dataset(
         {"dUdt_pred": (("trajectory", "time", "x"), F_pred, {"units": "1/time"}),
@@ -76,11 +67,11 @@ def main(argv=None):
         coords={"trajectory": ("trajectory", np.arange(test.start, test.stop), {"units": "1"}),
                 "time": ("time", times, {"units": "time"}), "x": ("x", data.x.values, {"units": "length"}),
                 "time_int": ("time_int", t_int, {"units": "time"}), "x_ref": ("x_ref", ref.x.values, {"units": "length"})},
-        attrs={"arch": args.arch, "rhs_rmse": rhs_rmse, "rhs_rmse_patch_data": rhs_rmse_patch,
-               "rhs_rmse_zero": rhs_rmse_zero, "rhs_rmse_late": rhs_rmse_late, "late_time": args.late_time, "rhs_rmse_wrong_a": rhs_rmse_wrong_a,
-               "wrong_a": args.wrong_a,
-               "traj_rmse": traj_rmse, "traj_rmse_late": traj_rmse_late, "unseen_trajectory": unseen,
-               "stable": bool(np.all(np.isfinite(U_int)) and np.abs(U_int).max() < 10 * np.abs(U_true).max())},
+        attrs={"arch": args.arch, "rhs_rmse": rhs["rhs_rmse"], "rhs_rmse_patch_data": rhs["rhs_rmse_patch"],
+               "rhs_rmse_zero": rhs["rhs_rmse_zero"], "rhs_rmse_late": rhs["rhs_rmse_late"], "late_time": args.late_time,
+               "rhs_rmse_wrong_a": rhs["rhs_rmse_wrong_a"], "wrong_a": args.wrong_a,
+               "traj_rmse": traj["traj_rmse"], "traj_rmse_late": traj["traj_rmse_late"], "unseen_trajectory": unseen,
+               "stable": traj["stable"]},
     )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
     write_dataset(ds, args.output, title=f"P2 1D evaluation of the {args.arch} model", source=f"rule {args.rule} {args.wildcards}",

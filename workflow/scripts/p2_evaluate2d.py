@@ -9,7 +9,8 @@ import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
-from coarsepde.homogenization.learning2d import build_model_2d, fourier_amplitudes, integrate_2d, predict_2d
+from coarsepde.homogenization.evaluation import evaluate_2d
+from coarsepde.homogenization.learning2d import build_model_2d
 from coarsepde.store import load_state_dict, provenance, read_dataset, write_dataset
 
 
@@ -34,39 +35,27 @@ def main(argv=None):
     model.load_state_dict(load_state_dict(args.weights))
     test = slice(data.sizes["trajectory"] - args.n_test, data.sizes["trajectory"])
     U = data.U.isel(trajectory=test).values  # (n_test, T, n, n)
-    F_pred = predict_2d(model, U)
     t = data.time.values
-    U_int = np.stack([integrate_2d(model, U[j, 0], t) for j in range(U.shape[0])])
-    amps_ref = {}
+    references = {name: (ref[f"U_{name}"].isel(trajectory=test).values, ref[f"dUdt_{name}"].isel(trajectory=test).values)
+                  for name in ("full", "eq27")}
+    F_pred, U_int, scores = evaluate_2d(model, U, t, references)
     out = {
         "dUdt_pred": (("trajectory", "time", "x", "y"), F_pred, {"units": "1/time"}),
         "U_integrated": (("trajectory", "time", "x", "y"), U_int, {"units": "1", "long_name": "learned model, BDF"}),
     }
-    for name in ("full", "eq27"):
-        Uh = ref[f"U_{name}"].isel(trajectory=test).values
-        Fh = ref[f"dUdt_{name}"].isel(trajectory=test).values
-        err_rhs = np.linalg.norm((F_pred - Fh).reshape(*F_pred.shape[:2], -1), axis=-1) / np.linalg.norm(
-            Fh.reshape(*Fh.shape[:2], -1), axis=-1)
-        err_u = np.linalg.norm((U_int - Uh).reshape(*Uh.shape[:2], -1), axis=-1) / np.linalg.norm(
-            Uh.reshape(*Uh.shape[:2], -1), axis=-1)
-        err_data = np.linalg.norm((U - Uh).reshape(*Uh.shape[:2], -1), axis=-1) / np.linalg.norm(
-            Uh.reshape(*Uh.shape[:2], -1), axis=-1)
-        mse_t = np.mean((U_int - Uh) ** 2, axis=(0, 2, 3)) / np.mean(Uh**2, axis=(0, 2, 3))
-        a_h, modes = fourier_amplitudes(Uh[-1], 6)
-        a_nn, _ = fourier_amplitudes(U_int[-1], 6, reference=Uh[-1, 0])
+    for name, sc in scores.items():
         out |= {
-            f"rhs_rel_err_{name}": (("trajectory", "time"), err_rhs, {"units": "1", "long_name": "||F_nn - F_h|| / ||F_h|| per snapshot"}),
-            f"rhs_norm_{name}": (("trajectory", "time"), np.linalg.norm(Fh.reshape(*Fh.shape[:2], -1), axis=-1), {"units": "1/time"}),
-            f"u_rel_err_{name}": (("trajectory", "time"), err_u, {"units": "1", "long_name": "integrated model vs reference"}),
-            f"data_rel_err_{name}": (("trajectory", "time"), err_data, {"units": "1", "long_name": "gap-tooth data vs reference"}),
-            f"mse_time_{name}": (("time",), mse_t, {"units": "1", "long_name": "relative MSE of test trajectories"}),
-            f"amp_ref_{name}": (("time", "fmode"), a_h, {"units": "1"}),
-            f"amp_nn_{name}": (("time", "fmode"), a_nn, {"units": "1"}),
-            f"fmode_index_{name}": (("fmode", "axis"), np.asarray(modes, dtype=np.int64), {"units": "1"}),
+            f"rhs_rel_err_{name}": (("trajectory", "time"), sc["rhs_rel_err"], {"units": "1", "long_name": "||F_nn - F_h|| / ||F_h|| per snapshot"}),
+            f"rhs_norm_{name}": (("trajectory", "time"), sc["rhs_norm"], {"units": "1/time"}),
+            f"u_rel_err_{name}": (("trajectory", "time"), sc["u_rel_err"], {"units": "1", "long_name": "integrated model vs reference"}),
+            f"data_rel_err_{name}": (("trajectory", "time"), sc["data_rel_err"], {"units": "1", "long_name": "gap-tooth data vs reference"}),
+            f"mse_time_{name}": (("time",), sc["mse_time"], {"units": "1", "long_name": "relative MSE of test trajectories"}),
+            f"amp_ref_{name}": (("time", "fmode"), sc["amp_ref"], {"units": "1"}),
+            f"amp_nn_{name}": (("time", "fmode"), sc["amp_nn"], {"units": "1"}),
+            f"fmode_index_{name}": (("fmode", "axis"), sc["fmode_index"], {"units": "1"}),
         }
-        amps_ref[name] = a_h
         log.info("%s vs %s: RHS rel. err. median %.3e; integrated rel. err. t=%.2f: %.3e, t=%.2f: %.3e", args.arch,
-                 name, np.median(err_rhs), t[9], err_u[:, 9].mean(), t[-1], err_u[:, -1].mean())
+                 name, np.median(sc["rhs_rel_err"]), t[9], sc["u_rel_err"][:, 9].mean(), t[-1], sc["u_rel_err"][:, -1].mean())
     ds = xr.Dataset(out, coords={
         "trajectory": ("trajectory", np.arange(test.start, test.stop), {"units": "1"}),
         "time": ("time", t, {"units": "time"}), "x": ("x", data.x.values, {"units": "length"}),

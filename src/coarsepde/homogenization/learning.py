@@ -31,6 +31,7 @@ from torch.nn import functional as tfn
 
 __all__ = [
     "fd_features",
+    "glorot_reset",
     "FunctionalNet",
     "DiscretizedNet",
     "build_model",
@@ -71,7 +72,7 @@ def fd_features(U: torch.Tensor, dx: float) -> torch.Tensor:
     return torch.stack((mid, ux, uxx), dim=-1)
 
 
-def _glorot_reset(module: nn.Module, generator: torch.Generator) -> None:
+def glorot_reset(module: nn.Module, generator: torch.Generator) -> None:
     """Keras-default init (Glorot-uniform weights, zero biases), drawn on the CPU from ``generator``.
 
     Drawing on the CPU and copying makes the weights identical whatever device the model lives on.
@@ -109,7 +110,7 @@ class FunctionalNet(nn.Module):
             nn.Linear(hidden, hidden, dtype=DTYPE), nn.ReLU(),
             nn.Linear(hidden, 1, dtype=DTYPE),
         )
-        _glorot_reset(self, torch.Generator().manual_seed(seed))
+        glorot_reset(self, torch.Generator().manual_seed(seed))
 
     def forward(self, U: torch.Tensor) -> torch.Tensor:
         """U: (batch, n) -> dU/dt: (batch, n), zeros at nodes 0 and n-1."""
@@ -136,7 +137,7 @@ class DiscretizedNet(nn.Module):
             nn.Conv1d(filters, filters, 1, dtype=DTYPE), nn.ReLU(),
             nn.Conv1d(filters, 1, 1, dtype=DTYPE),
         )
-        _glorot_reset(self, torch.Generator().manual_seed(seed))
+        glorot_reset(self, torch.Generator().manual_seed(seed))
 
     def forward(self, U: torch.Tensor) -> torch.Tensor:
         """U: (batch, n) -> dU/dt: (batch, n), zeros at nodes 0 and n-1."""
@@ -224,7 +225,7 @@ def train(
     dev = _device(device)
     gen = torch.Generator().manual_seed(int(seed))  # CPU generator: same draws on any device
     if not warm_start:
-        _glorot_reset(model, gen)
+        glorot_reset(model, gen)
     model.to(device=dev, dtype=DTYPE)
     X = torch.as_tensor(U, dtype=DTYPE, device=dev)
     Y = torch.as_tensor(dUdt, dtype=DTYPE, device=dev)[:, 1:-1]  # targets live at the interior nodes

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as tfn
 
-from .learning import DTYPE, TrainResult, _glorot_reset, integrate, predict, train
+from .learning import DTYPE, TrainResult, glorot_reset, integrate, predict, train
 
 __all__ = [
     "fft_features",
@@ -79,9 +79,9 @@ def fft_features(U: torch.Tensor) -> torch.Tensor:
 
 
 def _glorot_reset_2d(module: nn.Module, generator: torch.Generator) -> None:
-    """Keras-default init (Glorot-uniform, zero biases) from ``generator``: :func:`learning._glorot_reset` for
+    """Keras-default init (Glorot-uniform, zero biases) from ``generator``: :func:`learning.glorot_reset` for
     Linear / Conv1d layers, then the same for Conv2d layers (fan = channels x kernel area, as Keras)."""
-    _glorot_reset(module, generator)
+    glorot_reset(module, generator)
     with torch.no_grad():
         for layer in module.modules():
             if isinstance(layer, nn.Conv2d):
