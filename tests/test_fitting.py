@@ -10,18 +10,11 @@ from scipy.linalg import expm
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.polynomial import Term
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
-from coarsepde.kinetic.fitting import (
-    SCHEMES,
-    STENCILS,
-    FitData,
-    ars222,
-    data_loss,
-    get_scheme,
-    loss,
-    mean_zero_penalty,
-    residual,
-    sparsity_penalty,
-)
+from coarsepde.kinetic.fitdata import FitData
+from coarsepde.kinetic.fitting import STENCILS
+from coarsepde.kinetic.losses import data_loss, loss, mean_zero_penalty, sparsity_penalty
+from coarsepde.kinetic.rk_fits import ars222
+from coarsepde.kinetic.schemes import SCHEMES, get_scheme, residual
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import CoefficientMap, FeatureLoss, fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
@@ -420,3 +413,22 @@ def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
     monkeypatch.setattr(tr, "JVP_BATCH_BYTES", 3 * r0.numel() * 8)   # chunks of 3 tangents
     r1, J1 = tr._residual_and_jacobian(r_of, z0)
     assert torch.equal(r1, r0) and torch.equal(J1, J)
+
+
+# The ARS(2,2,2) fitting residual (sources and a learned rho-model) as it was before its stage loop moved into
+# numerics.imex.imex_rk (commit 859c354): bitwise equal on the machine that recorded them; the tolerance only
+# allows for another BLAS summation order.
+_PRE_KG = [[-0.07215305274889679, -1.2557679734360248, 1.1190381222858932, 1.3962697734556995], [0.17123105418405454, -0.6912029994266493, 0.3491510638444379, 0.007411385876900489]]
+_PRE_KR = [[0.0011827449853009262, -0.0036218517375752324, -0.04699792810125183, 0.01540229828044648], [-0.03834275831782411, 0.03758272742428359, 0.12965769922319498, -0.004916661411589418]]
+
+
+def test_ars222_residual_equals_its_pre_imex_rk_numbers():
+    s = TransportSetup(eps=1 / 16, nx=16, nv=4, stride=1, n_snapshots=3)
+    data = FitData.from_generated(generate_ars222(s, ic_nb(s.x)))
+    model = MultiscaleDCRNN(K=1, M=2, eps_range=(1e-3, 0.1), operators=data.ops, init="normal", seed=3)
+    rho_model = MultiscaleDCRNN(("A",), None, K=0, M=0, learn_relaxation=False, operators=data.ops,
+                                equation="rho", init=-0.9)
+    with torch.no_grad():
+        kg, kr = ars222(model, data, rho_model=rho_model, sigma_a=0.3, source=0.2)
+    np.testing.assert_allclose(kg[:, 1, ::4].numpy(), _PRE_KG, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(kr[:, ::4].numpy(), _PRE_KR, rtol=1e-12, atol=1e-16)

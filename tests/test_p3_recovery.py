@@ -12,7 +12,8 @@ import torch
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.scoring import error_percent
-from coarsepde.kinetic.fitting import FitData, get_scheme, residual
+from coarsepde.kinetic.fitdata import FitData
+from coarsepde.kinetic.schemes import get_scheme, residual
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import fit
 

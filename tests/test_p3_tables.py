@@ -22,7 +22,7 @@ from coarsepde.kinetic.experiments import (
     load_flat_parameters,
     make_model,
 )
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 torch.set_num_threads(1)
@@ -74,6 +74,12 @@ def test_table16_is_derived_and_compared_exactly(monkeypatch):
     wrong[3] = (("-2/11", "9/11", "-18/11", 1), ("6/11", "-18/11", "18/11"), "6/10")
     monkeypatch.setattr(tables, "PAPER_TABLE16", wrong)
     assert tables.table16_frame().equals_paper.tolist() == [True, True, False, True]
+
+
+def test_table16_markdown():
+    md = tables.table16_markdown(tables.table16_frame())
+    assert "| 2 | (1/3, -4/3, 1) | (-2/3, 4/3) | 2/3 | yes |" in md
+    assert "| 4 | (3/25, -16/25, 36/25, -48/25, 1) | (-12/25, 48/25, -72/25, 48/25) | 12/25 | yes |" in md
 
 
 def _errs(pairs):

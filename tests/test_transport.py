@@ -5,12 +5,9 @@ solution, the reconstructed data setup, and the forward-Euler calibration of ref
 import numpy as np
 import pytest
 
+from coarsepde.kinetic.exact import fourier_solution
 from coarsepde.kinetic.transport import (
     TransportSetup,
-    d_centered,
-    d_left3,
-    d_right3,
-    fourier_solution,
     gauss_legendre,
     generate_ars222,
     generate_imex1_staggered,
@@ -19,6 +16,7 @@ from coarsepde.kinetic.transport import (
     ic_nb,
     project,
 )
+from coarsepde.kinetic.upwind import d_centered, d_left3, d_right3
 
 EPS6 = 1.0 / np.array([16.0, 32.0, 64.0, 128.0, 256.0, 512.0])
 
@@ -209,3 +207,19 @@ def test_diffusive_limit_step_restriction_for_small_sigma():
         s = TransportSetup(eps=1 / 4096, nx=nx, sigma_s=sigma, dt_fine=factor / nx**2, stride=448, n_snapshots=2)
         r = np.abs(generate_ars222(s, ic_nb(s.x))["rho"]).max()
         assert (r < 2.0) == stable, (sigma, factor, r)
+
+
+# Numbers of the ARS(2,2,2) generator as it was before its stage loop moved into numerics.imex.imex_rk
+# (commit 859c354, its own loop): the shared loop reproduces them bitwise on the machine that recorded them;
+# the tolerance only allows for another BLAS summation order.
+_PRE_RHO = [[7.9963512891e-05, -0.367006541015654, 7.533307205056e-05, -1.1011770019233118], [6.766252236403e-05, -0.36712145101767346, -0.00168646174686374, -1.1005285194052405]]
+_PRE_G = [[-0.0008951709951553433, -0.0003521310282079047, 0.00041946228510730387, 0.0010591938565372072], [-0.32837585246259715, -0.12087066047070773, 0.1544384888875981, 0.3689250779210443]]
+
+
+def test_ars222_generator_equals_its_pre_imex_rk_numbers():
+    x = np.arange(16) / 16
+    s = TransportSetup(eps=np.array([1.0, 0.05]), nx=16, nv=4, stride=2, n_snapshots=3, dt_fine=1e-4,
+                       sigma_a=0.3, G=0.2, sigma_s=1.0 + 0.5 * np.sin(2 * np.pi * x))
+    d = generate_ars222(s, ic_nb(s.x))
+    np.testing.assert_allclose(d["rho"][:, -1, ::4], _PRE_RHO, rtol=1e-13, atol=1e-18)
+    np.testing.assert_allclose(d["g"][:, -1, :, 3], _PRE_G, rtol=1e-13, atol=1e-18)

@@ -38,7 +38,8 @@ import xarray as xr
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
-from coarsepde.kinetic.fitting import FitData, loss as direct_loss
+from coarsepde.kinetic.fitdata import FitData
+from coarsepde.kinetic.losses import loss as direct_loss
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import MappedModel, fit
 

@@ -32,7 +32,9 @@ from scipy.linalg import solve_banded
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.scoring import physical_coefficients
-from coarsepde.kinetic.fitting import STENCILS, FitData, continuity_penalty, linear_residual, starts
+from coarsepde.kinetic.fitdata import FitData, starts
+from coarsepde.kinetic.fitting import STENCILS, linear_residual
+from coarsepde.kinetic.losses import continuity_penalty
 from coarsepde.kinetic.training import fit, zero_model_loss
 
 __all__ = ["SigmaProtocol", "make_sigma_model", "tv_denoise_weighted", "sigma_objective", "fit_sigma_x",

@@ -58,14 +58,9 @@ import torch
 from coarsepde.kinetic.blocks import DCRNNBlock, RecurrentBlock
 from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
 from coarsepde.kinetic.scoring import error_percent
-from coarsepde.kinetic.fitting import (
-    FitData,
-    get_scheme,
-    loss as direct_loss,
-    sparsity_penalty,
-    continuity_penalty,
-    starts,
-)
+from coarsepde.kinetic.fitdata import FitData, starts
+from coarsepde.kinetic.losses import continuity_penalty, loss as direct_loss, sparsity_penalty
+from coarsepde.kinetic.schemes import get_scheme
 
 __all__ = ["CoefficientMap", "MappedModel", "FeatureLoss", "FitHistory", "fit", "zero_model_loss"]
 

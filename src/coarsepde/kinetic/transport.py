@@ -17,11 +17,12 @@ above), G in 1/time. Velocities are the Gauss-Legendre nodes on [-1, 1] (Sec. 6 
 Two solvers:
 
 * :func:`generate_ars222`: the authors' collocated IMEX-ARS(2,2,2) micro-macro scheme (Appendix 8.1,
-  Eq. 8.1-8.4, with the authors' third-order upwind-biased stencils), used for all training data;
+  Eq. 8.1-8.4, with the authors' third-order upwind-biased stencils of :mod:`coarsepde.kinetic.upwind`),
+  used for all training data, stepped by :func:`coarsepde.numerics.imex.imex_rk`;
 * :func:`generate_imex1_staggered`: the first-order Lemou-Mieussens staggered scheme (Eq. 4.9-4.10
   with the correct minus signs), an independent solver for validation.
 
-:func:`fourier_solution` gives the exact solution of the velocity-discrete system (continuous in x and
+:func:`coarsepde.kinetic.exact.fourier_solution` gives the exact solution of the velocity-discrete system (continuous in x and
 t) for constant coefficients, mode by mode with a matrix exponential.
 
 The facts behind the reconstructed setup (IC, periodic domain, Nx = 1000, dt = dx^2/2, snapshots every
@@ -33,9 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import expm
 
-from coarsepde.numerics.imex import ARS222, IMEXTableau
+from coarsepde.kinetic.upwind import vdx_downwind3, vdx_upwind3
+from coarsepde.numerics.imex import ARS222, IMEXTableau, imex_rk
 
 __all__ = [
     "gauss_legendre",
@@ -44,14 +45,10 @@ __all__ = [
     "ic_ho",
     "ic_lo",
     "TransportSetup",
-    "d_left3",
-    "d_right3",
-    "d_centered",
-    "vdx_upwind3",
-    "vdx_downwind3",
+    "initial_state",
+    "MicroMacroStages",
     "generate_ars222",
     "generate_imex1_staggered",
-    "fourier_solution",
 ]
 
 
@@ -163,61 +160,10 @@ class TransportSetup:
 
 
 # ---------------------------------------------------------------------------------------------
-# Periodic stencils (last axis = x)
-# ---------------------------------------------------------------------------------------------
-
-def _padded(u: np.ndarray, k: int = 2):
-    n = u.shape[-1]
-    up = np.concatenate([u[..., -k:], u, u[..., :k]], axis=-1)
-    return lambda s: up[..., k + s: k + s + n]
-
-
-def d_left3(u: np.ndarray, dx: float) -> np.ndarray:
-    """Third-order left-biased d/dx (upwind for v > 0): (2u_{j+1} + 3u_j - 6u_{j-1} + u_{j-2})/(6dx)."""
-    s = _padded(u)
-    return (2.0 * s(1) + 3.0 * s(0) - 6.0 * s(-1) + s(-2)) / (6.0 * dx)
-
-
-def d_right3(u: np.ndarray, dx: float) -> np.ndarray:
-    """Third-order right-biased d/dx (upwind for v < 0): (-u_{j+2} + 6u_{j+1} - 3u_j - 2u_{j-1})/(6dx)."""
-    s = _padded(u)
-    return (-s(2) + 6.0 * s(1) - 3.0 * s(0) - 2.0 * s(-1)) / (6.0 * dx)
-
-
-def d_centered(u: np.ndarray, dx: float) -> np.ndarray:
-    """Second-order centred d/dx: (u_{j+1} - u_{j-1}) / (2 dx) (the operator of the authors' fits)."""
-    return (np.roll(u, -1, axis=-1) - np.roll(u, 1, axis=-1)) / (2.0 * dx)
-
-
-def _split(v: np.ndarray) -> int:
-    """Index of the first v > 0 (velocities must be ascending)."""
-    if np.any(np.diff(v) <= 0):
-        raise ValueError("velocities must be strictly ascending")
-    return int(np.searchsorted(v, 0.0, side="right"))
-
-
-def vdx_upwind3(g: np.ndarray, v: np.ndarray, dx: float) -> np.ndarray:
-    """v d_x g with the upwind-biased third-order stencil per velocity sign; g is (..., nv, nx).
-    v > 0 -> :func:`d_left3`, v <= 0 -> :func:`d_right3` (authors' ARS generator, reference §2.3)."""
-    k = _split(v)
-    vn, vp = v[:k, None], v[k:, None]
-    return np.concatenate([vn * d_right3(g[..., :k, :], dx), vp * d_left3(g[..., k:, :], dx)], axis=-2)
-
-
-def vdx_downwind3(rho: np.ndarray, v: np.ndarray, dx: float) -> np.ndarray:
-    """v d_x rho with the OPPOSITE bias (v > 0 -> :func:`d_right3`), broadcast to (..., nv, nx); this
-    mimics the staggered coupling rho_{i+1} - rho_i of Eq. (4.9) (authors' ARS generator)."""
-    k = _split(v)
-    dl = d_left3(rho, dx)[..., None, :]
-    dr = d_right3(rho, dx)[..., None, :]
-    return np.concatenate([v[:k, None] * dl, v[k:, None] * dr], axis=-2)
-
-
-# ---------------------------------------------------------------------------------------------
 # Generators
 # ---------------------------------------------------------------------------------------------
-
-def _initial(setup: TransportSetup, rho0, g0):
+def initial_state(setup: TransportSetup, rho0, g0=None) -> tuple[np.ndarray, np.ndarray]:
+    """(rho (E, nx), g (E, nv, nx)) at t = 0, broadcast over the E values of eps (g0 = None: g = 0)."""
     E, nv, nx = setup.eps_array.size, setup.nv, setup.nx
     rho = np.array(np.broadcast_to(np.asarray(rho0, dtype=float), (E, nx)))
     if g0 is None:
@@ -232,6 +178,58 @@ def _output(setup, rho_s, g_s, v, w, **extra):
            "x": setup.x, "v": v, "w": w, "eps": setup.eps_array, "dt": setup.dt_data, "dx": setup.dx}
     out.update(extra)
     return out
+
+
+@dataclass(frozen=True)
+class MicroMacroStages:
+    """The authors' ARS split of the micro-macro system (Eq. 2.4-2.5, Appendix 8.1) for
+    :func:`~coarsepde.numerics.imex.imex_rk`, on states (g, rho) batched over eps: (E, nv, nx), (E, nx).
+
+    * explicit: -E(g, rho) for g, E = (1/eps)(I - <>)(v d_x g) + (1/eps^2) v d_x rho + sigma_A g
+      (:func:`vdx_upwind3` for v d_x g, :func:`vdx_downwind3` for v d_x rho); G - sigma_A rho for rho
+      (left out when both are 0);
+    * implicit: the relaxation -(sigma_S/eps^2) g (a pointwise division, Eq. 8.1) and the flux
+      -<v d_x g> of the stage g just computed (Eq. 8.2: no linear solve). ``aux`` of a stage is
+      (v d_x g, <v d_x g>), shared by the flux and E.
+
+    ``relax`` = sigma_S/eps^2 (E, 1, nx); ``inv_eps``, ``inv_eps2`` (E, 1, 1); ``half_w`` = w/2 (nv,).
+    """
+
+    v: np.ndarray
+    dx: float
+    half_w: np.ndarray
+    inv_eps: np.ndarray
+    inv_eps2: np.ndarray
+    relax: np.ndarray
+    sigma_a: float = 0.0
+    source: float = 0.0
+
+    def solve(self, t, rhs, a):
+        g, rho = rhs
+        if a != 0.0:
+            g = g / (1.0 + a * self.relax)
+        vdg = vdx_upwind3(g, self.v, self.dx)
+        flux = self.half_w @ vdg                          # <v d_x g>, (E, nx)
+        if a != 0.0:
+            rho = rho - a * flux
+        return (g, rho), (vdg, flux)
+
+    def explicit(self, t, y, aux):
+        (g, rho), (vdg, flux) = y, aux
+        e = self.inv_eps * (vdg - flux[:, None, :]) + self.inv_eps2 * vdx_downwind3(rho, self.v, self.dx)
+        if self.sigma_a != 0.0:
+            e = e + self.sigma_a * g
+        if self.sigma_a != 0.0 or self.source != 0.0:
+            return e, self.sigma_a * rho - self.source
+        return e, None
+
+    def add_explicit(self, acc, coef, term):
+        (g, rho), (e, r) = acc, term
+        return g - coef * e, (rho if r is None else rho - coef * r)
+
+    def add_implicit(self, acc, coef, y, aux):
+        g, rho = acc
+        return g - coef * self.relax * y[0], rho - coef * aux[1]
 
 
 def generate_ars222(setup: TransportSetup, rho0, g0=None, tableau: IMEXTableau = ARS222) -> dict:
@@ -257,63 +255,16 @@ def generate_ars222(setup: TransportSetup, rho0, g0=None, tableau: IMEXTableau =
     v, w = gauss_legendre(setup.nv)
     eps = setup.eps_array
     E, nx, T = eps.size, setup.nx, setup.n_snapshots
-    dx, dt = setup.dx, setup.dt
-    sa, src = float(setup.sigma_a), float(setup.G)
-    hw = 0.5 * w
-    inv_e = (1.0 / eps)[:, None, None]
-    inv_e2 = (1.0 / eps**2)[:, None, None]
-    relax = inv_e2 * setup.sigma_s_x[None, None, :]          # sigma_S / eps^2, (E, 1, nx)
-    Ae, Ai, be, bi = tableau.A_ex, tableau.A_im, tableau.b_ex, tableau.b_im
-    s = tableau.stages
-    need_E = [bool(np.any(Ae[i + 1:, i] != 0) or be[i] != 0) for i in range(s)]
-    stiff_acc = tableau.stiffly_accurate
-
-    rho, g = _initial(setup, rho0, g0)
+    eq = MicroMacroStages(v=v, dx=setup.dx, half_w=0.5 * w, inv_eps=(1.0 / eps)[:, None, None],
+                          inv_eps2=(1.0 / eps**2)[:, None, None],
+                          relax=(1.0 / eps**2)[:, None, None] * setup.sigma_s_x[None, None, :],
+                          sigma_a=float(setup.sigma_a), source=float(setup.G))
+    rho, g = initial_state(setup, rho0, g0)
     rho_s = np.empty((E, T, nx))
     g_s = np.empty((E, T, setup.nv, nx))
     rho_s[:, 0], g_s[:, 0] = rho, g
-
     for n in range(1, setup.n_steps + 1):
-        gs, rs, Es, Fs = [], [], [None] * s, []
-        for i in range(s):
-            gi = g
-            for j in range(i):
-                if Ae[i, j] != 0.0:
-                    gi = gi - (dt * Ae[i, j]) * Es[j]
-                if Ai[i, j] != 0.0:
-                    gi = gi - (dt * Ai[i, j]) * relax * gs[j]
-            if Ai[i, i] != 0.0:
-                gi = gi / (1.0 + (dt * Ai[i, i]) * relax)
-            vdg = vdx_upwind3(gi, v, dx)
-            flux = hw @ vdg                                   # <v d_x g^(i)>, (E, nx)
-            ri = rho
-            for j in range(i):
-                if Ae[i, j] != 0.0 and (sa != 0.0 or src != 0.0):
-                    ri = ri - (dt * Ae[i, j]) * (sa * rs[j] - src)
-            for j in range(i + 1):
-                f = flux if j == i else Fs[j]
-                if Ai[i, j] != 0.0:
-                    ri = ri - (dt * Ai[i, j]) * f
-            if need_E[i]:
-                Ei = inv_e * (vdg - flux[:, None, :]) + inv_e2 * vdx_downwind3(ri, v, dx)
-                if sa != 0.0:
-                    Ei = Ei + sa * gi
-                Es[i] = Ei
-            gs.append(gi)
-            rs.append(ri)
-            Fs.append(flux)
-        if stiff_acc:
-            g, rho = gs[-1], rs[-1]
-        else:                                                  # Eq. (8.3)-(8.4)
-            g_new, rho_new = g, rho
-            for i in range(s):
-                if be[i] != 0.0:
-                    g_new = g_new - (dt * be[i]) * Es[i]
-                    rho_new = rho_new - (dt * be[i]) * (sa * rs[i] - src)
-                if bi[i] != 0.0:
-                    g_new = g_new - (dt * bi[i]) * relax * gs[i]
-                    rho_new = rho_new - (dt * bi[i]) * Fs[i]
-            g, rho = g_new, rho_new
+        g, rho = imex_rk(tableau, (g, rho), setup.dt, eq)
         if n % setup.stride == 0:
             k = n // setup.stride
             rho_s[:, k], g_s[:, k] = rho, g
@@ -346,7 +297,7 @@ def generate_imex1_staggered(setup: TransportSetup, rho0, g0=None) -> dict:
     c_co = (dt / eps**2)[:, None, None]
     denom = 1.0 + (dt / eps**2)[:, None, None] * sig_half[None, None, :]
 
-    rho, g = _initial(setup, rho0, g0)
+    rho, g = initial_state(setup, rho0, g0)
     rho_s = np.empty((E, T, nx))
     g_s = np.empty((E, T, setup.nv, nx))
     rho_s[:, 0], g_s[:, 0] = rho, g
@@ -366,43 +317,3 @@ def generate_imex1_staggered(setup: TransportSetup, rho0, g0=None) -> dict:
             k = n // setup.stride
             rho_s[:, k], g_s[:, k] = rho, g
     return _output(setup, rho_s, g_s, v, w, scheme="IMEX1 staggered", x_g=setup.x + 0.5 * dx)
-
-
-def fourier_solution(setup: TransportSetup, rho0, times, g0=None) -> dict:
-    """Exact solution of the velocity-discrete micro-macro system (Eq. 2.4-2.5 with the nv-point
-    Gauss-Legendre velocities, continuous in x and t) for constant sigma_S, sigma_A and G = 0.
-
-    Each Fourier mode k = 2 pi m / length of (rho, g_1..g_nv) obeys a linear ODE y' = M_k y,
-    solved with the matrix exponential. rho0 (and g0) are given on the nodes and represented by
-    their discrete Fourier series (exact for band-limited data). Returns rho (E, len(times), nx),
-    g (E, len(times), nv, nx), t, x, v, w, eps.
-    """
-    if np.ndim(setup.sigma_s) != 0 or setup.G != 0.0:
-        raise NotImplementedError("fourier_solution needs a constant sigma_s and G = 0")
-    v, w = gauss_legendre(setup.nv)
-    eps = setup.eps_array
-    E, nx, nv = eps.size, setup.nx, setup.nv
-    ss, sa = float(setup.sigma_s), float(setup.sigma_a)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
-    rho, g = _initial(setup, rho0, g0)
-    y0 = np.concatenate([np.fft.fft(rho, axis=-1)[:, None, :], np.fft.fft(g, axis=-1)], axis=1)  # (E, 1+nv, nx)
-    m = np.fft.fftfreq(nx, d=1.0 / nx)
-    k = 2 * np.pi * m / setup.length
-    keep = np.nonzero(np.max(np.abs(y0), axis=(0, 1)) > 1e-13 * max(np.max(np.abs(y0)), 1e-300))[0]
-    hw = 0.5 * w
-    I = np.eye(nv)
-    P = np.ones((nv, 1)) @ hw[None, :]                            # (Pg)_i = <g>
-    Vd = np.diag(v)
-    out = np.zeros((E, times.size, 1 + nv, nx), dtype=complex)
-    for e_idx, e in enumerate(eps):
-        kk = k[keep][:, None, None]
-        M = np.zeros((keep.size, 1 + nv, 1 + nv), dtype=complex)
-        M[:, 0, 0] = -sa
-        M[:, 0, 1:] = -1j * kk[:, :, 0] * (hw * v)[None, :]
-        M[:, 1:, 0] = -1j * kk[:, :, 0] * v[None, :] / e**2
-        M[:, 1:, 1:] = -1j * kk / e * ((I - P) @ Vd)[None] - (ss / e**2 + sa) * I[None]
-        for ti, t in enumerate(times):
-            out[e_idx, ti][:, keep] = np.einsum("kab,bk->ak", expm(M * t), y0[e_idx][:, keep])
-    phys = np.real(np.fft.ifft(out, axis=-1))
-    return {"rho": phys[:, :, 0], "g": phys[:, :, 1:], "t": times, "x": setup.x, "v": v, "w": w,
-            "eps": eps}

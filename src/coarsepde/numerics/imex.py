@@ -7,11 +7,14 @@ Both families advance a split ODE
 with the non-stiff part f_ex treated explicitly and the stiff part f_im implicitly. Time is in the
 caller's units; nothing here knows about a particular PDE.
 
-IMEX Runge-Kutta (Ascher, Ruuth, Spiteri 1997): with an explicit tableau (A_ex, b_ex, c_ex), strictly
-lower triangular, and a diagonally implicit one (A_im, b_im, c_im),
+IMEX Runge-Kutta (Ascher, Ruuth, Spiteri 1997): with an explicit tableau (a_ex, b_ex), strictly lower
+triangular, a diagonally implicit one (a_im, b_im) and the stage times c,
 
-    Y_i     = y^n + dt sum_{j<i} A_ex[i,j] f_ex(t + c_ex[j] dt, Y_j) + dt sum_{j<=i} A_im[i,j] f_im(t + c_im[j] dt, Y_j)
+    Y_i     = y^n + dt sum_{j<i} a_ex[i,j] f_ex(t + c[j] dt, Y_j) + dt sum_{j<=i} a_im[i,j] f_im(t + c[j] dt, Y_j)
     y^{n+1} = y^n + dt sum_i b_ex[i] f_ex(.., Y_i) + dt sum_i b_im[i] f_im(.., Y_i).
+
+:func:`imex_rk` is the one stage loop; an equation plugs in through :class:`SplitEquation` (its implicit
+solve and the algebra of its terms), :func:`imex_rk_step` through plain functions.
 
 IMEX-BDF-q (SBDF-q; Ascher, Ruuth, Wetton 1995; Dimarco, Pareschi 2017), normalised so alpha_q = 1:
 
@@ -36,17 +39,19 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Protocol
 
 import numpy as np
 
 __all__ = [
     "IMEXTableau",
     "ARS222",
+    "SplitEquation",
+    "imex_rk",
     "imex_rk_step",
     "imex_bdf_coefficients",
     "imex_bdf_step",
     "solve_fraction_system",
-    "format_table16",
 ]
 
 
@@ -56,30 +61,29 @@ __all__ = [
 
 @dataclass(frozen=True)
 class IMEXTableau:
-    """A double Butcher tableau (explicit A_ex, b_ex, c_ex; implicit A_im, b_im, c_im), dimensionless.
+    """A double Butcher tableau, dimensionless: explicit (a_ex, b_ex), diagonally implicit (a_im, b_im)
+    and the stage times c shared by both parts (jax-cfd's ``ImExButcherTableau`` plus c).
 
     ``order`` is the claimed order of the coupled scheme; :meth:`order_conditions` lists the residuals
     of every condition up to a given order (<= 3), :meth:`satisfies_order` checks them.
     """
 
-    A_ex: np.ndarray
+    a_ex: np.ndarray
+    a_im: np.ndarray
     b_ex: np.ndarray
-    c_ex: np.ndarray
-    A_im: np.ndarray
     b_im: np.ndarray
-    c_im: np.ndarray
+    c: np.ndarray
     order: int
     name: str
 
     def __post_init__(self):
         s = len(self.b_ex)
-        for arr, shape in ((self.A_ex, (s, s)), (self.A_im, (s, s)), (self.b_im, (s,)),
-                           (self.c_ex, (s,)), (self.c_im, (s,))):
+        for arr, shape in ((self.a_ex, (s, s)), (self.a_im, (s, s)), (self.b_im, (s,)), (self.c, (s,))):
             if np.shape(arr) != shape:
                 raise ValueError(f"{self.name}: tableau arrays must be (s, s) / (s,), s = {s}")
-        if np.any(np.triu(self.A_ex) != 0):
+        if np.any(np.triu(self.a_ex) != 0):
             raise ValueError(f"{self.name}: explicit tableau must be strictly lower triangular")
-        if np.any(np.triu(self.A_im, 1) != 0):
+        if np.any(np.triu(self.a_im, 1) != 0):
             raise ValueError(f"{self.name}: implicit tableau must be lower triangular (DIRK)")
 
     @property
@@ -89,36 +93,35 @@ class IMEXTableau:
     @property
     def stiffly_accurate(self) -> bool:
         """True when both weight vectors equal the last rows (y^{n+1} = last stage; ARS 1997 Sec. 2)."""
-        return bool(np.allclose(self.b_ex, self.A_ex[-1], rtol=0, atol=1e-15)
-                    and np.allclose(self.b_im, self.A_im[-1], rtol=0, atol=1e-15))
+        return bool(np.allclose(self.b_ex, self.a_ex[-1], rtol=0, atol=1e-15)
+                    and np.allclose(self.b_im, self.a_im[-1], rtol=0, atol=1e-15))
 
     def order_conditions(self, order: int = 2) -> dict[str, float]:
         """Residuals of the IMEX-RK order conditions up to ``order`` (1, 2 or 3).
 
-        Stage consistency: c = A 1 for both tableaux. Order 1: b.1 = 1. Order 2: b.c = 1/2 for every
-        pair (b, c) of {ex, im} (the mixed pairs are the coupling conditions). Order 3: b.(c c') = 1/3
-        and b.(A c) = 1/6 for every combination of ex/im factors (Ascher, Ruuth, Spiteri 1997, Sec. 2;
-        the partitioned-RK conditions of Hairer, Norsett, Wanner I, Sec. II.15).
+        Stage consistency: c = A 1 for both tableaux. Order 1: b.1 = 1. Order 2: b.c = 1/2 for both
+        weight vectors. Order 3: b.(c c) = 1/3 and b.(A c) = 1/6 for every combination of ex/im factors
+        (the coupling conditions; Ascher, Ruuth, Spiteri 1997, Sec. 2; the partitioned-RK conditions of
+        Hairer, Norsett, Wanner I, Sec. II.15).
         """
         if order not in (1, 2, 3):
             raise ValueError(f"order must be 1, 2 or 3, got {order}")
         one = np.ones(self.stages)
         b = {"ex": np.asarray(self.b_ex, float), "im": np.asarray(self.b_im, float)}
-        c = {"ex": np.asarray(self.c_ex, float), "im": np.asarray(self.c_im, float)}
-        A = {"ex": np.asarray(self.A_ex, float), "im": np.asarray(self.A_im, float)}
+        c = np.asarray(self.c, float)
+        A = {"ex": np.asarray(self.a_ex, float), "im": np.asarray(self.a_im, float)}
         res: dict[str, float] = {}
         for k in ("ex", "im"):
-            res[f"c_{k} = A_{k} 1"] = float(np.max(np.abs(A[k] @ one - c[k])))
+            res[f"c = A_{k} 1"] = float(np.max(np.abs(A[k] @ one - c)))
             res[f"b_{k}.1 = 1"] = float(b[k] @ one - 1.0)
         if order >= 2:
-            for kb, kc in itertools.product(("ex", "im"), repeat=2):
-                res[f"b_{kb}.c_{kc} = 1/2"] = float(b[kb] @ c[kc] - 0.5)
+            for kb in ("ex", "im"):
+                res[f"b_{kb}.c = 1/2"] = float(b[kb] @ c - 0.5)
         if order >= 3:
             for kb in ("ex", "im"):
-                for kc1, kc2 in itertools.combinations_with_replacement(("ex", "im"), 2):
-                    res[f"b_{kb}.(c_{kc1} c_{kc2}) = 1/3"] = float(b[kb] @ (c[kc1] * c[kc2]) - 1.0 / 3.0)
-            for kb, kA, kc in itertools.product(("ex", "im"), repeat=3):
-                res[f"b_{kb}.A_{kA} c_{kc} = 1/6"] = float(b[kb] @ (A[kA] @ c[kc]) - 1.0 / 6.0)
+                res[f"b_{kb}.(c c) = 1/3"] = float(b[kb] @ (c * c) - 1.0 / 3.0)
+            for kb, kA in itertools.product(("ex", "im"), repeat=2):
+                res[f"b_{kb}.A_{kA} c = 1/6"] = float(b[kb] @ (A[kA] @ c) - 1.0 / 6.0)
         return res
 
     def satisfies_order(self, order: int | None = None, tol: float = 1e-13) -> bool:
@@ -133,44 +136,105 @@ def _ars222() -> IMEXTableau:
     Delgadillo-Hu-Yang Appendix 8.1 (the tableau after Eq. 8.5); ARS 1997 Sec. 2.6."""
     g = 1.0 - math.sqrt(2.0) / 2.0
     d = 1.0 - 1.0 / (2.0 * g)
-    A_ex = np.array([[0.0, 0.0, 0.0], [g, 0.0, 0.0], [d, 1.0 - d, 0.0]])
-    A_im = np.array([[0.0, 0.0, 0.0], [0.0, g, 0.0], [0.0, 1.0 - g, g]])
-    c = np.array([0.0, g, 1.0])
-    return IMEXTableau(A_ex=A_ex, b_ex=np.array([d, 1.0 - d, 0.0]), c_ex=c.copy(),
-                       A_im=A_im, b_im=np.array([0.0, 1.0 - g, g]), c_im=c.copy(),
-                       order=2, name="ARS(2,2,2)")
+    a_ex = np.array([[0.0, 0.0, 0.0], [g, 0.0, 0.0], [d, 1.0 - d, 0.0]])
+    a_im = np.array([[0.0, 0.0, 0.0], [0.0, g, 0.0], [0.0, 1.0 - g, g]])
+    return IMEXTableau(a_ex=a_ex, a_im=a_im, b_ex=np.array([d, 1.0 - d, 0.0]), b_im=np.array([0.0, 1.0 - g, g]),
+                       c=np.array([0.0, g, 1.0]), order=2, name="ARS(2,2,2)")
 
 
 ARS222 = _ars222()
 
 
-def imex_rk_step(tab: IMEXTableau, t: float, y, dt: float,
-                 f_ex: Callable, f_im: Callable, solve_im: Callable):
-    """One IMEX-RK step of y' = f_ex(t, y) + f_im(t, y) (arrays of any shape, time in caller units).
+class SplitEquation(Protocol):
+    """What :func:`imex_rk` needs of a split equation y' = f_ex(t, y) + f_im(t, y).
 
-    ``solve_im(t, rhs, a)`` must return Y solving Y - a f_im(t, Y) = rhs (a = dt A_im[i,i] > 0);
-    stages with A_im[i,i] = 0 are explicit. Stiffly accurate tableaux return the last stage.
+    The stepper owns the tableau bookkeeping (which coefficients are nonzero, the order of the sums,
+    which explicit terms are needed, the stiffly accurate shortcut); the equation owns the algebra, so
+    that each keeps the exact floating-point association of its own terms. ``coef`` is always
+    dt times a tableau entry. States may be any objects the equation understands (arrays, tuples).
     """
-    s = tab.stages
-    Y, Fe, Fi = [], [None] * s, [None] * s
+
+    def solve(self, t: float, rhs, a: float) -> tuple[Any, Any]:
+        """(Y, aux): Y solves Y - a f_im(t, Y) = rhs (a = dt a_im[i, i]; a = 0: Y = rhs). ``aux`` is
+        anything the other methods may reuse (e.g. f_im(t, Y) or shared intermediate fields)."""
+
+    def explicit(self, t: float, y, aux):
+        """The explicit term f_ex(t, Y) of a stage, in the form :meth:`add_explicit` takes."""
+
+    def add_explicit(self, acc, coef: float, term):
+        """acc + coef f_ex (``term`` from :meth:`explicit`)."""
+
+    def add_implicit(self, acc, coef: float, y, aux):
+        """acc + coef f_im(Y) of the stage (Y, aux) returned by :meth:`solve`."""
+
+
+def imex_rk(tab: IMEXTableau, y, dt: float, eq: SplitEquation, t: float = 0.0):
+    """One IMEX Runge-Kutta step of ``eq`` from the state y at time t (time in caller units):
+
+        Y_i     = solve(rhs_i, dt a_im[i,i]),  rhs_i = y + sum_{j<i} (dt a_ex[i,j] f_ex(Y_j) + dt a_im[i,j] f_im(Y_j)),
+        y^{n+1} = Y_s (stiffly accurate), else y + sum_i (dt b_ex[i] f_ex(Y_i) + dt b_im[i] f_im(Y_i)).
+
+    Zero tableau entries add nothing (their terms are never formed); an explicit term is evaluated
+    only when a later stage or the final sum uses it.
+    """
+    s, stiff = tab.stages, tab.stiffly_accurate
+    need = [bool(np.any(tab.a_ex[i + 1:, i] != 0) or (not stiff and tab.b_ex[i] != 0)) for i in range(s)]
+    ys, auxs, fex = [], [], [None] * s
     for i in range(s):
         rhs = y
         for j in range(i):
-            if tab.A_ex[i, j] != 0.0:
-                rhs = rhs + dt * tab.A_ex[i, j] * Fe[j]
-            if tab.A_im[i, j] != 0.0:
-                rhs = rhs + dt * tab.A_im[i, j] * Fi[j]
-        ti = t + tab.c_im[i] * dt
-        Yi = solve_im(ti, rhs, dt * tab.A_im[i, i]) if tab.A_im[i, i] != 0.0 else rhs
-        Y.append(Yi)
-        Fe[i] = f_ex(t + tab.c_ex[i] * dt, Yi)
-        Fi[i] = f_im(ti, Yi)
-    if tab.stiffly_accurate:
-        return Y[-1]
+            if tab.a_ex[i, j] != 0.0:
+                rhs = eq.add_explicit(rhs, dt * tab.a_ex[i, j], fex[j])
+            if tab.a_im[i, j] != 0.0:
+                rhs = eq.add_implicit(rhs, dt * tab.a_im[i, j], ys[j], auxs[j])
+        ti = t + tab.c[i] * dt
+        yi, aux = eq.solve(ti, rhs, dt * tab.a_im[i, i])
+        if need[i]:
+            fex[i] = eq.explicit(ti, yi, aux)
+        ys.append(yi)
+        auxs.append(aux)
+    if stiff:
+        return ys[-1]
     out = y
     for i in range(s):
-        out = out + dt * (tab.b_ex[i] * Fe[i] + tab.b_im[i] * Fi[i])
+        if tab.b_ex[i] != 0.0:
+            out = eq.add_explicit(out, dt * tab.b_ex[i], fex[i])
+        if tab.b_im[i] != 0.0:
+            out = eq.add_implicit(out, dt * tab.b_im[i], ys[i], auxs[i])
     return out
+
+
+@dataclass(frozen=True)
+class _Functions:
+    """:class:`SplitEquation` of plain functions f_ex(t, y), f_im(t, y), solve_im(t, rhs, a) on arrays."""
+
+    f_ex: Callable
+    f_im: Callable
+    solve_im: Callable
+
+    def solve(self, t, rhs, a):
+        y = self.solve_im(t, rhs, a) if a != 0.0 else rhs
+        return y, self.f_im(t, y)
+
+    def explicit(self, t, y, aux):
+        return self.f_ex(t, y)
+
+    def add_explicit(self, acc, coef, term):
+        return acc + coef * term
+
+    def add_implicit(self, acc, coef, y, aux):
+        return acc + coef * aux
+
+
+def imex_rk_step(tab: IMEXTableau, t: float, y, dt: float,
+                 f_ex: Callable, f_im: Callable, solve_im: Callable):
+    """One IMEX-RK step of y' = f_ex(t, y) + f_im(t, y) (arrays of any shape, time in caller units):
+    :func:`imex_rk` on plain functions.
+
+    ``solve_im(t, rhs, a)`` must return Y solving Y - a f_im(t, Y) = rhs (a = dt a_im[i,i] > 0);
+    stages with a_im[i,i] = 0 are explicit. Stiffly accurate tableaux return the last stage.
+    """
+    return imex_rk(tab, y, dt, _Functions(f_ex, f_im, solve_im), t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,19 +292,6 @@ def imex_bdf_coefficients(q: int) -> tuple[tuple[Fraction, ...], tuple[Fraction,
     G = [[pw(Fraction(i), p) for i in range(q)] for p in range(q)]
     gamma = tuple(solve_fraction_system(G, [beta * pw(Q, p) for p in range(q)]))
     return alpha, gamma, beta
-
-
-def format_table16(qs=(1, 2, 3, 4)) -> str:
-    """Markdown table of the IMEX-BDF-q coefficients (Delgadillo-Hu-Yang Table 16 layout)."""
-    def tup(fs):
-        return "(" + ", ".join(str(f) for f in fs) + ")"
-
-    lines = ["| q | alpha (alpha_0..alpha_q) | gamma (gamma_0..gamma_{q-1}) | beta |",
-             "|---|---|---|---|"]
-    for q in qs:
-        a, g, b = imex_bdf_coefficients(q)
-        lines.append(f"| {q} | {tup(a)} | {tup(g)} | {b} |")
-    return "\n".join(lines) + "\n"
 
 
 def imex_bdf_step(q: int, ys: list, fex: list, dt: float, t_new: float, solve_im: Callable):
