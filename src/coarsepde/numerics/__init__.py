@@ -1,0 +1,54 @@
+"""Numerics that know no paper and do no I/O (DESIGN.md, "Who may import whom").
+
+- :mod:`.stencils`: stencil coefficients on uniform 1D grids from polynomial exactness.
+- :mod:`.weno`: WENO5 face reconstruction and the Godunov flux of u^2/2 (torch, differentiable).
+- :mod:`.ode`: batched adaptive RK23 with divergence detection, fixed-step Runge-Kutta schemes.
+- :mod:`.diffusion1d`: TR-BDF2 for u_t = (a u_x)_x on many Dirichlet segments at once, compiled
+  by :mod:`.trbdf2_fused`.
+- :mod:`.imex`: IMEX Runge-Kutta and IMEX-BDF schemes.
+
+The names below are importable from the package itself; each submodule is imported on first use
+(so ``import coarsepde.numerics`` loads neither torch nor scipy).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: public name -> the submodule that defines it
+_SOURCES = {
+    # stencils
+    "METHODS": "stencils",
+    "constraints": "stencils",
+    "coefficients": "stencils",
+    "nullspace_basis": "stencils",
+    "centered_offsets": "stencils",
+    "baseline_offsets": "stencils",
+    # weno
+    "WENO5_LINEAR_WEIGHTS": "weno",
+    "weno5_faces": "weno",
+    "godunov_flux": "weno",
+    "godunov_flux_without_sonic_fix": "weno",
+    # ode
+    "Solution": "ode",
+    "integrate": "ode",
+    "fixed_step": "ode",
+    "FIXED_STEP_METHODS": "ode",
+    # diffusion1d, trbdf2_fused
+    "DiffusionSegments": "diffusion1d",
+    "geometric_steps": "diffusion1d",
+    "TRBDF2_GAMMA": "diffusion1d",
+    "trbdf2_segments": "trbdf2_fused",
+}
+
+__all__ = list(_SOURCES)
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        return getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
