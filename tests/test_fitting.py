@@ -16,7 +16,8 @@ from coarsepde.kinetic.losses import data_loss, loss, mean_zero_penalty, sparsit
 from coarsepde.kinetic.rk_fits import ars222
 from coarsepde.kinetic.schemes import SCHEMES, get_scheme, residual
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.training import CoefficientMap, FeatureLoss, fit
+from coarsepde.kinetic.features import CoefficientMap, FeatureLoss
+from coarsepde.kinetic.training import fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 from coarsepde.numerics.imex import imex_bdf_coefficients
 
@@ -393,7 +394,7 @@ def test_calibration_forward_euler_K1_reaches_the_least_squares_optimum(paper_da
 def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
     """Gauss-Newton's forward-mode Jacobian of the ARS(2,2,2) residual in coefficient space: the vmap-batched
     tangents (whole and in chunks) give bitwise the columns of one JVP per coordinate (the former loop)."""
-    from coarsepde.kinetic import training as tr
+    from coarsepde.kinetic import least_squares as tr
 
     data = ars_data.subsample(8, 9)
     model = MultiscaleDCRNN(K=2, M=0, operators=data.ops, init="normal", seed=3)
@@ -401,17 +402,17 @@ def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
     sch = get_scheme("ars222")
 
     def r_of(z):
-        return sch.residual(tr._FixedCoefficients(cmap.words, z[:-1], z[-1]), data).reshape(-1)
+        return sch.residual(tr.FixedCoefficients(cmap.words, z[:-1], z[-1]), data).reshape(-1)
 
     with torch.no_grad():
         z0 = torch.cat([cmap(model), model.relaxation().reshape(1)])
     loop = [torch.func.jvp(r_of, (z0,), (e,)) for e in torch.eye(z0.numel(), dtype=DT)]
-    r0, J = tr._residual_and_jacobian(r_of, z0)
+    r0, J = tr.residual_and_jacobian(r_of, z0)
     assert J.shape == (r0.numel(), z0.numel()) and z0.numel() > 3
     assert torch.equal(r0, loop[0][0].detach())
     assert torch.equal(J, torch.stack([c.detach() for _, c in loop], 1))
     monkeypatch.setattr(tr, "JVP_BATCH_BYTES", 3 * r0.numel() * 8)   # chunks of 3 tangents
-    r1, J1 = tr._residual_and_jacobian(r_of, z0)
+    r1, J1 = tr.residual_and_jacobian(r_of, z0)
     assert torch.equal(r1, r0) and torch.equal(J1, J)
 
 

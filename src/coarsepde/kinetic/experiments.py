@@ -41,7 +41,8 @@ from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coe
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.losses import loss as direct_loss
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.training import MappedModel, fit
+from coarsepde.kinetic.features import MappedModel
+from coarsepde.kinetic.training import fit
 
 __all__ = ["TableSpec", "TABLES", "PAPER_ERRORS", "AdamProtocol", "ConvergedProtocol", "make_model",
            "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "results_dataset", "term_names",

@@ -35,7 +35,8 @@ from coarsepde.kinetic.scoring import physical_coefficients
 from coarsepde.kinetic.fitdata import FitData, starts
 from coarsepde.kinetic.fitting import STENCILS, linear_residual
 from coarsepde.kinetic.losses import continuity_penalty
-from coarsepde.kinetic.training import fit, zero_model_loss
+from coarsepde.kinetic.features import zero_model_loss
+from coarsepde.kinetic.training import fit
 
 __all__ = ["SigmaProtocol", "make_sigma_model", "tv_denoise_weighted", "sigma_objective", "fit_sigma_x",
            "total_variation"]
