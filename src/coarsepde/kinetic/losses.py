@@ -15,10 +15,12 @@ from collections.abc import Sequence
 
 import torch
 
-from coarsepde.kinetic.fitdata import DTYPE, FitData, starts
+from coarsepde.kinetic.fitdata import FitData, starts
 from coarsepde.kinetic.schemes import get_scheme
 
 __all__ = ["data_loss", "sparsity_penalty", "continuity_penalty", "mean_zero_penalty", "loss"]
+
+DTYPE = torch.float64
 
 
 def _norm(r: torch.Tensor, norm: str) -> torch.Tensor:
