@@ -7,7 +7,8 @@ import pytest
 import torch
 from scipy.integrate import solve_ivp
 
-from coarsepde.numerics.ode import fixed_step, integrate
+from coarsepde.numerics.ode import integrate
+from coarsepde.numerics.runge_kutta import fixed_step
 from coarsepde.numerics.stencils import baseline_offsets, coefficients
 from coarsepde.numerics.weno import godunov_flux, godunov_flux_without_sonic_fix, weno5_faces
 

@@ -2,7 +2,9 @@
 
 - :mod:`.stencils`: stencil coefficients on uniform 1D grids from polynomial exactness.
 - :mod:`.weno`: WENO5 face reconstruction and the Godunov flux of u^2/2 (torch, differentiable).
-- :mod:`.ode`: batched adaptive RK23 with divergence detection, fixed-step Runge-Kutta schemes.
+- :mod:`.ode`: batched adaptive RK23 with divergence detection, built on :mod:`.rk23` (the
+  Bogacki-Shampine pair and scipy's step-size controller).
+- :mod:`.runge_kutta`: fixed-step explicit Runge-Kutta schemes (differentiable).
 - :mod:`.diffusion1d`: TR-BDF2 for u_t = (a u_x)_x on many Dirichlet segments at once, compiled
   by :mod:`.trbdf2_fused`.
 - :mod:`.imex`: IMEX Runge-Kutta and IMEX-BDF schemes.
@@ -29,11 +31,23 @@ _SOURCES = {
     "weno5_faces": "weno",
     "godunov_flux": "weno",
     "godunov_flux_without_sonic_fix": "weno",
-    # ode
+    # ode, rk23, runge_kutta
     "Solution": "ode",
     "integrate": "ode",
-    "fixed_step": "ode",
-    "FIXED_STEP_METHODS": "ode",
+    "Rhs": "ode",
+    "SAFETY": "rk23",
+    "MIN_FACTOR": "rk23",
+    "MAX_FACTOR": "rk23",
+    "ERROR_EXPONENT": "rk23",
+    "ERROR_WEIGHTS": "rk23",
+    "rms": "rk23",
+    "bad_rows": "rk23",
+    "initial_step": "rk23",
+    "initial_step_independent": "rk23",
+    "bs23_step": "rk23",
+    "growth": "rk23",
+    "fixed_step": "runge_kutta",
+    "FIXED_STEP_METHODS": "runge_kutta",
     # diffusion1d, trbdf2_fused
     "DiffusionSegments": "diffusion1d",
     "geometric_steps": "diffusion1d",

@@ -1,5 +1,6 @@
 """Batched explicit time integration: adaptive Bogacki-Shampine RK23 with per-sample divergence
-detection, and plain differentiable fixed-step Runge-Kutta schemes.
+detection (its step and controller: :mod:`coarsepde.numerics.rk23`; plain differentiable fixed-step
+schemes: :mod:`coarsepde.numerics.runge_kutta`).
 
 Bar-Sinai et al. (2019) integrated every method-of-lines solution with
 ``scipy.integrate.solve_ivp(method="RK23", max_step=0.01)`` (default rtol = 1e-3, atol = 1e-6), one
@@ -43,9 +44,8 @@ original batch ``y0``, of the sample in row j of ``y``. ``rhs`` must treat rows 
 (anything per-sample, e.g. a forcing term, must be looked up with ``rows``), because it may be
 called with any sub-batch.
 
-Grad mode: neither function changes it. :func:`fixed_step` is meant to be differentiated
-through (time-integrated training losses). :func:`integrate` also works under autograd (its step
-control is computed on detached errors), but callers that only evaluate a model should wrap it in
+Grad mode: :func:`integrate` does not change it. It works under autograd (its step control is
+computed on detached errors), but callers that only evaluate a model should wrap it in
 ``torch.inference_mode()`` to avoid keeping the graph.
 
 References
@@ -54,7 +54,6 @@ P. Bogacki and L. F. Shampine, "A 3(2) pair of Runge-Kutta formulas", Appl. Math
 321-325 (1989).
 E. Hairer, S. P. Norsett, G. Wanner, "Solving Ordinary Differential Equations I", Sec. II.4
 (error norm, step-size control and the initial-step heuristic, as in scipy.integrate.RK23).
-C.-W. Shu and S. Osher, J. Comput. Phys. 77, 439-471 (1988) (SSPRK3).
 """
 
 from __future__ import annotations
@@ -66,20 +65,24 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["Solution", "integrate", "fixed_step", "FIXED_STEP_METHODS"]
+from coarsepde.numerics.rk23 import (
+    ERROR_EXPONENT,
+    ERROR_WEIGHTS,
+    MAX_FACTOR,
+    MIN_FACTOR,
+    SAFETY,
+    bad_rows,
+    bs23_step,
+    growth,
+    initial_step,
+    initial_step_independent,
+    rms,
+)
 
+__all__ = ["Solution", "integrate", "Rhs"]
+
+#: the right-hand-side contract of the module docstring
 Rhs = Callable[[float, torch.Tensor, torch.Tensor], torch.Tensor]
-
-# step-size controller constants of scipy.integrate._ivp.rk
-SAFETY = 0.9
-MIN_FACTOR = 0.2
-MAX_FACTOR = 10.0
-# Bogacki-Shampine: the error estimate is of the embedded 2nd-order formula, so err ~ h^3
-ERROR_EXPONENT = -1.0 / 3.0
-# error weights E (on k1, k2, k3 and the FSAL stage k4 = f(t + h, y_new)), as in scipy's RK23
-_E = (5.0 / 72.0, -1.0 / 12.0, -1.0 / 9.0, 1.0 / 8.0)
-
-FIXED_STEP_METHODS = ("midpoint", "rk4", "ssprk3")
 
 
 @dataclass
@@ -111,84 +114,6 @@ class Solution:
         return np.isfinite(self.t_diverged)
 
 
-def _rms(x: torch.Tensor) -> torch.Tensor:
-    """Per-sample RMS over all non-batch dims (scipy's ``norm(x) / sqrt(n)``), shape (b,)."""
-    return x.reshape(x.shape[0], math.prod(x.shape[1:])).pow(2).mean(dim=1).sqrt()
-
-
-def _bad_rows(y: torch.Tensor, bound: float) -> torch.Tensor:
-    """(b,) bool: state non-finite or max|y| beyond ``bound``."""
-    flat = y.detach().reshape(y.shape[0], math.prod(y.shape[1:]))  # (not -1: b may be 0)
-    # amax propagates NaN and inf, and NaN <= bound is False: one reduction catches all three
-    return ~(flat.abs().amax(dim=1) <= bound)
-
-
-def _initial_step(f, t0, y0, f0, rows, interval, max_step, rtol, atol) -> float:
-    """scipy's ``select_initial_step`` (Hairer et al. II.4) on a batch; the smallest over samples.
-
-    scipy perturbs each sample by its own h0; the right-hand side here takes one scalar time, so
-    the batch uses the smallest h0 of its samples for the probe evaluation.
-    """
-    with torch.no_grad():
-        y0d, f0d = y0.detach(), f0.detach()
-        scale = atol + y0d.abs() * rtol
-        d0, d1 = _rms(y0d / scale), _rms(f0d / scale)
-        h0 = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1)
-        h0 = h0[torch.isfinite(h0)]
-        h0 = min(float(h0.min()) if h0.numel() else 1e-6, interval)
-        y1 = y0d + h0 * f0d
-        f1 = f(t0 + h0, y1, rows).detach()
-        d2 = _rms((f1 - f0d) / scale) / h0
-        dmax = torch.maximum(d1, d2)
-        h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.full_like(d1, max(1e-6, h0 * 1e-3)),
-                         (0.01 / dmax) ** (1.0 / 3.0))
-        h1 = h1[torch.isfinite(h1)]
-        h1 = float(h1.min()) if h1.numel() else 1e-6
-    return min(100.0 * h0, h1, interval, max_step)
-
-
-def _bs23_step(f, t: float, y: torch.Tensor, k1: torch.Tensor, h: float, rows: torch.Tensor):
-    """One Bogacki-Shampine step from (t, y) with k1 = f(t, y): (y_new, k4 = f(t + h, y_new), err).
-
-    The stage sums are written as fused scaled additions (``torch.add(..., alpha=)``, in place on the
-    fresh sum): 9 tensor ops per step instead of 19, which matters where a call is cheap (coarse grids:
-    the integrator's op count, not the cells, sets the cost). Equal to the plain formulas to round-off.
-    """
-    k2 = f(t + 0.5 * h, torch.add(y, k1, alpha=0.5 * h), rows)
-    k3 = f(t + 0.75 * h, torch.add(y, k2, alpha=0.75 * h), rows)
-    y_new = torch.add(y, k1, alpha=(2.0 / 9.0) * h).add_(k2, alpha=h / 3.0).add_(k3, alpha=(4.0 / 9.0) * h)
-    k4 = f(t + h, y_new, rows)
-    with torch.no_grad():
-        err = torch.mul(k1.detach(), _E[0] * h).add_(k2.detach(), alpha=_E[1] * h).add_(
-            k3.detach(), alpha=_E[2] * h).add_(k4.detach(), alpha=_E[3] * h)
-    return y_new, k4, err
-
-
-def _growth(err_max: float, after_rejection: bool) -> float:
-    """scipy's step factor after an accepted step with error norm ``err_max`` < 1."""
-    factor = MAX_FACTOR if err_max == 0 else min(MAX_FACTOR, SAFETY * err_max**ERROR_EXPONENT)
-    return min(1.0, factor) if after_rejection else factor
-
-
-def _initial_step_independent(f, t0: float, y0, f0, rows, interval, max_step, rtol, atol) -> torch.Tensor:
-    """scipy's ``select_initial_step`` for every sample on its own, (b,) float64 tensor: the probe
-    evaluation runs at per-sample times t0 + h0[b] (the rhs receives a (b,) time tensor)."""
-    with torch.no_grad():
-        y0d, f0d = y0.detach(), f0.detach()
-        scale = atol + y0d.abs() * rtol
-        d0, d1 = _rms(y0d / scale), _rms(f0d / scale)
-        h0 = torch.where((d0 < 1e-5) | (d1 < 1e-5), torch.full_like(d0, 1e-6), 0.01 * d0 / d1)
-        h0 = torch.where(torch.isfinite(h0), h0, torch.full_like(h0, 1e-6)).clamp(max=interval).double()
-        hb = h0.to(y0d.dtype).reshape((-1,) + (1,) * (y0d.ndim - 1))
-        f1 = f(t0 + h0, y0d + hb * f0d, rows).detach()
-        d2 = _rms((f1 - f0d) / scale) / hb.reshape(-1)
-        dmax = torch.maximum(d1, d2)
-        h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.clamp(h0 * 1e-3, min=1e-6),
-                         (0.01 / dmax) ** (1.0 / 3.0)).double()
-        h1 = torch.where(torch.isfinite(h1), h1, torch.full_like(h1, 1e-6))
-    return torch.minimum(torch.minimum(100.0 * h0, h1), torch.full_like(h0, min(interval, max_step)))
-
-
 def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, out: torch.Tensor,
                            t_diverged: np.ndarray, counts: dict, *, max_step: float, rtol: float, atol: float,
                            first_step, min_step: float, bound: float) -> np.ndarray:
@@ -207,7 +132,7 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
     if t_eval[0] == t0:
         out[:, 0] = y0
         k += 1
-    bad = _bad_rows(y, bound)
+    bad = bad_rows(y, bound)
     if bool(bad.any()):
         t_diverged[rows[bad].cpu().numpy()] = t0
         y, rows, k = y[~bad], rows[~bad], k[~bad]
@@ -216,7 +141,7 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
     t = torch.full((rows.numel(),), t0, dtype=torch.float64, device=dev)
     fy = f(t, y, rows)
     if first_step is None:
-        h_abs = _initial_step_independent(f, t0, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
+        h_abs = initial_step_independent(f, t0, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
     else:
         h_abs = torch.tensor(np.broadcast_to(np.asarray(first_step, dtype=float), (B,)),
                              dtype=torch.float64, device=dev)[rows]
@@ -240,9 +165,9 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
         y_new = y + hb * ((2.0 / 9.0) * fy + (1.0 / 3.0) * k2 + (4.0 / 9.0) * k3)
         k4 = f(t_new, y_new, rows)
         with torch.no_grad():
-            err = hb * (_E[0] * fy + _E[1] * k2 + _E[2] * k3 + _E[3] * k4).detach()
+            err = hb * (ERROR_WEIGHTS[0] * fy + ERROR_WEIGHTS[1] * k2 + ERROR_WEIGHTS[2] * k3 + ERROR_WEIGHTS[3] * k4).detach()
             scale = atol + rtol * torch.maximum(y.detach().abs(), y_new.detach().abs())
-            err_norm = _rms(err / scale).double()
+            err_norm = rms(err / scale).double()
             err_norm = torch.where(torch.isfinite(err_norm), err_norm, inf)
         ok = err_norm < 1.0
         n_rej = int((~ok).sum())
@@ -270,7 +195,7 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
         t = torch.where(ok, t_new, t)
         h_abs = torch.where(ok, h_acc, h_rej)
         after_rejection = ~ok
-        bad = ok & _bad_rows(y, bound)
+        bad = ok & bad_rows(y, bound)
         write = ok & clipped & ~bad
         if bool(write.any()):
             out[rows[write], k[write]] = y[write]
@@ -360,7 +285,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
     if t_eval[0] == t0:
         out[:, 0] = y0
         k = 1
-    bad = _bad_rows(y, bound)
+    bad = bad_rows(y, bound)
     if bool(bad.any()):
         t_diverged[rows[bad].cpu().numpy()] = t0
         y, rows = y[~bad], rows[~bad]
@@ -369,7 +294,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
 
     fy = f(t, y, rows)
     if first_step is None:
-        h_abs = _initial_step(f, t, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
+        h_abs = initial_step(f, t, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
     else:
         if not first_step > 0:
             raise ValueError("first_step must be > 0")
@@ -388,13 +313,13 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
             h = t_new - t
             # decided on the intended step, not on h, which t + h_abs - t may round up by an ulp
             at_floor = min(h_abs, t_out - t) <= h_floor
-            y_new, f_new, err = _bs23_step(f, t, y, fy, h, rows)
+            y_new, f_new, err = bs23_step(f, t, y, fy, h, rows)
             with torch.no_grad():
                 scale = torch.maximum(y.detach().abs(), y_new.detach().abs()).mul_(rtol).add_(atol)
-                err_norm = _rms(err.div_(scale))
+                err_norm = rms(err.div_(scale))
             err_max = float(err_norm.max())  # NaN propagates: a non-finite error rejects the step
             if err_max < 1.0:
-                h_next = h * _growth(err_max, after_rejection)
+                h_next = h * growth(err_max, after_rejection)
                 keep = None
                 break
             counts["rejected"] += 1
@@ -407,7 +332,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
                 rest = err_norm[keep]
                 # the rejections were caused by the dropped samples: let the survivors' own error
                 # set the next step (growth allowed), else the batch would crawl at the floor
-                h_next = h * _growth(float(rest.max()) if rest.numel() else 0.0, False)
+                h_next = h * growth(float(rest.max()) if rest.numel() else 0.0, False)
                 break
             factor = MIN_FACTOR if not math.isfinite(err_max) else max(MIN_FACTOR, SAFETY * err_max**ERROR_EXPONENT)
             # if a step below the floor would be needed, make one last attempt at the floor itself
@@ -423,7 +348,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
         h_abs = h_next
         t, y, fy = t_new, y_new, f_new
 
-        bad = _bad_rows(y, bound)
+        bad = bad_rows(y, bound)
         if bool(bad.any()):
             t_diverged[rows[bad].cpu().numpy()] = t
             y, fy, rows = y[~bad], fy[~bad], rows[~bad]
@@ -432,39 +357,3 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
                 out[rows, k] = y
             k += 1
     return finish()
-
-
-def fixed_step(rhs: Rhs, y0: torch.Tensor, dt: float, n_steps: int, method: str = "midpoint",
-               t0: float = 0.0, rows: torch.Tensor | None = None) -> torch.Tensor:
-    """Plain fixed-step explicit Runge-Kutta integration, differentiable end to end.
-
-    ``rhs(t, y, rows)`` as for :func:`integrate` (``rows`` defaults to ``arange(B)``). ``method``:
-    "midpoint" (explicit midpoint, 2nd order), "rk4" (classic 4th order) or "ssprk3" (Shu-Osher
-    strong-stability-preserving 3rd order). Times are t0 + n dt (not accumulated, so no drift).
-
-    Returns the trajectory, shape (n_steps + 1, B, ...), starting with ``y0``.
-    """
-    if method not in FIXED_STEP_METHODS:
-        raise ValueError(f"method must be one of {FIXED_STEP_METHODS}, got {method!r}")
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-    if rows is None:
-        rows = torch.arange(y0.shape[0], device=y0.device)
-    ys = [y0]
-    y = y0
-    for n in range(n_steps):
-        t = t0 + n * dt
-        if method == "midpoint":
-            y = y + dt * rhs(t + 0.5 * dt, y + (0.5 * dt) * rhs(t, y, rows), rows)
-        elif method == "rk4":
-            k1 = rhs(t, y, rows)
-            k2 = rhs(t + 0.5 * dt, y + (0.5 * dt) * k1, rows)
-            k3 = rhs(t + 0.5 * dt, y + (0.5 * dt) * k2, rows)
-            k4 = rhs(t + dt, y + dt * k3, rows)
-            y = y + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        else:  # ssprk3: convex combinations of forward-Euler steps
-            y1 = y + dt * rhs(t, y, rows)
-            y2 = 0.75 * y + 0.25 * (y1 + dt * rhs(t + dt, y1, rows))
-            y = y / 3.0 + (2.0 / 3.0) * (y2 + dt * rhs(t + 0.5 * dt, y2, rows))
-        ys.append(y)
-    return torch.stack(ys)
