@@ -14,6 +14,7 @@ from coarsepde.homogenization.problem1d import (
     homogenized_trajectories,
     relative_l2,
     setup,
+    window_averages,
 )
 
 ASTAR = np.sqrt(0.21)
@@ -83,6 +84,18 @@ def test_analysis_helpers():
     u = 0.3 + 2 * x + 1e-6 * np.sin(2 * np.pi * x / 1e-5)
     assert dominant_period(x, u) == pytest.approx(1e-5, rel=0.02)
     assert relative_l2(np.array([1.0, 2.0]), np.array([1.0, 1.0])) == pytest.approx(1 / np.sqrt(2))
+
+
+def test_window_averages_trapezoid_exact_on_lines_and_known_error_on_parabolas():
+    dx = 0.01
+    x = np.arange(101) * dx
+    centers = np.array([0.0, 0.3, 0.557, 1.0])  # the ends' windows are moved inside the grid
+    # width 0.1 -> k = 5 steps each side; nearest points 0 -> 5 (clipped), 30, 56 (nearest to 0.557), 95
+    inside = np.array([0.05, 0.3, 0.56, 0.95])
+    np.testing.assert_allclose(window_averages(2.0 + 3.0 * x, dx, centers, 0.1), 2.0 + 3.0 * inside, rtol=1e-13)
+    # x^2: exact mean c^2 + h^2/3 (h = 0.05), plus the trapezoid rule's dx^2/6
+    want = inside**2 + 0.05**2 / 3 + dx**2 / 6
+    np.testing.assert_allclose(window_averages(x**2, dx, centers, 0.1), want, rtol=1e-12)
 
 
 def test_homogenized_on_macro_grid_is_forward_euler_of_the_fd_operator():

@@ -20,6 +20,7 @@ from coarsepde.homogenization.problem1d import (
     heterogeneous_diffusivity,
     homogenized_on_macro_grid,
     setup,
+    window_averages,
 )
 from coarsepde.store import provenance, read_dataset, write_dataset
 
@@ -66,16 +67,10 @@ def main(argv=None):
     log.info("patch dynamics: %d macro steps, %.2f s", n_steps, pd_seconds)
 
     # averages of the fully resolved field: over each tooth, and over one period around reference nodes
-    def window_average(centers, width):
-        k = int(round(width / 2 / dxf))
-        idx = np.clip(np.round(centers / dxf).astype(int), k, x.size - 1 - k)
-        c = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * dxf)])  # trapezoid integral
-        return (c[idx + k] - c[idx - k]) / (2 * k * dxf)
-
-    tooth_avg = window_average(teeth.x_macro, args.tooth_width)
+    tooth_avg = window_averages(u, dxf, teeth.x_macro, args.tooth_width)
     tooth_avg[[0, -1]] = u[[0, -1]]
     xr_ = np.linspace(0, 1, args.reference_nodes)
-    period_avg = window_average(xr_, args.eps)
+    period_avg = window_averages(u, dxf, xr_, args.eps)
     period_avg[[0, -1]] = u[[0, -1]]
     # zoom: zoom_periods periods centred on the tooth of the middle patch
     p_mid = teeth.patch_nodes.size // 2

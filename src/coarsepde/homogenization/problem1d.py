@@ -30,6 +30,7 @@ __all__ = [
     "homogenized_operator",
     "homogenized_trajectories",
     "fully_resolved",
+    "window_averages",
     "setup",
 ]
 
@@ -158,6 +159,16 @@ def setup(*, seed: int, n_traj: int, eps: float, a_mean: float, a_amplitude: flo
     pd = PatchDynamics(teeth, heterogeneous_diffusivity(eps, a_mean, a_amplitude), burst=burst,
                        first_step=burst_first_step, growth=burst_growth, lift_degree=lift_degree)
     return ic, teeth, pd
+
+
+def window_averages(u: np.ndarray, dx: float, centers: np.ndarray, width: float) -> np.ndarray:
+    """Averages of u, point values on the uniform grid x_j = j dx (j = 0 .. len(u) - 1), over windows of
+    ``width`` (rounded to an even number of steps) around the grid points nearest to ``centers``, by
+    the trapezoid rule; windows reaching past an end are moved inside the grid."""
+    k = int(round(width / 2 / dx))
+    idx = np.clip(np.round(centers / dx).astype(int), k, u.size - 1 - k)
+    c = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * dx)])  # trapezoid integral
+    return (c[idx + k] - c[idx - k]) / (2 * k * dx)
 
 
 def relative_l2(a: np.ndarray, b: np.ndarray) -> float:
