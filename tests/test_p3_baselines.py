@@ -1,10 +1,11 @@
 """Sparse-regression baselines of Delgadillo, Hu, Yang (DC-RNN), Examples 6.6 (Lasso), 6.7 (STRidge),
 6.9 (MS-HDL): the 18-term dictionary, its feature matrix, the three regressions and the scale-split data.
 
-Small grids (nx = 100-128, 16 velocities, <= 20 snapshots) and one thread; the whole file runs in ~10 s
-(about 2.5 s of it importing scikit-learn). Clean data are made with the fit's own discretisation: forward-Euler
-steps of the exact g-equation with the centred operators (``method="fe"``: the FE dictionary fit is then exact
-up to round-off) or exact-in-time Fourier modes (``method="exact"``: the FE fit's only error is its own O(dt)).
+Small grids (nx = 100-128, 16 velocities, <= 20 snapshots) and one thread. Clean data are made with the fit's
+own discretisation: forward-Euler steps of the exact g-equation with the centred operators (``method="fe"``: the
+FE dictionary fit is then exact up to round-off) or exact-in-time Fourier modes (``method="exact"``: the FE fit's
+only error is its own O(dt)). The scikit-learn-style estimators (Lasso, STRidge, MSHDL) keep the functions'
+coefficients exactly.
 """
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Examples 6.3, 6.4, 6.10 of Delgadillo, Hu, Yang (DC-RNN): the rho-equation residual, the continuity penalty
 (Eq. 4.18) and its weighted-TV solver, sigma_S(x) recovery (Example 6.4), the diffusion-limit evidence
-(Example 6.10) and the regularised table fits (Tables 9, 10). Small grids, one thread; ~30 s in all."""
+(Example 6.10), the regularised table fits (Tables 9, 10), the example tables from their fit stores and the fit
+dispatch of the example tables. Small grids, one thread."""
 
 from types import SimpleNamespace
 

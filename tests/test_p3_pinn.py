@@ -147,7 +147,7 @@ def test_pt_coefficients_and_eps_pred():
 
 
 def test_plain_recovers_eps1_coefficients(clean):
-    """eps = 1 clean data (no stiffness, so the plain ansatz is adequate): 200 Adam + 250 L-BFGS steps, ~10 s.
+    """eps = 1 clean data (no stiffness, so the plain ansatz is adequate): 200 Adam + 250 L-BFGS steps.
     Bound: Error% < 8 and each coefficient within 0.1 of its exact value (|c| = 1); measured 4.8% (seed 0).
     The limit is the tiny networks' derivative accuracy at this budget (d_t N_g is ~30% off the data's
     centred differences), not the data (~1e-4): the least-squares coefficients of the final networks carry a
