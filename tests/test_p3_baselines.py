@@ -34,10 +34,10 @@ from coarsepde.kinetic.baselines import (
     term_name,
     train_stridge,
 )
+from coarsepde.kinetic.fitdata import FitData
+from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
-from coarsepde.kinetic.fitting import FitData
-from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 torch.set_num_threads(1)

@@ -13,8 +13,7 @@ import pytest
 import torch
 
 from coarsepde.kinetic.baselines import linear_transport_data, part_coefficients
-from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.pinn import (
     COEFFICIENT_ORDER,
@@ -26,6 +25,7 @@ from coarsepde.kinetic.pinn import (
     residual,
     residual_terms,
 )
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
 
 torch.set_num_threads(1)
 NX = 256

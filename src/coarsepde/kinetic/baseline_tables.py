@@ -15,7 +15,7 @@ import xarray as xr
 
 from coarsepde.kinetic import baselines as bl
 from coarsepde.kinetic.experiments import string_array, term_names
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.pinn import VARIANTS, PINNProtocol, fit_pinn
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS
 

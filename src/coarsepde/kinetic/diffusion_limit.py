@@ -19,7 +19,7 @@ import xarray as xr
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.experiments import string_array
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import Term
 from coarsepde.kinetic.training import fit, zero_model_loss
 

@@ -26,7 +26,7 @@ from coarsepde.kinetic import examples as ex
 from coarsepde.kinetic.baseline_tables import lasso_table, ms_hdl_table, pinn_table
 from coarsepde.kinetic.diffusion_limit import limit_fits
 from coarsepde.kinetic.experiments import AdamProtocol, ConvergedProtocol, fit_data_from_store
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.pinn import PINNProtocol
 
 __all__ = ["EXAMPLE_TITLES", "EXAMPLE_FITS", "check_example_data", "fit_example"]

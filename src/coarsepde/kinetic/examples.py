@@ -31,7 +31,7 @@ from coarsepde.kinetic.experiments import (
     results_dataset,
 )
 from coarsepde.kinetic.experiments import string_array as _strings
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.training import zero_model_loss
 
 __all__ = ["Variant", "REGULARIZATION_TABLES", "PAPER_TABLE9", "PAPER_TABLE10", "fit_variants"]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from coarsepde.kinetic.baselines.dictionary import DICTIONARY, term_name
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import Term
 
 __all__ = ["Library", "library"]

@@ -16,7 +16,7 @@ from coarsepde.kinetic.baselines.lasso_sweep import lasso
 from coarsepde.kinetic.baselines.library import library
 from coarsepde.kinetic.baselines.regression import least_squares, relative_residual
 from coarsepde.kinetic.baselines.stridge_search import train_stridge
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import Term
 
 __all__ = ["MSHDLResult", "ms_hdl", "MSHDL"]

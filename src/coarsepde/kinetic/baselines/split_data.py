@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from scipy.linalg import expm
 
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.polynomial import OperatorPolynomial
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, exact_g_coefficients

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.pinn.networks import PINNModel
 from coarsepde.kinetic.pinn.protocol import COEFFICIENT_ORDER
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 import torch
 
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.pinn.autodiff import residual, residual_terms
 from coarsepde.kinetic.pinn.diagnostics import fit_errors, lstsq_coefficients
 from coarsepde.kinetic.pinn.networks import PINNModel

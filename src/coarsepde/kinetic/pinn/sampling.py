@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from coarsepde.kinetic.fitting import FitData
+from coarsepde.kinetic.fitdata import FitData
 
 __all__ = ["Sampler", "draw_batch"]
 
