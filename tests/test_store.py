@@ -71,7 +71,7 @@ def test_round_trip_and_zarr_v3_metadata(tmp_path):
         assert meta["zarr_format"] == 3 and meta["node_type"] == "array"
         assert meta["dimension_names"] == list(ds[var].dims)
         assert "compressor" not in meta
-        assert [c["name"] for c in meta["codecs"]] == ["bytes", "zstd"]  # named codecs, no sharding
+        assert [c["name"] for c in meta["codecs"]] == ["bytes", "zstd", "crc32c"]  # named codecs, no sharding
     assert not list(out.rglob(".z*")), "v2 metadata files must not be written"
 
 
@@ -224,6 +224,39 @@ def test_garbled_chunk(tmp_path):
     assert str(path) in str(info.value)
 
 
+def _flip_one_byte(chunk: Path, offset: int) -> None:
+    data = bytearray(chunk.read_bytes())
+    data[offset] ^= 0x01
+    chunk.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("where", ["payload", "checksum"])
+def test_flipped_byte_is_an_error_naming_store_and_array(tmp_path, where):
+    """Every array carries a CRC-32C of its compressed chunks: one flipped bit anywhere in a chunk file
+    (compressed data or the stored checksum) is an error naming the store and the array, even where
+    the damaged chunk would still decompress."""
+    path = store.write_dataset(make_dataset(), tmp_path / "a.zarr", provenance=prov(), **ATTRS)
+    meta = json.loads((path / "u" / "zarr.json").read_text())
+    assert [c["name"] for c in meta["codecs"]][-2:] == ["zstd", "crc32c"]
+    chunk = chunk_files(path, "u")[0]
+    size = chunk.stat().st_size
+    # the zstd frame's last content byte, or the 4-byte CRC trailer
+    _flip_one_byte(chunk, size - 5 if where == "payload" else size - 1)
+    with pytest.raises(StoreError, match="crc32c|checksum|Checksum") as info:
+        store.read_dataset(path)
+    assert str(path) in str(info.value) and "array 'u'" in str(info.value)
+
+
+def test_flipped_byte_in_weights_names_the_array(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = store.save_state_dict({"w": torch.arange(8.0), "b": torch.ones(2)}, tmp_path / "w.zarr",
+                                 title="w", source="s", provenance={})
+    _flip_one_byte(chunk_files(path, "w")[0], 0)
+    with pytest.raises(StoreError) as info:
+        store.load_state_dict(path)
+    assert str(path) in str(info.value) and "array 'w'" in str(info.value)
+
+
 # 6. model weights -------------------------------------------------------------
 
 
@@ -335,7 +368,7 @@ def test_provenance_rejects_unserialisable():
 
 def test_code_version_env_fallback(monkeypatch, tmp_path):
     monkeypatch.setenv("COARSEPDE_CODE_VERSION", "v9.9-test")
-    monkeypatch.setattr(store, "__file__", str(tmp_path / "a" / "b" / "store.py"))  # not in a repo
+    monkeypatch.setattr(store.metadata, "__file__", str(tmp_path / "a" / "b" / "c" / "metadata.py"))  # not in a repo
     store.code_version.cache_clear()
     try:
         assert store.code_version() == "v9.9-test"
