@@ -1,4 +1,5 @@
 # Shared helpers: result paths, per-rule resources from the config's scale, argument formatting.
+from coarsepde.codedeps import import_closure
 
 SCALE = config["scale"]
 SEED = config["seed"]
@@ -59,9 +60,14 @@ def list_arg(values):
     return " ".join(str(v) for v in values)
 
 
-def code(*modules):
-    """Package modules a rule depends on, as input paths (a change to them reruns the rule)."""
-    return [f"src/coarsepde/{m}.py" for m in modules]
+def script_inputs(name):
+    """A rule's code inputs: ``workflow/scripts/<name>.py`` and every package file in that script's
+    import closure, read from the source (coarsepde.codedeps), so a change to any module the script
+    runs reruns the rule. Use as ``input: **script_inputs("p3_fit")`` (keys ``script`` and ``code``)."""
+    script = f"workflow/scripts/{name}.py"
+    if not Path(script).is_file():
+        raise ValueError(f"no workflow script {script}")
+    return {"script": script, "code": import_closure(script, "src")}
 
 
 # ------------------------------------------------------------------------------------------
@@ -100,8 +106,7 @@ def p2_figure_inputs(wildcards):
         "4": {"reference": "results/homogenization/homog1d.zarr", "evaluation": evals},
         "5": {"evaluation": evals},
     }[n]
-    return inputs | {"script": "workflow/scripts/p2_figures1d.py",
-                     "code": code("plotting", "claims", "store", "homogenization/problem1d")}
+    return inputs | script_inputs("p2_figures1d")
 
 
 def p2_figure_flags(wildcards, input):

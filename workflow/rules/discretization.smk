@@ -36,9 +36,7 @@ wildcard_constraints:
 rule p1_burgers_data:
     """Fine WENO5-Godunov solutions of forced Burgers: training runs, test runs, 10x larger domain."""
     input:
-        script="workflow/scripts/p1_burgers_data.py",
-        code=code("discretization/equations", "discretization/simulate", "numerics/weno", "numerics/ode",
-                  "numerics/stencils", "resume", "store", "cli"),
+        **script_inputs("p1_burgers_data"),
     output:
         directory(p1_path("{split}.zarr")),
     wildcard_constraints:
@@ -71,9 +69,7 @@ rule p1_train:
     """One learned discretization (NN, constant, constant + Godunov) at one resample factor."""
     input:
         data=p1_path("train.zarr"),
-        script="workflow/scripts/p1_train.py",
-        code=code("discretization/models", "discretization/training", "discretization/layers",
-                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+        **script_inputs("p1_train"),
     output:
         model=directory(p1_path("models/{model}_{factor}x.zarr")),
         history=directory(p1_path("models/{model}_{factor}x_history.zarr")),
@@ -115,9 +111,7 @@ rule p1_evaluate:
     input:
         unpack(p1_models_of),
         data=p1_path("{domain}.zarr"),
-        script="workflow/scripts/p1_evaluate.py",
-        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
-                  "numerics/ode", "numerics/weno", "store", "cli"),
+        **script_inputs("p1_evaluate"),
     output:
         directory(p1_path("eval_{domain}_{factor}x.zarr")),
     wildcard_constraints:
@@ -152,9 +146,7 @@ rule p1_interpolation:
     """Fig. 1 task: point values known every 8th fine point; NN vs cubic interpolation."""
     input:
         data=p1_path("train.zarr"),
-        script="workflow/scripts/p1_interpolation.py",
-        code=code("discretization/interpolation", "discretization/layers", "discretization/training", "numerics/stencils",
-                  "store", "cli"),
+        **script_inputs("p1_interpolation"),
     output:
         model=directory(p1_path("models/interpolation.zarr")),
         evaluation=directory(p1_path("interpolation_eval.zarr")),
@@ -197,8 +189,7 @@ rule p1_figure1:
     """Fig. 1: interpolation example, exact-vs-predicted histograms, error vs curvature; claim P1-fig1-interp."""
     input:
         evaluation=p1_path("interpolation_eval.zarr"),
-        script="workflow/scripts/p1_figure1.py",
-        code=code("plotting", "claims", "store", "cli", "discretization/interpolation"),
+        **script_inputs("p1_figure1"),
     output:
         figure=report("results/figures/P1_fig1.png", caption="../report/P1_fig1.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig1-interp.json",
@@ -227,8 +218,7 @@ rule p1_figure2:
         const=p1_path("models/const_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         nn=p1_path("models/nn_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         data=p1_path("test.zarr"),
-        script="workflow/scripts/p1_figure2.py",
-        code=code("plotting", "claims", "store", "discretization/persist", "numerics/stencils"),
+        **script_inputs("p1_figure2"),
     output:
         figure=report("results/figures/P1_fig2.png", caption="../report/P1_fig2.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig2-coeffs.json",
@@ -258,8 +248,7 @@ rule p1_figure3:
     input:
         panel_a=p1_evaluations("test", P1B["evaluation"]["fig3a_factors"]),
         panel_c=p1_evaluations("large", P1_FACTORS),
-        script="workflow/scripts/p1_figure3.py",
-        code=code("plotting", "claims", "store"),
+        **script_inputs("p1_figure3"),
     output:
         figure=report("results/figures/P1_fig3.png", caption="../report/P1_fig3.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig3-burgers.json",
@@ -298,8 +287,7 @@ p1_pde_check()
 rule p1_pde_data:
     """Fine pseudo-spectral (ETDRK4) KdV / KS solutions from random long-wavelength initial conditions."""
     input:
-        script="workflow/scripts/p1_pde_data.py",
-        code=code("discretization/equations", "discretization/spectral", "resume", "store", "cli"),
+        **script_inputs("p1_pde_data"),
     output:
         directory("results/discretization/{pde}/{split}.zarr"),
     wildcard_constraints:
@@ -332,9 +320,7 @@ rule p1_pde_train:
     """One learned KdV / KS discretization (NN or optimized constant coefficients) at one resample factor."""
     input:
         data="results/discretization/{pde}/train.zarr",
-        script="workflow/scripts/p1_train.py",
-        code=code("discretization/models", "discretization/training", "discretization/layers",
-                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+        **script_inputs("p1_train"),
     output:
         model=directory("results/discretization/{pde}/models/{model}_{factor}x.zarr"),
         history=directory("results/discretization/{pde}/models/{model}_{factor}x_history.zarr"),
@@ -376,9 +362,7 @@ rule p1_pde_validtime:
         nn="results/discretization/{pde}/models/nn_{factor}x.zarr",
         const="results/discretization/{pde}/models/const_{factor}x.zarr",
         data="results/discretization/{pde}/{domain}.zarr",
-        script="workflow/scripts/p1_pde_validtime.py",
-        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
-                  "discretization/metrics", "numerics/ode", "store", "cli"),
+        **script_inputs("p1_pde_validtime"),
     output:
         directory("results/discretization/{pde}/validtime_{domain}_{factor}x.zarr"),
     wildcard_constraints:
@@ -419,8 +403,7 @@ rule p1_valid_time:
         burgers_data=p1_path("test.zarr"),
         burgers_evals=p1_evaluations("test", P1VT["burgers_factors"]),
         pde_evals=p1_pde_evals(),
-        script="workflow/scripts/p1_valid_time.py",
-        code=code("discretization/metrics", "store", "cli"),
+        **script_inputs("p1_valid_time"),
     output:
         directory("results/discretization/valid_time.zarr"),
     params:
@@ -453,8 +436,7 @@ rule p1_figure4:
     """Fig. 4: median valid simulation time vs resample factor (Burgers, KdV, KS); claim P1-fig4-validtime."""
     input:
         valid_time="results/discretization/valid_time.zarr",
-        script="workflow/scripts/p1_figure4.py",
-        code=code("plotting", "claims", "store"),
+        **script_inputs("p1_figure4"),
     output:
         figure=report("results/figures/P1_fig4.png", caption="../report/P1_fig4.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig4-validtime.json",
@@ -481,8 +463,7 @@ rule p1_valid_time_large:
     """Valid times of KdV and KS on the 10x larger domain (the SI's check of Fig. 4), medians and bootstrap CIs."""
     input:
         pde_evals=p1_pde_evals("large"),
-        script="workflow/scripts/p1_valid_time.py",
-        code=code("discretization/metrics", "store", "cli"),
+        **script_inputs("p1_valid_time"),
     output:
         directory("results/discretization/valid_time_large.zarr"),
     params:
@@ -513,8 +494,7 @@ rule p1_figure_large:
     """Supplement to Fig. 4: median valid time of KdV and KS on the 10x larger domain (models trained on 1x)."""
     input:
         valid_time="results/discretization/valid_time_large.zarr",
-        script="workflow/scripts/p1_figure4.py",
-        code=code("plotting", "store"),
+        **script_inputs("p1_figure4"),
     output:
         figure=report("results/figures/P1_figS_large_domain.png", caption="../report/P1_figS_large_domain.rst",
                       category="P1 Bar-Sinai 2019"),
@@ -551,9 +531,7 @@ rule p1_pde_train_length:
     rule as p1_pde_train)."""
     input:
         data="results/discretization/{pde}/train.zarr",
-        script="workflow/scripts/p1_train.py",
-        code=code("discretization/models", "discretization/training", "discretization/layers",
-                  "discretization/persist", "discretization/equations", "numerics/stencils", "store", "cli"),
+        **script_inputs("p1_train"),
     output:
         model=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr"),
         history=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr"),
@@ -594,9 +572,7 @@ rule p1_pde_validtime_length:
     input:
         nn="results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr",
         data="results/discretization/{pde}/test.zarr",
-        script="workflow/scripts/p1_pde_validtime.py",
-        code=code("discretization/simulate", "discretization/persist", "discretization/equations",
-                  "discretization/metrics", "numerics/ode", "store", "cli"),
+        **script_inputs("p1_pde_validtime"),
     output:
         directory("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr"),
     wildcard_constraints:
@@ -640,8 +616,7 @@ rule p1_training_length_table:
         evals=expand("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr",
                      pde=P1TL["equation"], factor=P1TL["factor"], steps=P1TL["steps"]),
         fig4=f"results/discretization/{P1TL['equation']}/validtime_test_{P1TL['factor']}x.zarr",
-        script="workflow/scripts/p1_training_length.py",
-        code=code("discretization/metrics", "store", "cli"),
+        **script_inputs("p1_training_length"),
     output:
         csv=P1TL_FILES[0],
         md=P1TL_FILES[1],

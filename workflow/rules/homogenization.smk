@@ -22,8 +22,7 @@ localrules:
 rule effective_coefficients:
     """Solve the 1D cell problem at every resolution and the 2D lattice cell problem per alignment."""
     input:
-        script="workflow/scripts/effective_coefficients.py",
-        code=code("homogenization/cell_problem", "homogenization/effective", "store", "cli"),
+        **script_inputs("effective_coefficients"),
     output:
         directory("results/homogenization/effective_coefficients.zarr"),
     params:
@@ -64,8 +63,7 @@ rule effective_coefficients_table:
     """Tables of a* and K (with notes) and the checks of claims P2-astar-1d / P2-astar-2d."""
     input:
         store="results/homogenization/effective_coefficients.zarr",
-        script="workflow/scripts/effective_coefficients_table.py",
-        code=code("homogenization/effective", "claims", "store"),
+        **script_inputs("effective_coefficients_table"),
     output:
         csv=report(
             "results/tables/P2_effective_coefficients.csv",
@@ -107,8 +105,7 @@ rule effective_coefficients_figure:
     """Convergence of a* (1D) and of the lattice decay rates to K (2D)."""
     input:
         store="results/homogenization/effective_coefficients.zarr",
-        script="workflow/scripts/effective_coefficients_figure.py",
-        code=code("plotting", "store"),
+        **script_inputs("effective_coefficients_figure"),
     output:
         report(
             "results/figures/P2_effective_coefficients.png",
@@ -153,8 +150,7 @@ CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (1, 2, 4, 5)]
 rule p2_patch1d:
     """Patch-dynamics trajectories (training and test data)."""
     input:
-        script="workflow/scripts/p2_patch1d.py",
-        code=code("homogenization/problem1d", "homogenization/equation_free", "numerics/diffusion1d", "cli", "store"),
+        **script_inputs("p2_patch1d"),
     output:
         directory("results/homogenization/patch1d.zarr"),
     params:
@@ -184,8 +180,7 @@ rule p2_homog1d:
     """Homogenized FD reference (Eq. 22) for every trajectory, a* from the cell problem."""
     input:
         effective="results/homogenization/effective_coefficients.zarr",
-        script="workflow/scripts/p2_homog1d.py",
-        code=code("homogenization/problem1d", "cli", "store"),
+        **script_inputs("p2_homog1d"),
     output:
         directory("results/homogenization/homog1d.zarr"),
     params:
@@ -213,8 +208,7 @@ rule p2_fully_resolved:
     """Fig. 2 data: the detailed problem on all of [0, 1] vs patch dynamics, with wall-clock (P2-cost)."""
     input:
         effective="results/homogenization/effective_coefficients.zarr",
-        script="workflow/scripts/p2_fully_resolved.py",
-        code=code("homogenization/problem1d", "homogenization/equation_free", "numerics/diffusion1d", "cli", "store"),
+        **script_inputs("p2_fully_resolved"),
     output:
         store=directory("results/homogenization/fully_resolved1d.zarr"),
         timing="results/homogenization/fully_resolved1d_timing.json",
@@ -252,8 +246,7 @@ rule p2_train1d:
     """Train one architecture on the patch-dynamics data."""
     input:
         data="results/homogenization/patch1d.zarr",
-        script="workflow/scripts/p2_train1d.py",
-        code=code("homogenization/learning", "cli", "store"),
+        **script_inputs("p2_train1d"),
     output:
         weights=directory("results/homogenization/models/p2_1d_{arch}.zarr"),
         history=directory("results/homogenization/models/p2_1d_{arch}_history.zarr"),
@@ -294,8 +287,7 @@ rule p2_evaluate1d:
         data="results/homogenization/patch1d.zarr",
         reference="results/homogenization/homog1d.zarr",
         weights="results/homogenization/models/p2_1d_{arch}.zarr",
-        script="workflow/scripts/p2_evaluate1d.py",
-        code=code("homogenization/learning", "cli", "store"),
+        **script_inputs("p2_evaluate1d"),
     output:
         directory("results/homogenization/p2_1d_{arch}_evaluation.zarr"),
     wildcard_constraints:
@@ -376,8 +368,7 @@ rule p2_data2d:
     """Gap-tooth trajectories on the lattice and the homogenized references (full tensor, Eq. 27)."""
     input:
         effective="results/homogenization/effective_coefficients.zarr",
-        script="workflow/scripts/p2_data2d.py",
-        code=code("homogenization/lattice2d", "homogenization/cell_problem", "claims", "cli", "store"),
+        **script_inputs("p2_data2d"),
     output:
         patch=directory("results/homogenization/patch2d.zarr"),
         homog=directory("results/homogenization/homog2d.zarr"),
@@ -427,8 +418,7 @@ rule p2_train2d:
     """Train one 2D architecture on the gap-tooth data."""
     input:
         data="results/homogenization/patch2d.zarr",
-        script="workflow/scripts/p2_train2d.py",
-        code=code("homogenization/learning2d", "homogenization/learning", "cli", "store"),
+        **script_inputs("p2_train2d"),
     output:
         weights=directory("results/homogenization/models/p2_2d_{arch}.zarr"),
         history=directory("results/homogenization/models/p2_2d_{arch}_history.zarr"),
@@ -470,8 +460,7 @@ rule p2_evaluate2d:
         data="results/homogenization/patch2d.zarr",
         reference="results/homogenization/homog2d.zarr",
         weights="results/homogenization/models/p2_2d_{arch}.zarr",
-        script="workflow/scripts/p2_evaluate2d.py",
-        code=code("homogenization/learning2d", "homogenization/learning", "cli", "store"),
+        **script_inputs("p2_evaluate2d"),
     output:
         directory("results/homogenization/p2_2d_{arch}_evaluation.zarr"),
     wildcard_constraints:
@@ -504,8 +493,7 @@ rule p2_figure2d:
     input:
         reference="results/homogenization/homog2d.zarr",
         evaluation=expand("results/homogenization/p2_2d_{arch}_evaluation.zarr", arch=ARCHS),
-        script="workflow/scripts/p2_figures2d.py",
-        code=code("plotting", "claims", "store", "homogenization/lattice2d"),
+        **script_inputs("p2_figures2d"),
     output:
         figure=report(
             "results/figures/P2_fig{n}.png",

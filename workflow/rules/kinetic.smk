@@ -29,8 +29,7 @@ wildcard_constraints:
 rule p3_transport_data:
     """Linear transport (micro-macro, IMEX ARS(2,2,2)) for every eps, batched in one solve."""
     input:
-        script="workflow/scripts/p3_transport_data.py",
-        code=code("kinetic/transport", "numerics/imex", "store", "cli"),
+        **script_inputs("p3_transport_data"),
     output:
         [directory(p) for p in p3_data(P3["data"]["inv_eps"])],
     params:
@@ -59,8 +58,7 @@ rule p3_transport_case:
     """Transport data of the other examples (Example 6.4: sigma_S(x) = 1 + 100 x^2; Example 6.10: sigma_S = 1/3),
     one eps per job, same solver and sampling as the Tables 1-8 data."""
     input:
-        script="workflow/scripts/p3_transport_data.py",
-        code=code("kinetic/transport", "numerics/imex", "store", "cli"),
+        **script_inputs("p3_transport_data"),
     output:
         directory(p3_path("transport_{case}_eps{k}.zarr")),
     wildcard_constraints:
@@ -94,9 +92,7 @@ rule p3_fit:
     """All fits of one table (scheme(s), M, K of the paper) over its eps: Adam protocol and converged."""
     input:
         unpack(p3_fit_inputs),
-        script="workflow/scripts/p3_fit.py",
-        code=code("kinetic/experiments", "kinetic/training", "kinetic/fitting", "kinetic/dcrnn",
-                  "kinetic/operators", "numerics/imex", "store", "cli"),
+        **script_inputs("p3_fit"),
     output:
         directory(p3_path("fits/table{table}.zarr")),
     params:
@@ -125,8 +121,7 @@ rule p3_table:
     """Tables 1-8, 11: learned g-equations, Error% beside the paper's."""
     input:
         fits=p3_path("fits/table{table}.zarr"),
-        script="workflow/scripts/p3_table.py",
-        code=code("kinetic/tables", "kinetic/dcrnn", "store"),
+        **script_inputs("p3_table"),
     output:
         csv=report("results/tables/P3_table{table}.csv", caption="../report/P3_tables.rst", category="P3 Delgadillo DC-RNN"),
         md="results/tables/P3_table{table}.md",
@@ -147,8 +142,7 @@ rule p3_table:
 rule p3_table16:
     """Table 16: IMEX-BDF-q coefficients derived from the order conditions; claim P3-table16-bdf."""
     input:
-        script="workflow/scripts/p3_table16.py",
-        code=code("kinetic/tables", "numerics/imex", "claims"),
+        **script_inputs("p3_table16"),
     output:
         csv=report("results/tables/P3_table16.csv", caption="../report/P3_table16.rst", category="P3 Delgadillo DC-RNN"),
         md="results/tables/P3_table16.md",
@@ -174,8 +168,7 @@ rule p3_claim:
     """The table claims (Tables 1-8, 11), each from the fit stores it compares."""
     input:
         fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
-        script="workflow/scripts/p3_claims.py",
-        code=code("claims", "store"),
+        **script_inputs("p3_claims"),
     output:
         "results/claims/{p3claim}.json",
     params:
@@ -201,8 +194,7 @@ rule p3_figure4:
     input:
         plain=p3_path("fits/table1.zarr"),
         multiscale=p3_path("fits/table3.zarr"),
-        script="workflow/scripts/p3_figure4.py",
-        code=code("plotting", "claims", "store"),
+        **script_inputs("p3_figure4"),
     output:
         figure=report("results/figures/P3_fig4.png", caption="../report/P3_fig4.rst", category="P3 Delgadillo DC-RNN"),
         claim="results/claims/P3-fig4-loss.json",
@@ -238,9 +230,7 @@ rule p3_example_fit:
     15 (rho-equation in the diffusion limit)."""
     input:
         data=p3_example_data,
-        script="workflow/scripts/p3_example_fit.py",
-        code=code("kinetic/examples", "kinetic/baselines", "kinetic/pinn", "kinetic/experiments", "kinetic/training",
-                  "kinetic/fitting", "kinetic/dcrnn", "kinetic/operators", "store", "cli"),
+        **script_inputs("p3_example_fit"),
     output:
         directory(p3_path("fits/table{etable}.zarr")),
     wildcard_constraints:
@@ -275,8 +265,7 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
             f"p3_table{_t}"
         input:
             **p3_example_table_inputs(_t),
-            script="workflow/scripts/p3_example_table.py",
-            code=code("kinetic/examples", "claims", "store"),
+            **script_inputs("p3_example_table"),
         output:
             csv=report(f"results/tables/P3_table{_t}.csv", caption="../report/P3_example_tables.rst",
                        category="P3 Delgadillo DC-RNN"),
@@ -314,9 +303,7 @@ rule p3_sigma_fit:
     """Example 6.4: sigma_S(x) learned per grid point, without and with the continuity penalty, both protocols."""
     input:
         data=p3_path("transport_sigma_x_eps1.zarr"),
-        script="workflow/scripts/p3_sigma_fit.py",
-        code=code("kinetic/sigma_x", "kinetic/training", "kinetic/fitting", "kinetic/dcrnn", "kinetic/operators",
-                  "store", "cli"),
+        **script_inputs("p3_sigma_fit"),
     output:
         directory(p3_path("fits/sigma_x.zarr")),
     params:
@@ -344,8 +331,7 @@ rule p3_figure5:
     """Fig. 5: learned vs true sigma_S(x), without / with continuity; Eqs. (6.6)/(6.7); claim P3-fig5-sigma."""
     input:
         fits=p3_path("fits/sigma_x.zarr"),
-        script="workflow/scripts/p3_figure5.py",
-        code=code("plotting", "claims", "store"),
+        **script_inputs("p3_figure5"),
     output:
         figure=report("results/figures/P3_fig5.png", caption="../report/P3_fig5.rst", category="P3 Delgadillo DC-RNN"),
         md="results/tables/P3_eq6_6.md",

@@ -11,8 +11,7 @@ rule claims:
     """Gather the claim fragments of every implemented check (IDs of shared/CLAIMS.md)."""
     input:
         fragments=CLAIM_FRAGMENTS,
-        script="workflow/scripts/gather_claims.py",
-        code=code("claims"),
+        **script_inputs("gather_claims"),
     output:
         report(
             "results/claims.csv",
