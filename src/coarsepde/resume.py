@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import zarr
 
+from coarsepde.store import array_codecs
+
 __all__ = ["CheckpointMismatch", "SimulationCheckpoint", "FORMAT", "fingerprint"]
 
 #: layout version of the checkpoint (another layout is refused)
@@ -101,7 +103,8 @@ class SimulationCheckpoint:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         group = zarr.open_group(str(self.path), mode="w", zarr_format=3)
         for name, (shape, chunks) in self.layout.items():
-            group.create_array(name, shape=tuple(shape), chunks=tuple(chunks), dtype="float64", fill_value=np.nan)
+            group.create_array(name, shape=tuple(shape), chunks=tuple(chunks), dtype="float64", fill_value=np.nan,
+                               compressors=array_codecs())
         group.attrs.update({"format": FORMAT, "key": self.key, "layout": self.layout, "progress": None})
         self.group = group
 
@@ -133,7 +136,8 @@ class SimulationCheckpoint:
         sub = self.group.require_group(f"state{slot}")
         for name, value in state.items():
             value = np.ascontiguousarray(value)
-            sub.create_array(name, shape=value.shape, dtype=value.dtype, overwrite=True)[...] = value
+            sub.create_array(name, shape=value.shape, dtype=value.dtype, overwrite=True,
+                             compressors=array_codecs())[...] = value
         self.group.attrs["progress"] = _canonical(progress) | {"_slot": slot}
 
     def remove(self) -> None:
