@@ -16,16 +16,15 @@ import warnings
 
 import numpy as np
 import torch
+from common import ROOT, fmt, interleaved, row
 
 from coarsepde.discretization.equations import Forcing, ForcingParams, coarse_grain, face_derivatives_weno
 from coarsepde.discretization.metrics import mae_summary
 from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
 
-from common import ROOT, fmt, interleaved, row
-
 DATA = ROOT / "results/discretization/burgers"
 LEARNED = ("nn", "const_godunov", "const")
-MIN_FACTOR = 8   # the coarse regime the claim is about (below it WENO would have to run on the fine grid)
+MIN_FACTOR = 8  # the coarse regime the claim is about (below it WENO would have to run on the fine grid)
 
 
 def _open(path):
@@ -43,8 +42,10 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     t_max = b["evaluation"]["mae_t_max"]
     missing = [p for p in [DATA / "large.zarr"] + [DATA / f"eval_large_{f}x.zarr" for f in factors] if not p.exists()]
     if missing:
-        print(f"  SKIPPED (X-speed-equal-accuracy): the pipeline's P1 stores are missing ({', '.join(map(str, missing[:3]))}"
-              f"{' ...' if len(missing) > 3 else ''}); run `make run TARGET=results/figures/P1_fig3.png` first")
+        print(
+            f"  SKIPPED (X-speed-equal-accuracy): the pipeline's P1 stores are missing ({', '.join(map(str, missing[:3]))}"
+            f"{' ...' if len(missing) > 3 else ''}); run `make run TARGET=results/figures/P1_fig3.png` first"
+        )
         return []
 
     # accuracy of every method at every factor, from the pipeline's evaluation
@@ -91,7 +92,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         v0 = torch.as_tensor(coarse_grain(v_fine, f))
         if method == "weno":
             equation, faces = baseline("weno", eta, length, n)
-        elif method == "weno_torch":   # like for like with the learned models: WENO through torch ops
+        elif method == "weno_torch":  # like for like with the learned models: WENO through torch ops
             equation, _ = baseline("weno", eta, length, n)
             faces = lambda v: face_derivatives_weno(v, dx)  # noqa: E731  (not WenoFaces: no fused kernel)
         else:
@@ -101,31 +102,49 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
                 raise RuntimeError(f"{method} {f}x was trained for dx = {faces.dx}, this grid has {dx}")
         return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx)
 
-    runs = sorted({("weno", g) for _, _, g in pairs} | {("weno_torch", g) for _, _, g in pairs}
-                  | {(m, f) for m, f, _ in pairs}, key=lambda k: (k[0], k[1]))
-    print(f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs of {n_samples} samples on [0, "
-          f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {repeats} interleaved repeats ...", flush=True)
+    runs = sorted(
+        {("weno", g) for _, _, g in pairs} | {("weno_torch", g) for _, _, g in pairs} | {(m, f) for m, f, _ in pairs},
+        key=lambda k: (k[0], k[1]),
+    )
+    print(
+        f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs of {n_samples} samples on [0, "
+        f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {repeats} interleaved repeats ...",
+        flush=True,
+    )
     secs, sols = interleaved([solver(m, f) for m, f in runs], 1 if quick else repeats)
     t = dict(zip(runs, secs))
     nfev = {k: s.nfev for k, s in zip(runs, sols)}
 
     rows = []
     for m, f, g in pairs:
-        label = {"nn": "NN", "const_godunov": "constant coefficients (Godunov flux)",
-                 "const": "constant coefficients (centred flux)"}[m]
-        rows.append(row(
-            f"p1_equal_accuracy_{m}_{f}x",
-            f"P1 {label} at {f}x (MAE {fmt(mae[m][f], 2)}) vs WENO at {g}x, the coarsest grid with MAE <= it "
-            f"({fmt(mae['weno'][g], 2)}; WENO at {f}x: {fmt(mae['weno'].get(f, math.nan), 2)}); MAE of the pipeline's "
-            f"Fig. 3C evaluation (t < {t_max:g}); wall-clock of run_coarse here, {n_samples} samples on [0, "
-            f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {nfev[(m, f)]} / {nfev[('weno', g)]} "
-            f"batched rhs calls; WENO runs its compiled one-pass kernel (the pipeline's); like for like with the "
-            f"learned models' torch ops, WENO through torch takes {fmt(t[('weno_torch', g)])} s (ratio "
-            f"{fmt(t[('weno_torch', g)] / t[(m, f)])})",
-            t[(m, f)], "s", t[("weno", g)], t[("weno", g)] / t[(m, f)], threads=1))
-        print(f"  {m} {f}x {t[(m, f)]:.2f} s vs weno {g}x {t[('weno', g)]:.2f} s "
-              f"(x{t[('weno', g)] / t[(m, f)]:.2f}; torch WENO {t[('weno_torch', g)]:.2f} s, "
-              f"x{t[('weno_torch', g)] / t[(m, f)]:.2f})", flush=True)
+        label = {
+            "nn": "NN",
+            "const_godunov": "constant coefficients (Godunov flux)",
+            "const": "constant coefficients (centred flux)",
+        }[m]
+        rows.append(
+            row(
+                f"p1_equal_accuracy_{m}_{f}x",
+                f"P1 {label} at {f}x (MAE {fmt(mae[m][f], 2)}) vs WENO at {g}x, the coarsest grid with MAE <= it "
+                f"({fmt(mae['weno'][g], 2)}; WENO at {f}x: {fmt(mae['weno'].get(f, math.nan), 2)}); MAE of the pipeline's "
+                f"Fig. 3C evaluation (t < {t_max:g}); wall-clock of run_coarse here, {n_samples} samples on [0, "
+                f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {nfev[(m, f)]} / {nfev[('weno', g)]} "
+                f"batched rhs calls; WENO runs its compiled one-pass kernel (the pipeline's); like for like with the "
+                f"learned models' torch ops, WENO through torch takes {fmt(t[('weno_torch', g)])} s (ratio "
+                f"{fmt(t[('weno_torch', g)] / t[(m, f)])})",
+                t[(m, f)],
+                "s",
+                t[("weno", g)],
+                t[("weno", g)] / t[(m, f)],
+                threads=1,
+            )
+        )
+        print(
+            f"  {m} {f}x {t[(m, f)]:.2f} s vs weno {g}x {t[('weno', g)]:.2f} s "
+            f"(x{t[('weno', g)] / t[(m, f)]:.2f}; torch WENO {t[('weno_torch', g)]:.2f} s, "
+            f"x{t[('weno_torch', g)] / t[(m, f)]:.2f})",
+            flush=True,
+        )
     rows += _nn_precision([f for m, f, _ in pairs if m == "nn"], v_fine, quick, repeats)
     return rows
 
@@ -143,11 +162,23 @@ def _nn_precision(factors: list[int], v_fine: np.ndarray, quick: bool, repeats: 
     v32 = v64.float()
     k = 20
     with torch.inference_mode():
-        (t64, t32), (d64, d32) = interleaved([lambda: [m64.time_derivative(v64) for _ in range(k)][-1],
-                                              lambda: [m32.time_derivative(v32) for _ in range(k)][-1]],
-                                             1 if quick else repeats)
+        (t64, t32), (d64, d32) = interleaved(
+            [
+                lambda: [m64.time_derivative(v64) for _ in range(k)][-1],
+                lambda: [m32.time_derivative(v32) for _ in range(k)][-1],
+            ],
+            1 if quick else repeats,
+        )
     rel = float((d32.double() - d64).abs().max() / d64.abs().max())
-    return [row(f"p1_nn_rhs_float32",
-                f"P1 NN ({f}x) unforced rhs, one batched call on {v64.shape[0]} x {v64.shape[1]} cells: float32 vs "
-                f"float64 (how run_coarse runs it); max relative difference of the outputs {rel:.1e}",
-                t32 / k, "s", t64 / k, t64 / t32, threads=1)]
+    return [
+        row(
+            "p1_nn_rhs_float32",
+            f"P1 NN ({f}x) unforced rhs, one batched call on {v64.shape[0]} x {v64.shape[1]} cells: float32 vs "
+            f"float64 (how run_coarse runs it); max relative difference of the outputs {rel:.1e}",
+            t32 / k,
+            "s",
+            t64 / k,
+            t64 / t32,
+            threads=1,
+        )
+    ]

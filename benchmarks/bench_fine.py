@@ -21,13 +21,12 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from common import ROOT, fmt, interleaved, memory_bandwidth, row
 from scipy.integrate import solve_ivp
 
 from coarsepde.discretization.equations import WENO_VX_OFFSETS, Forcing, draw_forcing
 from coarsepde.discretization.simulate import SolverSettings, baseline, right_hand_side, run_coarse
 from coarsepde.numerics import stencils
-
-from common import ROOT, fmt, interleaved, memory_bandwidth, row
 
 WENO_EPS, WENO_P = 1e-6, 2.0
 
@@ -37,7 +36,7 @@ def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[
     dx = length / n
     c = stencils.coefficients(WENO_VX_OFFSETS, 1, 3, "finite_volume", dx)
     a, om, ph = (getattr(forcing, k).numpy() for k in ("a", "omega", "phi"))
-    fold_cos, fold_sin = forcing.fold_cos.numpy(), forcing.fold_sin.numpy()      # (S, M, J)
+    fold_cos, fold_sin = forcing.fold_cos.numpy(), forcing.fold_sin.numpy()  # (S, M, J)
     basis_cos, basis_sin = forcing.basis_cos.numpy(), forcing.basis_sin.numpy()  # (J, n)
     d0, d1, d2 = 0.1, 0.6, 0.3
 
@@ -54,11 +53,11 @@ def numpy_rhs(eta: float, length: float, n: int, forcing: Forcing) -> Callable[[
         return (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
 
     def rhs(t: float, v: np.ndarray, i: int) -> np.ndarray:
-        p = np.concatenate([v[-3:], v, v[:3]])          # periodic ghost cells: p[k + 3] = v[k]
-        s = {k: p[3 + k: 3 + k + n] for k in range(-3, 3)}  # s[k][i] = v[i + k]
+        p = np.concatenate([v[-3:], v, v[:3]])  # periodic ghost cells: p[k + 3] = v[k]
+        s = {k: p[3 + k : 3 + k + n] for k in range(-3, 3)}  # s[k][i] = v[i + k]
         s[3] = p[6:]
-        vm = weno(s[-3], s[-2], s[-1], s[0], s[1])          # left face i, from the left
-        vp = weno(s[2], s[1], s[0], s[-1], s[-2])           # from the right
+        vm = weno(s[-3], s[-2], s[-1], s[0], s[1])  # left face i, from the left
+        vp = weno(s[2], s[1], s[0], s[-1], s[-2])  # from the right
         vx = c[0] * s[-2] + c[1] * s[-1] + c[2] * s[0] + c[3] * s[1]
         J = 0.5 * np.maximum(np.maximum(vm, 0.0) ** 2, np.minimum(vp, 0.0) ** 2) - eta * vx
         arg = om[i] * t + ph[i]
@@ -74,11 +73,11 @@ def _states(batch: int, n: int, length: float, fcfg: dict, quick: bool):
     path = ROOT / "results/discretization/burgers/test.zarr"
     if not quick and path.exists():
         try:
+            import warnings
+
             import xarray as xr
 
             from coarsepde.discretization.equations import ForcingParams
-
-            import warnings
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # Snakemake's timestamp file inside the store
@@ -87,7 +86,7 @@ def _states(batch: int, n: int, length: float, fcfg: dict, quick: bool):
                 S, T = ds.sizes["sample"], ds.sizes["time"]
                 per = math.ceil(batch / S)
                 ti = np.linspace(0, T - 1, per).round().astype(int)
-                v = ds.v.values[:, ti].reshape(-1, n)[:batch]            # sample-major: (S * per, n)
+                v = ds.v.values[:, ti].reshape(-1, n)[:batch]  # sample-major: (S * per, n)
                 rows = np.repeat(np.arange(S), per)[:batch]
                 fp = ForcingParams(*(ds[f"forcing_{k}"].values[rows] for k in ("a", "omega", "k", "phi")))
                 return v, fp, f"developed states of the pipeline's test data ({S} forcings x {per} times)"
@@ -155,18 +154,31 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     def reference():
         out = []
         for i in range(n_ref):
-            sol = solve_ivp(f_np, (0.0, t_end), v0[i], method="RK23", t_eval=[t_end], args=(i,),
-                            max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol)
+            sol = solve_ivp(
+                f_np,
+                (0.0, t_end),
+                v0[i],
+                method="RK23",
+                t_eval=[t_end],
+                args=(i,),
+                max_step=settings.max_step,
+                rtol=settings.rtol,
+                atol=settings.atol,
+            )
             if not sol.success:
                 raise RuntimeError(f"scipy RK23 failed on sample {i}: {sol.message}")
             out.append((sol.y[:, -1], sol.nfev))
         return out
 
-    print(f"  fine solver: {batch} samples x {n} cells, t in [0, {t_end}], scipy on {n_ref} samples, "
-          f"{repeats if quick else max(repeats, 5)} interleaved repeats ...", flush=True)
+    print(
+        f"  fine solver: {batch} samples x {n} cells, t in [0, {t_end}], scipy on {n_ref} samples, "
+        f"{repeats if quick else max(repeats, 5)} interleaved repeats ...",
+        flush=True,
+    )
     # the headline ratio: more repeats in the full run (each side sees the machine's load swings)
-    (t_ours, t_ref, t_ind), (sol, ref, sol_ind) = interleaved([ours, reference, independent],
-                                                              repeats if quick else max(repeats, 5))
+    (t_ours, t_ref, t_ind), (sol, ref, sol_ind) = interleaved(
+        [ours, reference, independent], repeats if quick else max(repeats, 5)
+    )
     if sol.diverged.any():
         raise RuntimeError("the fine solver diverged on the benchmark states")
     t_ref_batch = t_ref * batch / n_ref
@@ -180,26 +192,39 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     nfev_ref = float(np.mean([r[1] for r in ref]))
 
     rows = [
-        row("p1_fine_solver_vs_scipy",
+        row(
+            "p1_fine_solver_vs_scipy",
             f"P1 fine WENO5-Godunov forced Burgers, {n} cells, {batch} samples, t in [0, {t_end:g}] ({origin}): "
             f"batched RK23 (run_coarse, the fine_solutions path: {sol.n_steps} shared steps + {sol.n_rejected} "
             f"rejected, {sol.nfev} batched rhs calls, {1e3 * ours_per:.1f} ms per sample) vs scipy solve_ivp RK23 one sample at a time (numpy rhs "
             f"{1e3 * t_np:.2f} ms per call, {nfev_ref:.0f} rhs calls per sample; timed on "
             f"{n_ref} samples, {fmt(ref_per)} s each, scaled to {batch}); max_step {settings.max_step:g}, rtol "
             f"{settings.rtol:g}, atol {settings.atol:g}; final states agree to {fmt(diff, 2)} (max |v| {fmt(scale, 2)})",
-            t_ours, "s", t_ref_batch, t_ref_batch / t_ours, threads=1),
-        row("p1_fine_independent_vs_shared_steps",
+            t_ours,
+            "s",
+            t_ref_batch,
+            t_ref_batch / t_ours,
+            threads=1,
+        ),
+        row(
+            "p1_fine_independent_vs_shared_steps",
             f"the same batch with per-sample step sizes (steps='independent': {sol_ind.n_steps / batch:.0f} accepted + "
             f"{sol_ind.n_rejected / batch:.0f} rejected steps per sample, {sol_ind.nfev} batched rhs calls while the "
             f"slowest sample runs, the batch shrinking as samples finish) vs shared steps; final states differ by "
             f"{fmt(float((sol_ind.y[:, -1] - sol.y[:, -1]).abs().max()), 2)} (shared steps are the more accurate)",
-            t_ind, "s", t_ours, t_ours / t_ind, threads=1),
+            t_ind,
+            "s",
+            t_ours,
+            t_ours / t_ind,
+            threads=1,
+        ),
     ]
 
     # --- cell-update rate vs the memory-bandwidth bound -------------------------------------------
-    rhs = right_hand_side(equation, faces, forcing, dx)          # the right-hand side the solver calls (fused WENO + forcing)
+    rhs = right_hand_side(equation, faces, forcing, dx)  # the right-hand side the solver calls (fused WENO + forcing)
     all_rows = torch.arange(batch)
     with torch.inference_mode():
+
         def one_rhs():
             return rhs(0.3, y0, all_rows)
 
@@ -209,8 +234,9 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         dev = float((one_rhs() - torch_rhs()).abs().max() / torch_rhs().abs().max())
         if dev > 1e-13:
             raise AssertionError(f"fused and torch right-hand sides differ by {dev:.2e} (relative)")
-        (t_rhs, t_torch), _ = interleaved([lambda: [one_rhs() for _ in range(20)],
-                                           lambda: [torch_rhs() for _ in range(20)]], repeats)
+        (t_rhs, t_torch), _ = interleaved(
+            [lambda: [one_rhs() for _ in range(20)], lambda: [torch_rhs() for _ in range(20)]], repeats
+        )
         t_rhs, t_torch = t_rhs / 20, t_torch / 20
         y1, r1 = y0[:1].clone(), torch.tensor([0])
         (t_rhs1,), _ = interleaved([lambda: [rhs(0.3, y1, r1) for _ in range(50)]], repeats)
@@ -219,29 +245,46 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     bw = memory_bandwidth(100_000_000 if quick else 400_000_000, repeats=3 if quick else 5)
     gbps = bw["triad_GBps"]
     J = forcing.basis_cos.shape[0]
-    fused = 8 + 8 + 2 * J * 8 / batch   # read v, write dv/dt; the shared (J, n) forcing basis, once per batched call
+    fused = 8 + 8 + 2 * J * 8 / batch  # read v, write dv/dt; the shared (J, n) forcing basis, once per batched call
     updates = batch * n * sol.nfev / t_ours
     bound = gbps * 1e9 / fused
-    rows.append(row(
-        "p1_fine_bandwidth_fused",
-        f"cell-updates/s of the fine solver (cells x batched rhs calls / wall, {batch} x {n} cells, integrator "
-        f"included; one batched rhs call {1e3 * t_rhs:.2f} ms, one sample alone {1e3 * t_rhs1:.2f} ms; the batch "
-        f"shrinks as samples finish, so calls average fewer cells) vs the bound bandwidth / bytes per cell-update; "
-        f"bandwidth: numpy STREAM triad {gbps:.1f} GB/s (copy {bw['copy_GBps']:.1f} GB/s, {bw['array_MB']:.0f} MB "
-        f"arrays, 1 thread); model: compulsory traffic of a fused rhs: v in, dv/dt out, the shared {J}-wavenumber "
-        f"forcing basis (cos, sin) read once per batched call = {fused:.1f} B per cell-update",
-        updates, "cell-updates/s", bound, updates / bound, threads=1))
-    rows.append(row(
-        "p1_fine_rhs_fused_vs_torch",
-        f"P1 fine right-hand side, one batched call on {batch} x {n} cells (WENO5 faces, Godunov flux, viscous "
-        f"slope, forcing): the compiled one-pass kernel (discretization/burgers_fused.py, numba) vs the differentiable "
-        f"torch composition the solver ran before ({torch_bytes:.0f} B streamed per cell-update by its aten ops, "
-        f"counted by a dispatch hook); agree to {dev:.1e} relative",
-        t_rhs, "s", t_torch, t_torch / t_rhs, threads=1))
+    rows.append(
+        row(
+            "p1_fine_bandwidth_fused",
+            f"cell-updates/s of the fine solver (cells x batched rhs calls / wall, {batch} x {n} cells, integrator "
+            f"included; one batched rhs call {1e3 * t_rhs:.2f} ms, one sample alone {1e3 * t_rhs1:.2f} ms; the batch "
+            f"shrinks as samples finish, so calls average fewer cells) vs the bound bandwidth / bytes per cell-update; "
+            f"bandwidth: numpy STREAM triad {gbps:.1f} GB/s (copy {bw['copy_GBps']:.1f} GB/s, {bw['array_MB']:.0f} MB "
+            f"arrays, 1 thread); model: compulsory traffic of a fused rhs: v in, dv/dt out, the shared {J}-wavenumber "
+            f"forcing basis (cos, sin) read once per batched call = {fused:.1f} B per cell-update",
+            updates,
+            "cell-updates/s",
+            bound,
+            updates / bound,
+            threads=1,
+        )
+    )
+    rows.append(
+        row(
+            "p1_fine_rhs_fused_vs_torch",
+            f"P1 fine right-hand side, one batched call on {batch} x {n} cells (WENO5 faces, Godunov flux, viscous "
+            f"slope, forcing): the compiled one-pass kernel (discretization/burgers_fused.py, numba) vs the differentiable "
+            f"torch composition the solver ran before ({torch_bytes:.0f} B streamed per cell-update by its aten ops, "
+            f"counted by a dispatch hook); agree to {dev:.1e} relative",
+            t_rhs,
+            "s",
+            t_torch,
+            t_torch / t_rhs,
+            threads=1,
+        )
+    )
     rows.append(_forcing_basis(forcing, fp, length, n, repeats))
-    print(f"  fine solver: ours {t_ours:.2f} s, scipy {t_ref_batch:.1f} s (x{t_ref_batch / t_ours:.1f}); "
-          f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; rhs fused {1e3 * t_rhs:.2f} ms vs torch "
-          f"{1e3 * t_torch:.2f} ms", flush=True)
+    print(
+        f"  fine solver: ours {t_ours:.2f} s, scipy {t_ref_batch:.1f} s (x{t_ref_batch / t_ours:.1f}); "
+        f"{updates:.3g} cell-updates/s; triad {gbps:.1f} GB/s; rhs fused {1e3 * t_rhs:.2f} ms vs torch "
+        f"{1e3 * t_torch:.2f} ms",
+        flush=True,
+    )
     rows.append(_coarse_overhead(b, v0, fp, settings, t_end, repeats))
     rows.append(_fv_faces(repeats, quick))
     return rows
@@ -273,15 +316,23 @@ def _forcing_basis(forcing: Forcing, fp, length: float, n: int, repeats: int) ->
         raise AssertionError(f"forcing basis and tables differ by {dev:.2e}")
     calls = 50
     with torch.inference_mode():
-        (t_new, t_old), _ = interleaved([lambda: [forcing(0.3, rows_) for _ in range(calls)],
-                                         lambda: [old(0.3, rows_) for _ in range(calls)]], repeats)
+        (t_new, t_old), _ = interleaved(
+            [lambda: [forcing(0.3, rows_) for _ in range(calls)], lambda: [old(0.3, rows_) for _ in range(calls)]],
+            repeats,
+        )
     M = fp.a.shape[1]
-    return row("p1_forcing_basis_vs_tables",
-               f"P1 Burgers forcing, one call for {batch} realizations x {n} cells as the integrator makes it (rows of "
-               f"the alive samples): {M} modes folded onto the shared basis of the {forcing.basis_cos.shape[0]} "
-               f"distinct |k| (an (S, J) x (J, N) product) vs the former per-realization (S, M, N) tables gathered "
-               f"by rows and contracted (agree to {dev:.1e})",
-               t_new / calls, "s", t_old / calls, t_old / t_new, threads=1)
+    return row(
+        "p1_forcing_basis_vs_tables",
+        f"P1 Burgers forcing, one call for {batch} realizations x {n} cells as the integrator makes it (rows of "
+        f"the alive samples): {M} modes folded onto the shared basis of the {forcing.basis_cos.shape[0]} "
+        f"distinct |k| (an (S, J) x (J, N) product) vs the former per-realization (S, M, N) tables gathered "
+        f"by rows and contracted (agree to {dev:.1e})",
+        t_new / calls,
+        "s",
+        t_old / calls,
+        t_old / t_new,
+        threads=1,
+    )
 
 
 def _gather_faces(v: torch.Tensor, dx: float, names: dict, accuracy_order: int) -> dict:
@@ -322,12 +373,21 @@ def _fv_faces(repeats: int, quick: bool) -> dict:
             _gather_faces(v, dx, names, 3)
 
     (t_ours, t_ref), _ = interleaved([ours, reference], repeats)
-    print(f"  FV3 faces: rolls {1e6 * t_ours / calls:.0f} us, gather {1e6 * t_ref / calls:.0f} us per call "
-          f"(x{t_ref / t_ours:.1f})", flush=True)
-    return row("p1_fv3_faces_rolls_vs_gather",
-               f"P1 KS FV3 baseline faces (v, v_x, v_xxx), {batch} samples x {n} cells, seconds per call: cached "
-               f"stencil coefficients and rolls vs the former per-call (B, N, width) gather (agree to {dev:.1e})",
-               t_ours / calls, "s", t_ref / calls, t_ref / t_ours, threads=1)
+    print(
+        f"  FV3 faces: rolls {1e6 * t_ours / calls:.0f} us, gather {1e6 * t_ref / calls:.0f} us per call "
+        f"(x{t_ref / t_ours:.1f})",
+        flush=True,
+    )
+    return row(
+        "p1_fv3_faces_rolls_vs_gather",
+        f"P1 KS FV3 baseline faces (v, v_x, v_xxx), {batch} samples x {n} cells, seconds per call: cached "
+        f"stencil coefficients and rolls vs the former per-call (B, N, width) gather (agree to {dev:.1e})",
+        t_ours / calls,
+        "s",
+        t_ref / calls,
+        t_ref / t_ours,
+        threads=1,
+    )
 
 
 def _coarse_overhead(b: dict, v0: np.ndarray, fp, settings: SolverSettings, t_end: float, repeats: int) -> dict:
@@ -355,17 +415,37 @@ def _coarse_overhead(b: dict, v0: np.ndarray, fp, settings: SolverSettings, t_en
         return run_coarse(equation, faces, y0, forcing, t_eval, settings)
 
     def reference():
-        return [solve_ivp(f_np, (0.0, t_end), vc[i], method="RK23", t_eval=[t_end], args=(i,),
-                          max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol).nfev
-                for i in range(batch)]
+        return [
+            solve_ivp(
+                f_np,
+                (0.0, t_end),
+                vc[i],
+                method="RK23",
+                t_eval=[t_end],
+                args=(i,),
+                max_step=settings.max_step,
+                rtol=settings.rtol,
+                atol=settings.atol,
+            ).nfev
+            for i in range(batch)
+        ]
 
     (t_ours, t_ref), (sol, nfev) = interleaved([ours, reference], repeats)
     per_call = t_ours / sol.nfev
-    print(f"  coarse {f}x: ours {t_ours:.2f} s ({1e3 * per_call:.2f} ms per rhs call), scipy {t_ref:.2f} s "
-          f"(x{t_ref / t_ours:.2f})", flush=True)
-    return row(f"p1_coarse_weno_{f}x_vs_scipy",
-               f"P1 WENO on the coarsest evaluation grid ({f}x: {batch} samples x {n} cells, t in [0, {t_end:g}]): "
-               f"batched run_coarse ({sol.nfev} batched rhs calls, {1e3 * per_call:.2f} ms per call with the "
-               f"integrator: fixed per-call cost, the cells are few) vs scipy RK23 per sample on all {batch} samples "
-               f"(numpy rhs, {np.mean(nfev):.0f} calls per sample)",
-               t_ours, "s", t_ref, t_ref / t_ours, threads=1)
+    print(
+        f"  coarse {f}x: ours {t_ours:.2f} s ({1e3 * per_call:.2f} ms per rhs call), scipy {t_ref:.2f} s "
+        f"(x{t_ref / t_ours:.2f})",
+        flush=True,
+    )
+    return row(
+        f"p1_coarse_weno_{f}x_vs_scipy",
+        f"P1 WENO on the coarsest evaluation grid ({f}x: {batch} samples x {n} cells, t in [0, {t_end:g}]): "
+        f"batched run_coarse ({sol.nfev} batched rhs calls, {1e3 * per_call:.2f} ms per call with the "
+        f"integrator: fixed per-call cost, the cells are few) vs scipy RK23 per sample on all {batch} samples "
+        f"(numpy rhs, {np.mean(nfev):.0f} calls per sample)",
+        t_ours,
+        "s",
+        t_ref,
+        t_ref / t_ours,
+        threads=1,
+    )

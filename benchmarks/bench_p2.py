@@ -15,6 +15,7 @@ import json
 import statistics
 
 import numpy as np
+from common import ROOT, fmt, row, timed
 
 from coarsepde.homogenization.equation_free import lift
 from coarsepde.homogenization.problem1d import (
@@ -23,8 +24,6 @@ from coarsepde.homogenization.problem1d import (
     patch_dynamics_trajectories,
     setup,
 )
-
-from common import ROOT, fmt, row, timed
 
 
 def _tooth_average(x: np.ndarray, u: np.ndarray, centers: np.ndarray, width: float) -> np.ndarray:
@@ -42,12 +41,24 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     fr = p["fully_resolved"]
     n_traj = p["n_train"] + p["n_test"] + 1
     traj = p["n_train"]  # the first test trajectory, as the p2_fully_resolved rule
-    ics, teeth, pd = setup(seed=cfg["seed"], n_traj=n_traj, eps=p["eps"], a_mean=p["a_mean"],
-                           a_amplitude=p["a_amplitude"], macro_nodes=p["macro_nodes"], tooth_width=p["tooth_width"],
-                           patch_width=p["patch_width"], points_per_period=p["points_per_period"], burst=p["burst"],
-                           burst_first_step=p["burst_first_step"], burst_growth=p["burst_growth"],
-                           lift_degree=p["lift_degree"], ic_terms=ic["terms"], ic_amplitude=ic["amplitude"],
-                           ic_max_wavenumber=ic["max_wavenumber"])
+    ics, teeth, pd = setup(
+        seed=cfg["seed"],
+        n_traj=n_traj,
+        eps=p["eps"],
+        a_mean=p["a_mean"],
+        a_amplitude=p["a_amplitude"],
+        macro_nodes=p["macro_nodes"],
+        tooth_width=p["tooth_width"],
+        patch_width=p["patch_width"],
+        points_per_period=p["points_per_period"],
+        burst=p["burst"],
+        burst_first_step=p["burst_first_step"],
+        burst_growth=p["burst_growth"],
+        lift_degree=p["lift_degree"],
+        ic_terms=ic["terms"],
+        ic_amplitude=ic["amplitude"],
+        ic_max_wavenumber=ic["max_wavenumber"],
+    )
     dt = p["macro_dt"]
     n_steps = 2 if quick else 10
     t_final = n_steps * dt
@@ -59,13 +70,23 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     u0 = ics.subset(slice(traj, traj + 1))
     U0 = u0(teeth.x_macro)
 
-    print(f"  P2: fully resolved ({int(round(fr['points_per_period'] / p['eps'])) + 1} points) vs patch dynamics "
-          f"({pd.micro_points} micro points), t in [0, {t_final:g}], {repeats} interleaved repeats ...", flush=True)
+    print(
+        f"  P2: fully resolved ({int(round(fr['points_per_period'] / p['eps'])) + 1} points) vs patch dynamics "
+        f"({pd.micro_points} micro points), t in [0, {t_final:g}], {repeats} interleaved repeats ...",
+        flush=True,
+    )
     t_fr, t_pd = [], []
     for _ in range(repeats):
-        x, u, sec, fr_steps = fully_resolved(u0, a, eps=p["eps"], points_per_period=fr["points_per_period"],
-                                             t_final=t_final, first_step=fr["first_step"], growth=fr["growth"],
-                                             max_step=fr["max_step"])
+        x, u, sec, fr_steps = fully_resolved(
+            u0,
+            a,
+            eps=p["eps"],
+            points_per_period=fr["points_per_period"],
+            t_final=t_final,
+            first_step=fr["first_step"],
+            growth=fr["growth"],
+            max_step=fr["max_step"],
+        )
         t_fr.append(sec)
         _, U, _, sec = patch_dynamics_trajectories(U0, pd, dt=dt, n_steps=n_steps, method=p["macro_method"])
         t_pd.append(sec)
@@ -85,32 +106,57 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     tj = ROOT / "results/homogenization/fully_resolved1d_timing.json"
     if tj.exists():
         d = json.loads(tj.read_text())
-        pipeline = (f"; the pipeline's own run (t in [0, {fr['t_final']:g}]): fully resolved "
-                    f"{d['fully_resolved_seconds']:.1f} s vs patch dynamics {d['patch_dynamics_seconds']:.2f} s "
-                    f"(x{d['fully_resolved_seconds'] / d['patch_dynamics_seconds']:.1f})")
-    geometry = (f"eps {p['eps']:g}, {fr['points_per_period']} points per period, {inner.size} patches of width "
-                f"{p['patch_width']:g} (tooth {p['tooth_width']:g}), burst {p['burst']:g} per macro step {dt:g}")
+        pipeline = (
+            f"; the pipeline's own run (t in [0, {fr['t_final']:g}]): fully resolved "
+            f"{d['fully_resolved_seconds']:.1f} s vs patch dynamics {d['patch_dynamics_seconds']:.2f} s "
+            f"(x{d['fully_resolved_seconds'] / d['patch_dynamics_seconds']:.1f})"
+        )
+    geometry = (
+        f"eps {p['eps']:g}, {fr['points_per_period']} points per period, {inner.size} patches of width "
+        f"{p['patch_width']:g} (tooth {p['tooth_width']:g}), burst {p['burst']:g} per macro step {dt:g}"
+    )
     rows = [
-        row("p2_patch_vs_fully_resolved",
+        row(
+            "p2_patch_vs_fully_resolved",
             f"P2 1D patch dynamics ({p['macro_method']} projective steps, {len(pd.steps)} TR-BDF2 micro steps per "
             f"burst) vs the fully resolved solver (TR-BDF2 on all of [0, 1], {fr_steps} steps up to "
             f"{fr['max_step']:g}), one trajectory, t in [0, {t_final:g}] ({n_steps} macro steps), time stepping only; "
             f"{geometry}; macro fields agree to rel. L2 {fmt(rel, 2)} (the field changed by {fmt(change, 2)}){pipeline}",
-            t_pd, "s", t_fr, t_fr / t_pd, threads=1),
-        row("p2_spacetime_grid",
+            t_pd,
+            "s",
+            t_fr,
+            t_fr / t_pd,
+            threads=1,
+        ),
+        row(
+            "p2_spacetime_grid",
             f"P2 space-time fraction simulated by patch dynamics: {100 * space:.2f}% of space x {100 * time_frac:.3f}% "
             f"of time (configured geometry: {geometry}); ratio = the space-time grid saving (paper: 10^4)",
-            space * time_frac, "fraction", 1.0, 1.0 / (space * time_frac), threads=1),
-        row("p2_micro_work",
+            space * time_frac,
+            "fraction",
+            1.0,
+            1.0 / (space * time_frac),
+            threads=1,
+        ),
+        row(
+            "p2_micro_work",
             f"P2 micro work, grid points x TR-BDF2 steps: patch dynamics {pd.micro_points} x {len(pd.steps)} x "
             f"{n_steps} vs fully resolved {x.size} x {fr_steps} over t in [0, {t_final:g}]: the fully resolved solver "
             f"is implicit (L-stable) and steps 100x the burst, so the time axis saves far less than the grid count "
             f"suggests",
-            pd_work, "point-steps", fr_work, fr_work / pd_work, threads=1),
+            pd_work,
+            "point-steps",
+            fr_work,
+            fr_work / pd_work,
+            threads=1,
+        ),
     ]
     rows.append(_micro_kernel_row(pd, ics(teeth.x_macro)[: p["n_train"] + p["n_test"]], teeth, repeats))
-    print(f"  P2: fully resolved {t_fr:.2f} s, patch dynamics {t_pd:.3f} s (x{t_fr / t_pd:.1f}), agree to "
-          f"{rel:.2g}; grid ratio {1 / (space * time_frac):.3g}; work ratio {fr_work / pd_work:.3g}", flush=True)
+    print(
+        f"  P2: fully resolved {t_fr:.2f} s, patch dynamics {t_pd:.3f} s (x{t_fr / t_pd:.1f}), agree to "
+        f"{rel:.2g}; grid ratio {1 / (space * time_frac):.3g}; work ratio {fr_work / pd_work:.3g}",
+        flush=True,
+    )
     return rows
 
 
@@ -135,11 +181,20 @@ def _micro_kernel_row(pd, U0: np.ndarray, teeth, repeats: int) -> dict:
         raise AssertionError(f"compiled and reference TR-BDF2 bursts differ by {dev:.2e} (round-off {noise:.2e})")
     t_new, t_ref = statistics.median(t_new), statistics.median(t_ref)
     B, P, m = u0.shape
-    print(f"  P2: one burst ({B} x {P} x {m} points, {len(pd.steps)} TR-BDF2 steps) compiled {1e3 * t_new:.1f} ms vs "
-          f"numpy+dgtsv {1e3 * t_ref:.1f} ms (x{t_ref / t_new:.1f}); max deviation {dev:.2g}, reference's own "
-          f"round-off {noise:.2g}", flush=True)
-    return row("p2_micro_burst_fused_vs_reference",
-               f"P2 one micro burst of patch dynamics ({B} trajectories x {P} patches x {m} points, {len(pd.steps)} "
-               f"TR-BDF2 steps): the compiled one-pass-per-segment kernel vs whole-array numpy passes + LAPACK dgtsv; "
-               f"max deviation {dev:.2g} (the reference moves by {noise:.2g} under a 1e-16 perturbation of its input)",
-               t_new, "s", t_ref, t_ref / t_new, threads=1)
+    print(
+        f"  P2: one burst ({B} x {P} x {m} points, {len(pd.steps)} TR-BDF2 steps) compiled {1e3 * t_new:.1f} ms vs "
+        f"numpy+dgtsv {1e3 * t_ref:.1f} ms (x{t_ref / t_new:.1f}); max deviation {dev:.2g}, reference's own "
+        f"round-off {noise:.2g}",
+        flush=True,
+    )
+    return row(
+        "p2_micro_burst_fused_vs_reference",
+        f"P2 one micro burst of patch dynamics ({B} trajectories x {P} patches x {m} points, {len(pd.steps)} "
+        f"TR-BDF2 steps): the compiled one-pass-per-segment kernel vs whole-array numpy passes + LAPACK dgtsv; "
+        f"max deviation {dev:.2g} (the reference moves by {noise:.2g} under a 1e-16 perturbation of its input)",
+        t_new,
+        "s",
+        t_ref,
+        t_ref / t_new,
+        threads=1,
+    )

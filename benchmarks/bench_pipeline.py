@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 from common import ROOT, cpu_model, row
 
@@ -81,13 +80,29 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         cpu = sum(d["cpu"] for d in mine.values())
         jobs = sum(d["jobs"] for d in mine.values())
         top = max(mine.items(), key=lambda kv: kv[1]["s"])
-        rows.append(row(f"pipeline_{pl}", f"{pl} pipeline: sum of job wall-clock over {jobs} jobs of {len(mine)} rules "
-                        f"(CPU {cpu:.0f} s; {100 * s / total:.0f}% of all jobs' {total:.0f} s; largest rule "
-                        f"{top[0]}, {top[1]['s']:.0f} s), from results/benchmarks/*.tsv", s, "s", machine_str=where))
+        rows.append(
+            row(
+                f"pipeline_{pl}",
+                f"{pl} pipeline: sum of job wall-clock over {jobs} jobs of {len(mine)} rules "
+                f"(CPU {cpu:.0f} s; {100 * s / total:.0f}% of all jobs' {total:.0f} s; largest rule "
+                f"{top[0]}, {top[1]['s']:.0f} s), from results/benchmarks/*.tsv",
+                s,
+                "s",
+                machine_str=where,
+            )
+        )
     for r, d in sorted(rules.items(), key=lambda kv: -kv[1]["s"])[:5]:
-        rows.append(row(f"rule_{r}", f"rule {r} ({pipeline_of(r)}): {d['jobs']} job(s), sum of wall-clock (CPU "
-                        f"{d['cpu']:.0f} s; slowest job {d['max'][1]}, {d['max'][0]:.0f} s; {100 * d['s'] / total:.0f}% "
-                        f"of all jobs)", d["s"], "s", machine_str=where))
+        rows.append(
+            row(
+                f"rule_{r}",
+                f"rule {r} ({pipeline_of(r)}): {d['jobs']} job(s), sum of wall-clock (CPU "
+                f"{d['cpu']:.0f} s; slowest job {d['max'][1]}, {d['max'][0]:.0f} s; {100 * d['s'] / total:.0f}% "
+                f"of all jobs)",
+                d["s"],
+                "s",
+                machine_str=where,
+            )
+        )
     for r in rows:
         print(f"  {r['name']:<30} {r['value']:8.0f} s")
     return rows

@@ -19,6 +19,7 @@ import statistics
 
 import numpy as np
 import torch
+from common import row
 
 from coarsepde.discretization.equations import Burgers
 from coarsepde.discretization.losses import training_pairs
@@ -30,8 +31,6 @@ from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.training import fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
-
-from common import row
 
 P1_FACTOR = 16
 P3_TABLES = {"fe": 3, "bdf2": 7}
@@ -66,16 +65,25 @@ def _p1(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     def run_at(threads: int):
         def go():
             torch.set_num_threads(threads)
-            model = LearnedDiscretization(Burgers(eta, length, "centered"), dx, "cnn", layers=tr["layers"],
-                                          filters=tr["filters"], kernel=tr["kernel"],
-                                          generator=torch.Generator().manual_seed(0)).to(dtype)
-            train(model, x, y, steps=steps, batch_size=batch, lr_schedule=[(0, tr["lr"])], eval_every=steps + 1,
-                  seed=0)
+            model = LearnedDiscretization(
+                Burgers(eta, length, "centered"),
+                dx,
+                "cnn",
+                layers=tr["layers"],
+                filters=tr["filters"],
+                kernel=tr["kernel"],
+                generator=torch.Generator().manual_seed(0),
+            ).to(dtype)
+            train(model, x, y, steps=steps, batch_size=batch, lr_schedule=[(0, tr["lr"])], eval_every=steps + 1, seed=0)
+
         return go
 
     times = {1: [], 2: []}
-    print(f"  P1 NN training: {steps} steps at {P1_FACTOR}x, batch {batch} x {n // P1_FACTOR} cells, "
-          f"{tr['dtype']}, threads 1 and 2, {repeats} interleaved repeats ...", flush=True)
+    print(
+        f"  P1 NN training: {steps} steps at {P1_FACTOR}x, batch {batch} x {n // P1_FACTOR} cells, "
+        f"{tr['dtype']}, threads 1 and 2, {repeats} interleaved repeats ...",
+        flush=True,
+    )
     run_at(1)()  # warm-up (first-call allocations, thread pool start)
     for _ in range(repeats):
         for t in (1, 2):
@@ -84,14 +92,23 @@ def _p1(cfg: dict, quick: bool, repeats: int) -> list[dict]:
             times[t].append(__import__("time").perf_counter() - t0)
     torch.set_num_threads(1)
     rate = {t: steps / statistics.median(v) for t, v in times.items()}
-    what = (f"P1 NN (3 x 32 conv, kernel 5, {sum(p.numel() for p in LearnedDiscretization(Burgers(eta, length), dx).parameters())} "
-            f"parameters) Adam steps/s with the p1_train step at {P1_FACTOR}x: batch {tr['batch_snapshots']} snapshots "
-            f"x {P1_FACTOR} shifts = {batch} samples of {n // P1_FACTOR} cells, {tr['dtype']}; {steps} steps per run")
+    what = (
+        f"P1 NN (3 x 32 conv, kernel 5, {sum(p.numel() for p in LearnedDiscretization(Burgers(eta, length), dx).parameters())} "
+        f"parameters) Adam steps/s with the p1_train step at {P1_FACTOR}x: batch {tr['batch_snapshots']} snapshots "
+        f"x {P1_FACTOR} shifts = {batch} samples of {n // P1_FACTOR} cells, {tr['dtype']}; {steps} steps per run"
+    )
     print(f"  P1 NN training: {rate[1]:.1f} steps/s (1 thread), {rate[2]:.1f} steps/s (2 threads)", flush=True)
     return [
         row("p1_nn_train_1thread", what, rate[1], "steps/s", threads=1),
-        row("p1_nn_train_2threads", what + "; reference: the same at 1 thread (ratio: the parallel speed-up)",
-            rate[2], "steps/s", rate[1], rate[2] / rate[1], threads=2),
+        row(
+            "p1_nn_train_2threads",
+            what + "; reference: the same at 1 thread (ratio: the parallel speed-up)",
+            rate[2],
+            "steps/s",
+            rate[1],
+            rate[2] / rate[1],
+            threads=2,
+        ),
     ]
 
 
@@ -99,8 +116,9 @@ def _p3(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     torch.set_num_threads(1)
     k = cfg["kinetic"]
     eps = 1.0 / P3_INV_EPS
-    setup = TransportSetup(eps=eps, nx=k["data"]["nx"], stride=k["data"]["stride"],
-                           n_snapshots=k["data"]["n_snapshots"])
+    setup = TransportSetup(
+        eps=eps, nx=k["data"]["nx"], stride=k["data"]["stride"], n_snapshots=k["data"]["n_snapshots"]
+    )
     out = generate_ars222(setup, ic_nb(setup.x))
     ops = Operators(out["v"], out["w"], float(out["dx"]), "centered")
     data = FitData(out["g"][0], out["rho"][0], float(out["dt"]), ops)
@@ -112,21 +130,46 @@ def _p3(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         secs, setup_s = [], []
         for _ in range(1 if quick else repeats):
             torch.manual_seed(0)
-            model = make_model(ops, spec.K, spec.M, k["model"]["eps_range"], k["model"]["init"],
-                               dictionary_g=spec.dictionary_g, dictionary_rho=spec.dictionary_rho)
-            hist = fit(model, data, scheme, adam_steps=steps, lr=adam["lr"], batch_windows=adam["batch_windows"],
-                       lsq_steps=0, lbfgs_steps=0, norm="l1", eps_true=eps, history_every=adam["history_every"],
-                       seed=0)
+            model = make_model(
+                ops,
+                spec.K,
+                spec.M,
+                k["model"]["eps_range"],
+                k["model"]["init"],
+                dictionary_g=spec.dictionary_g,
+                dictionary_rho=spec.dictionary_rho,
+            )
+            hist = fit(
+                model,
+                data,
+                scheme,
+                adam_steps=steps,
+                lr=adam["lr"],
+                batch_windows=adam["batch_windows"],
+                lsq_steps=0,
+                lbfgs_steps=0,
+                norm="l1",
+                eps_true=eps,
+                history_every=adam["history_every"],
+                seed=0,
+            )
             secs.append(hist.adam_seconds)
             setup_s.append(hist.setup_seconds)
         rate = steps / statistics.median(secs)
         name = {"fe": "forward Euler", "bdf2": "IMEX-BDF-2"}[scheme]
-        rows.append(row(f"p3_dcrnn_adam_{scheme}",
-                        f"P3 DC-RNN Adam iterations/s, {name} fitting scheme (Table {table}: K = {spec.K}, M = {spec.M}), "
-                        f"eps = 1/{P3_INV_EPS}, ARS(2,2,2) data nx = {setup.nx}, {setup.n_snapshots} snapshots, "
-                        f"lr {adam['lr']:g}, {adam['batch_windows']} random windows per step, full-loss record every "
-                        f"{adam['history_every']}; {steps} steps per run (feature set-up {statistics.median(setup_s):.2f} s, "
-                        f"not counted)", rate, "iterations/s", threads=1))
+        rows.append(
+            row(
+                f"p3_dcrnn_adam_{scheme}",
+                f"P3 DC-RNN Adam iterations/s, {name} fitting scheme (Table {table}: K = {spec.K}, M = {spec.M}), "
+                f"eps = 1/{P3_INV_EPS}, ARS(2,2,2) data nx = {setup.nx}, {setup.n_snapshots} snapshots, "
+                f"lr {adam['lr']:g}, {adam['batch_windows']} random windows per step, full-loss record every "
+                f"{adam['history_every']}; {steps} steps per run (feature set-up {statistics.median(setup_s):.2f} s, "
+                f"not counted)",
+                rate,
+                "iterations/s",
+                threads=1,
+            )
+        )
         print(f"  P3 DC-RNN {scheme}: {rate:.1f} Adam iterations/s", flush=True)
     return rows
 

@@ -48,12 +48,25 @@ def machine(threads: int | None = None) -> str:
     return f"{cpu_model()}, {cores} cores, torch {t} thread{'s' if t != 1 else ''}"
 
 
-def row(name: str, what: str, value: float, unit: str, reference: float | None = None,
-        ratio: float | None = None, threads: int | None = None, machine_str: str | None = None) -> dict:
-    return {"name": name, "what": what, "value": float(value), "unit": unit,
-            "reference": None if reference is None else float(reference),
-            "ratio": None if ratio is None else float(ratio),
-            "machine": machine(threads) if machine_str is None else machine_str}
+def row(
+    name: str,
+    what: str,
+    value: float,
+    unit: str,
+    reference: float | None = None,
+    ratio: float | None = None,
+    threads: int | None = None,
+    machine_str: str | None = None,
+) -> dict:
+    return {
+        "name": name,
+        "what": what,
+        "value": float(value),
+        "unit": unit,
+        "reference": None if reference is None else float(reference),
+        "ratio": None if ratio is None else float(ratio),
+        "machine": machine(threads) if machine_str is None else machine_str,
+    }
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:

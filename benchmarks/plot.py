@@ -36,7 +36,7 @@ def label(r: dict) -> str:
     if name in LABELS:
         return LABELS[name]
     if name.startswith("p1_equal_accuracy_"):
-        rest = name[len("p1_equal_accuracy_"):]
+        rest = name[len("p1_equal_accuracy_") :]
         method, factor = rest.rsplit("_", 1)
         what = r["what"]
         weno = what.split("vs WENO at ", 1)[1].split(",", 1)[0] if "vs WENO at " in what else "?"
@@ -54,8 +54,7 @@ def plot(rows: list[dict], path: Path) -> Path | None:
     ax = axes[0, 0]
     y = list(range(len(bars)))
     ratios = [r["ratio"] for r in bars]
-    colors = ["tab:blue" if r["name"] in FRACTIONS else ("tab:green" if r["ratio"] >= 1 else "tab:red")
-              for r in bars]
+    colors = ["tab:blue" if r["name"] in FRACTIONS else ("tab:green" if r["ratio"] >= 1 else "tab:red") for r in bars]
     ax.barh(y, ratios, color=colors, alpha=0.8, height=0.7, left=0 if min(ratios) > 0 else None)
     ax.set_xscale("log")
     lo = min(min(ratios), *(TARGETS.get(r["name"], 1.0) for r in bars), 1.0) / 3

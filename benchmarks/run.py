@@ -33,7 +33,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import yaml  # noqa: E402
-
 from common import COLUMNS, ROOT  # noqa: E402
 
 SECTIONS = ("fine", "p2", "accuracy", "training", "pipeline")
@@ -52,8 +51,9 @@ def write_csv(rows: list[dict], path: Path) -> None:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         for r in rows:
-            w.writerow({k: ("" if r[k] is None else (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k]))
-                        for k in COLUMNS})
+            w.writerow(
+                {k: ("" if r[k] is None else (f"{r[k]:.6g}" if isinstance(r[k], float) else r[k])) for k in COLUMNS}
+            )
     tmp.replace(path)
 
 
@@ -69,13 +69,16 @@ def read_csv(path: Path) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
     """The rows as a markdown table (name, value, unit, reference, ratio, machine)."""
+
     def num(x):
         return "" if x is None else f"{x:.3g}"
 
     lines = ["| row | value | unit | reference | ratio | machine |", "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| `{r['name']}` | {num(r['value'])} | {r['unit']} | {num(r['reference'])} | "
-                     f"{'' if r['ratio'] is None else '**' + num(r['ratio']) + '**'} | {r['machine']} |")
+        lines.append(
+            f"| `{r['name']}` | {num(r['value'])} | {r['unit']} | {num(r['reference'])} | "
+            f"{'' if r['ratio'] is None else '**' + num(r['ratio']) + '**'} | {r['machine']} |"
+        )
     return "\n".join(lines)
 
 
@@ -87,8 +90,11 @@ def main(argv=None) -> int:
     p.add_argument("--config", default=str(ROOT / "config/config.yaml"), help="scale whose sizes are benchmarked")
     p.add_argument("--output-dir", default=str(ROOT / "results/benchmarks"))
     p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--markdown", action="store_true",
-                   help="measure nothing: print the existing CSV of --output-dir as a markdown table")
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="measure nothing: print the existing CSV of --output-dir as a markdown table",
+    )
     args = p.parse_args(argv)
     if args.markdown:
         print(markdown(read_csv(Path(args.output_dir) / "benchmarks.csv")))

@@ -34,9 +34,23 @@ COLUMNS = ["name", "what", "value", "unit", "reference", "ratio", "machine"]
 
 def test_quick_benchmarks(tmp_path):
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/run.py"), "--quick", "--sections", "fine",
-                           "training", "p2", "--output-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks/run.py"),
+            "--quick",
+            "--sections",
+            "fine",
+            "training",
+            "p2",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     wall = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     with (tmp_path / "benchmarks.csv").open() as fh:
@@ -48,14 +62,16 @@ def test_quick_benchmarks(tmp_path):
     fine = rows["p1_fine_solver_vs_scipy"]
     ours, ref, ratio = float(fine["value"]), float(fine["reference"]), float(fine["ratio"])
     assert fine["unit"] == "s" and math.isclose(ratio, ref / ours, rel_tol=1e-4)
-    assert ratio >= FINE_GUARD, (f"batched fine solver only {ratio:.2f}x faster per sample than per-sample scipy "
-                                 f"RK23 (guard {FINE_GUARD}x, measured 15-22x when set): {fine['what']}")
+    assert ratio >= FINE_GUARD, (
+        f"batched fine solver only {ratio:.2f}x faster per sample than per-sample scipy "
+        f"RK23 (guard {FINE_GUARD}x, measured 15-22x when set): {fine['what']}"
+    )
     # the two solvers solve the same problem: final states within the RK23 tolerances' reach
     agree = float(fine["what"].split("final states agree to ")[1].split(" ")[0])
     assert agree < 0.05
 
     bw = rows["p1_fine_bandwidth_fused"]
-    assert bw["unit"] == "cell-updates/s" and 0 < float(bw["ratio"]) < 2.0   # a fraction of the bandwidth bound
+    assert bw["unit"] == "cell-updates/s" and 0 < float(bw["ratio"]) < 2.0  # a fraction of the bandwidth bound
     fused = rows["p1_fine_rhs_fused_vs_torch"]
     assert float(fused["ratio"]) >= FUSED_GUARD, (fused["ratio"], fused["what"])
     forcing = rows["p1_forcing_basis_vs_tables"]
@@ -76,7 +92,8 @@ def test_quick_benchmarks(tmp_path):
     for name, floor in FLOORS.items():
         assert float(rows[name]["value"]) >= floor, (name, rows[name]["value"])
     two = rows["p1_nn_train_2threads"]
-    assert math.isclose(float(two["ratio"]), float(two["value"]) / float(rows["p1_nn_train_1thread"]["value"]),
-                        rel_tol=1e-4)
+    assert math.isclose(
+        float(two["ratio"]), float(two["value"]) / float(rows["p1_nn_train_1thread"]["value"]), rel_tol=1e-4
+    )
     assert all(r["machine"] and "cores" in r["machine"] for r in rows.values())
     assert wall < 120, f"quick benchmarks took {wall:.0f} s"

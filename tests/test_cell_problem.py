@@ -6,10 +6,10 @@ from conftest import KAPPA_X, KAPPA_Y
 
 from coarsepde.homogenization.cell_problem import (
     effective_coefficient_1d,
-    layered_diffusivity,
     lattice_bloch_rates,
     lattice_effective_tensor,
     lattice_link_coefficients,
+    layered_diffusivity,
     sine_diffusivity,
 )
 
@@ -139,8 +139,9 @@ def test_lattice_numbers_of_the_papers_code():
     r240 = lattice_bloch_rates(cx, cy, 240, [[0, 1], [1, 0]])
     np.testing.assert_allclose(r240, [1.26442634, 1.33984108], atol=2e-8)
     cxs, cys = lattice_link_coefficients(KX, KY)
-    np.testing.assert_allclose(lattice_effective_tensor(cxs, cys)[[0, 1, 0], [0, 1, 1]],
-                               [1.33457, 1.24837, 0.04239], atol=1e-5)
+    np.testing.assert_allclose(
+        lattice_effective_tensor(cxs, cys)[[0, 1, 0], [0, 1, 1]], [1.33457, 1.24837, 0.04239], atol=1e-5
+    )
 
 
 def test_lattice_input_errors():

@@ -19,9 +19,11 @@ from coarsepde.claims import (
     write_fragment,
 )
 
+
 def _row(cid="P2-astar-1d", passed=True):
-    return ClaimResult(id=cid, claim="c", paper_value="1", reproduced_value="1", tolerance="0",
-                       passed=passed, scale="ci")
+    return ClaimResult(
+        id=cid, claim="c", paper_value="1", reproduced_value="1", tolerance="0", passed=passed, scale="ci"
+    )
 
 
 def test_claim_result_validates_id_and_passed():
@@ -51,9 +53,17 @@ def test_gather_orders_by_contract_and_rejects_duplicates(tmp_path):
 
 
 def _astar_1d(value):
-    return check_astar_1d(a_star=value, resolution=128, a_mean=1.1, a_amplitude=1.0, paper_value=0.45825686,
-                          rel_tol_exact=1e-8, rel_tol_paper=1e-5, nearest_quadrature=(32, "node", 0.4582569419),
-                          scale="ci")
+    return check_astar_1d(
+        a_star=value,
+        resolution=128,
+        a_mean=1.1,
+        a_amplitude=1.0,
+        paper_value=0.45825686,
+        rel_tol_exact=1e-8,
+        rel_tol_paper=1e-5,
+        nearest_quadrature=(32, "node", 0.4582569419),
+        scale="ci",
+    )
 
 
 def test_astar_1d_check_passes_on_the_exact_value_and_fails_honestly_otherwise():
@@ -68,29 +78,46 @@ def test_astar_1d_check_passes_on_the_exact_value_and_fails_honestly_otherwise()
 
 def test_astar_2d_check_reports_orientation_and_cross_term():
     K = np.array([[1.33997427, 0.11047482], [0.11047482, 1.26458204]])
-    res = check_astar_2d(K=K, alignment="code", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
-                         rates_at={240: (1.33984108, 1.26442635)}, scale="ci")
+    res = check_astar_2d(
+        K=K,
+        alignment="code",
+        paper_diagonal=(1.2644, 1.3398),
+        abs_tol=3e-4,
+        rates_at={240: (1.33984108, 1.26442635)},
+        scale="ci",
+    )
     assert res.passed and "swapped" in res.reproduced_value and "K_xy = 0.110475" in res.reproduced_value
-    same = check_astar_2d(K=K[::-1, ::-1], alignment="code", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
-                          rates_at={}, scale="ci")
+    same = check_astar_2d(
+        K=K[::-1, ::-1], alignment="code", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4, rates_at={}, scale="ci"
+    )
     assert same.passed and "same orientation" in same.reproduced_value
     # the "same index" alignment misses the printed diagonal by ~1.6e-2
     naive = np.array([[1.33456678, 0.04238506], [0.04238506, 1.24836593]])
-    assert not check_astar_2d(K=naive, alignment="same_index", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4,
-                              rates_at={}, scale="ci").passed
+    assert not check_astar_2d(
+        K=naive, alignment="same_index", paper_diagonal=(1.2644, 1.3398), abs_tol=3e-4, rates_at={}, scale="ci"
+    ).passed
 
 
 def test_p2_1d_checks_pass_and_fail_on_their_thresholds(tmp_path):
-    from coarsepde.claims import (check_p2_cost, check_p2_fig1_grid, check_p2_fig2_snapshot, check_p2_fig4_rhs,
-                                  check_p2_fig5_integrate, read_fragment, write_fragments)
+    from coarsepde.claims import (
+        check_p2_cost,
+        check_p2_fig1_grid,
+        check_p2_fig2_snapshot,
+        check_p2_fig4_rhs,
+        check_p2_fig5_integrate,
+        read_fragment,
+        write_fragments,
+    )
 
     assert check_p2_fig1_grid(space_fraction=0.072, time_fraction=1e-3, n_patches=9, scale="ci").passed
     assert not check_p2_fig1_grid(space_fraction=0.09, time_fraction=1e-3, n_patches=10, scale="ci").passed
-    cost = check_p2_cost(space_fraction=0.072, time_fraction=1e-3, patch_seconds=2.0, full_seconds=40.0,
-                         interval=0.05, scale="ci")
+    cost = check_p2_cost(
+        space_fraction=0.072, time_fraction=1e-3, patch_seconds=2.0, full_seconds=40.0, interval=0.05, scale="ci"
+    )
     assert cost.passed and "1.39e+04" in cost.reproduced_value and "x20.0" in cost.reproduced_value
-    snap = dict(rel_fr_homog=1e-4, rel_pd_homog=5e-3, rel_pd_fr=5e-3, oscillation_period=1.01e-5, eps=1e-5,
-                tol=1e-2, scale="ci")
+    snap = dict(
+        rel_fr_homog=1e-4, rel_pd_homog=5e-3, rel_pd_fr=5e-3, oscillation_period=1.01e-5, eps=1e-5, tol=1e-2, scale="ci"
+    )
     assert check_p2_fig2_snapshot(**snap).passed
     assert not check_p2_fig2_snapshot(**(snap | {"rel_pd_homog": 2e-2})).passed
     assert not check_p2_fig2_snapshot(**(snap | {"oscillation_period": 2e-5})).passed
@@ -106,20 +133,26 @@ def test_p2_2d_checks():
     from coarsepde.claims import check_p2_fig6_rhs2d, check_p2_fig7_traj2d, check_p2_fig8_phase, check_p2_tensor
 
     K = np.array([[1.34, 0.11], [0.11, 1.26]])
-    ok = check_p2_tensor(K=K, paper_diagonal=(1.2644, 1.3398), by_time={0.1: (1e-8, 5e-3), 1.0: (1e-8, 5e-2)},
-                         tol=1e-2, scale="ci")
+    ok = check_p2_tensor(
+        K=K, paper_diagonal=(1.2644, 1.3398), by_time={0.1: (1e-8, 5e-3), 1.0: (1e-8, 5e-2)}, tol=1e-2, scale="ci"
+    )
     assert ok.passed and "0.2200 u_xy" in ok.reproduced_value
-    assert not check_p2_tensor(K=K, paper_diagonal=(1.2644, 1.3398), by_time={1.0: (1e-2, 5e-2)}, tol=1e-2,
-                               scale="ci").passed
+    assert not check_p2_tensor(
+        K=K, paper_diagonal=(1.2644, 1.3398), by_time={1.0: (1e-2, 5e-2)}, tol=1e-2, scale="ci"
+    ).passed
     norm = np.linspace(10, 1, 20)
     rel = {"a": {"eq27": 1 / norm, "full": 0.5 / norm}}
     assert check_p2_fig6_rhs2d(rel_err=rel, rhs_norm={"eq27": norm, "full": norm}, scale="ci").passed
-    assert not check_p2_fig6_rhs2d(rel_err={"a": {"eq27": norm, "full": norm}}, rhs_norm={"eq27": norm, "full": norm},
-                                   scale="ci").passed
+    assert not check_p2_fig6_rhs2d(
+        rel_err={"a": {"eq27": norm, "full": norm}}, rhs_norm={"eq27": norm, "full": norm}, scale="ci"
+    ).passed
     e = {"a": {"eq27": 0.02, "full": 0.01}}
-    assert check_p2_fig7_traj2d(early=e, late={"a": {"eq27": 0.3, "full": 0.01}}, early_time=0.1, early_tol=0.05,
-                                scale="ci").passed
-    assert not check_p2_fig7_traj2d(early=e, late={"a": {"eq27": 0.01, "full": 0.01}}, early_time=0.1,
-                                    early_tol=0.05, scale="ci").passed
-    assert check_p2_fig8_phase(distance={"a": {"eq27": 0.05, "full": 0.01}}, mse_end={"a": {"eq27": 1, "full": 1}},
-                               scale="ci").passed
+    assert check_p2_fig7_traj2d(
+        early=e, late={"a": {"eq27": 0.3, "full": 0.01}}, early_time=0.1, early_tol=0.05, scale="ci"
+    ).passed
+    assert not check_p2_fig7_traj2d(
+        early=e, late={"a": {"eq27": 0.01, "full": 0.01}}, early_time=0.1, early_tol=0.05, scale="ci"
+    ).passed
+    assert check_p2_fig8_phase(
+        distance={"a": {"eq27": 0.05, "full": 0.01}}, mse_end={"a": {"eq27": 1, "full": 1}}, scale="ci"
+    ).passed

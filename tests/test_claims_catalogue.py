@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import ROOT
 
 import coarsepde.claims as claims
-from conftest import ROOT
 from coarsepde.claims import CATALOGUE, CLAIMS, pending_ids
 from coarsepde.claims.catalogue import P2_FRACTIONS, PAPERS, PROTOCOL_FROM_CONFIG
 
@@ -49,11 +49,15 @@ def contract() -> dict[str, tuple[str, str | None, str]]:
 
 
 def test_parser_reads_both_table_shapes():
-    text = ("| ID | artifact | claim to check |\n| --- | --- | --- |\n"
-            "| P2-cost | Sect. 4–5 | a < b and |x| > 0. |\n"
-            "| ID | claim to check |\n| --- | --- |\n| X-provenance | every store. |\n")
-    assert parse_claims_md(text) == {"P2-cost": ("P2", "Sect. 4–5", "a < b and |x| > 0."),
-                                     "X-provenance": ("X", None, "every store.")}
+    text = (
+        "| ID | artifact | claim to check |\n| --- | --- | --- |\n"
+        "| P2-cost | Sect. 4–5 | a < b and |x| > 0. |\n"
+        "| ID | claim to check |\n| --- | --- |\n| X-provenance | every store. |\n"
+    )
+    assert parse_claims_md(text) == {
+        "P2-cost": ("P2", "Sect. 4–5", "a < b and |x| > 0."),
+        "X-provenance": ("X", None, "every store."),
+    }
     with pytest.raises(ValueError, match="twice"):
         parse_claims_md(text + "| X-provenance | again. |\n")
 
@@ -147,8 +151,9 @@ def test_fixed_thresholds_state_the_contract_and_are_the_ones_applied():
     r = claims.check_p2_fig6_rhs2d(rel_err={"a": {"eq27": 1 / norm, "full": norm}}, rhs_norm=refs, scale="t")
     assert r.passed and "corr Eq.27 -1.00" in r.reproduced_value and r.tolerance == "correlation < 0"
     # scored on Eq. 27 only: an error growing with |d_t u| there fails, whatever the full tensor gives
-    assert not claims.check_p2_fig6_rhs2d(rel_err={"a": {"eq27": norm, "full": 1 / norm}}, rhs_norm=refs,
-                                          scale="t").passed
+    assert not claims.check_p2_fig6_rhs2d(
+        rel_err={"a": {"eq27": norm, "full": 1 / norm}}, rhs_norm=refs, scale="t"
+    ).passed
 
     assert CLAIMS["P2-fig8-phase"].thresholds == {"distance_below": 0.1}
     phase = dict(mse_end={"a": {"eq27": 1.0, "full": 1.0}}, scale="t")

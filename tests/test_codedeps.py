@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_workflow, snakemake
+
 from coarsepde.codedeps import import_closure, imported_modules
 
 CI = ("--configfile", "config/ci.yaml")
@@ -37,8 +37,14 @@ def _package(tmp_path):
 def test_closure_follows_relative_nested_and_package_imports(tmp_path):
     src, script = _package(tmp_path)
     got = {Path(p).relative_to(src).as_posix() for p in import_closure(script, src)}
-    assert got == {"coarsepde/__init__.py", "coarsepde/sub/__init__.py", "coarsepde/sub/a.py",
-                   "coarsepde/sub/b.py", "coarsepde/leaf.py", "coarsepde/sub/table.yaml"}
+    assert got == {
+        "coarsepde/__init__.py",
+        "coarsepde/sub/__init__.py",
+        "coarsepde/sub/a.py",
+        "coarsepde/sub/b.py",
+        "coarsepde/leaf.py",
+        "coarsepde/sub/table.yaml",
+    }
 
 
 def test_imported_modules_resolves_relative_names(tmp_path):
@@ -63,8 +69,14 @@ def _jobs(dry_run_stdout):
             reason = re.search(r"\n\s+reason: (.*)", block)
             shell = re.search(r"python (workflow/scripts/\w+\.py)", block)
             inputs = re.search(r"\n\s+input: (.*)", block)
-            out.append((m.group(1), shell.group(1) if shell else None, reason.group(1) if reason else "",
-                        set(inputs.group(1).split(", ")) if inputs else set()))
+            out.append(
+                (
+                    m.group(1),
+                    shell.group(1) if shell else None,
+                    reason.group(1) if reason else "",
+                    set(inputs.group(1).split(", ")) if inputs else set(),
+                )
+            )
     return out
 
 
@@ -86,8 +98,9 @@ print(json.dumps(out))
 def _modules_run_by(wf, scripts):
     """script -> the coarsepde files (relative to ``wf``) it really imports when it starts."""
     env = dict(os.environ, PYTHONPATH=str(wf / "src"))
-    res = subprocess.run([sys.executable, "-c", _PROBE, *scripts], cwd=wf, env=env, capture_output=True,
-                         text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", _PROBE, *scripts], cwd=wf, env=env, capture_output=True, text=True, timeout=600
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     files = json.loads(res.stdout.splitlines()[-1])
     return {s: {Path(f).resolve().relative_to(wf.resolve()).as_posix() for f in fs} for s, fs in files.items()}
@@ -120,7 +133,9 @@ def test_editing_a_numerics_module_reruns_exactly_the_rules_that_import_it(tmp_p
         # rules whose scripts import the module at start-up (measured), and at any depth (the source,
         # imports inside functions included: they run when the script's main() does)
         measured = {rule for rule, script in script_of.items() if module in real[script]}
-        expected = {rule for rule, script in script_of.items() if str(wf / module) in import_closure(wf / script, wf / "src")}
+        expected = {
+            rule for rule, script in script_of.items() if str(wf / module) in import_closure(wf / script, wf / "src")
+        }
         assert measured, f"no script imports {module}: pick another module for this test"
         assert measured <= expected, (module, sorted(measured - expected))
         # the derived code inputs name the module in exactly those rules
@@ -133,7 +148,8 @@ def test_editing_a_numerics_module_reruns_exactly_the_rules_that_import_it(tmp_p
         # every job the dry run plans reruns because of the module, directly or through its inputs
         for rule, _, reason, _ in jobs:
             assert (reason == f"Updated input files: {module}" and rule in expected) or reason.startswith(
-                "Input files updated by another job"), (module, rule, reason)
+                "Input files updated by another job"
+            ), (module, rule, reason)
         # ... and every rule that imports it is among them (Snakemake names only the upstream reason
         # when both apply)
         assert expected <= {rule for rule, *_ in jobs}, (module, sorted(expected - {rule for rule, *_ in jobs}))

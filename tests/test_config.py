@@ -5,8 +5,8 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import ROOT, snakemake
+
 from coarsepde.config import ConfigError, load_yaml, validate_config
 
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -69,12 +69,18 @@ def test_defaults_are_filled():
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (lambda c: c["homogenization"]["effective_coefficients"]["one_d"].pop("resolutions"),
-         "homogenization.effective_coefficients.one_d.resolutions: required key is missing"),
-        (lambda c: c["resources"]["default"].__setitem__("mem_mb", "lots"),
-         "resources.default.mem_mb: 'lots' is not of type 'integer'"),
-        (lambda c: c["homogenization"]["effective_coefficients"]["two_d"]["bloch_lattice_n"].__setitem__(0, -240),
-         "homogenization.effective_coefficients.two_d.bloch_lattice_n[0]: -240 is less than the minimum of 3"),
+        (
+            lambda c: c["homogenization"]["effective_coefficients"]["one_d"].pop("resolutions"),
+            "homogenization.effective_coefficients.one_d.resolutions: required key is missing",
+        ),
+        (
+            lambda c: c["resources"]["default"].__setitem__("mem_mb", "lots"),
+            "resources.default.mem_mb: 'lots' is not of type 'integer'",
+        ),
+        (
+            lambda c: c["homogenization"]["effective_coefficients"]["two_d"]["bloch_lattice_n"].__setitem__(0, -240),
+            "homogenization.effective_coefficients.two_d.bloch_lattice_n[0]: -240 is less than the minimum of 3",
+        ),
     ],
     ids=["missing", "wrong-type", "negative"],
 )

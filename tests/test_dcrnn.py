@@ -9,6 +9,7 @@ import torch
 
 from coarsepde.kinetic.blocks import DCRNNBlock, RecurrentBlock
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
+from coarsepde.kinetic.operators import Operators, gauss_legendre
 from coarsepde.kinetic.polynomial import OperatorPolynomial, Term, reduce_word
 from coarsepde.kinetic.scoring import (
     PHYSICAL_TERMS,
@@ -17,7 +18,6 @@ from coarsepde.kinetic.scoring import (
     exact_g_coefficients,
     format_equation,
 )
-from coarsepde.kinetic.operators import Operators, gauss_legendre
 
 torch.set_num_threads(1)
 DT = torch.float64
@@ -215,22 +215,35 @@ def _exact_rhs(ops, g, rho, eps, sigma_s=1.0):
     return -(Ag - ops.project(Ag)) / eps - ops.advect(ops.lift(rho)) / eps**2 - sigma_s / eps**2 * g
 
 
-@pytest.mark.parametrize("M,block,eps_range,learn", [
-    (2, "paper", (1e-3, 0.1), True),
-    (2, "paper", None, True),
-    (1, "paper", None, True),
-    (0, "paper", None, True),
-    (2, "recurrent", (1e-3, 0.1), True),
-    (2, "paper", (1e-3, 0.1), False),
-])
+@pytest.mark.parametrize(
+    "M,block,eps_range,learn",
+    [
+        (2, "paper", (1e-3, 0.1), True),
+        (2, "paper", None, True),
+        (1, "paper", None, True),
+        (0, "paper", None, True),
+        (2, "recurrent", (1e-3, 0.1), True),
+        (2, "paper", (1e-3, 0.1), False),
+    ],
+)
 def test_exact_g_equation_has_zero_error_and_matches_direct_formula(M, block, eps_range, learn):
     eps = 1.0 / 64
     ops = Operators.periodic(nx=20)
     dg, dr = (("I", "A", "P"), ("I", "A")) if block == "paper" else (("A", "P"), ("A",))
     if not learn:
         dg = ("I", "A", "P")
-    model = MultiscaleDCRNN(dg, dr, K=2 if block == "recurrent" else 1, M=M, eps_range=eps_range,
-                            learn_relaxation=learn, operators=ops, block=block, init="normal", seed=3)
+    model = MultiscaleDCRNN(
+        dg,
+        dr,
+        K=2 if block == "recurrent" else 1,
+        M=M,
+        eps_range=eps_range,
+        learn_relaxation=learn,
+        operators=ops,
+        block=block,
+        init="normal",
+        seed=3,
+    )
     model.load_exact_g_equation(eps)
     gen = _gen(7)
     g = torch.randn(4, 16, 20, dtype=DT, generator=gen)
@@ -245,7 +258,7 @@ def test_exact_g_equation_has_zero_error_and_matches_direct_formula(M, block, ep
     poly = model.coefficients()
     assert model.error_percent(poly, eps) < 1e-10
     diffs = coefficient_differences(poly, eps)
-    for name, d in diffs.items():
+    for _name, d in diffs.items():
         assert abs(d["difference"]) <= 1e-12 * abs(d["exact"])
     # only the four physical terms survive (exact zeros pruned)
     assert set(poly.numeric().prune(1e-9)) == set(PHYSICAL_TERMS.values())
@@ -255,20 +268,24 @@ def test_error_percent_and_printed_form_table_1_row_eps_1_16():
     """Table 1, eps = 1/16: -(16^2 + 0.0836) g - (16 + 0.2052) v d_x g + (16 + 0.2066) <v d_x g>
     - (16^2 - 0.1145) v d_x rho, Error 0.11 %."""
     eps = 1.0 / 16
-    poly = OperatorPolynomial({
-        PHYSICAL_TERMS["g"]: -(256 + 0.0836),
-        PHYSICAL_TERMS["v d_x g"]: -(16 + 0.2052),
-        PHYSICAL_TERMS["<v d_x g>"]: 16 + 0.2066,
-        PHYSICAL_TERMS["v d_x rho"]: -(256 - 0.1145),
-        Term("AA", "g"): 1e-3,
-    })
+    poly = OperatorPolynomial(
+        {
+            PHYSICAL_TERMS["g"]: -(256 + 0.0836),
+            PHYSICAL_TERMS["v d_x g"]: -(16 + 0.2052),
+            PHYSICAL_TERMS["<v d_x g>"]: 16 + 0.2066,
+            PHYSICAL_TERMS["v d_x rho"]: -(256 - 0.1145),
+            Term("AA", "g"): 1e-3,
+        }
+    )
     hand = 100 * (0.0836 + 0.2052 + 0.2066 + 0.1145) / (2 * 16**2 + 2 * 16)  # = 0.112114 %
     assert abs(error_percent(poly, eps) - hand) < 1e-12
     assert abs(hand - 0.1121139706) < 1e-9
     assert math.floor(error_percent(poly, eps) * 100) / 100 == 0.11  # the paper truncates
     text = format_equation(poly, eps)
-    assert text == ("d_t g = -(16^2 + 8.360e-02) g - (16 + 2.052e-01) v d_x g + (16 + 2.066e-01) <v d_x g>"
-                    " - (16^2 - 1.145e-01) v d_x rho + ...")
+    assert text == (
+        "d_t g = -(16^2 + 8.360e-02) g - (16 + 2.052e-01) v d_x g + (16 + 2.066e-01) <v d_x g>"
+        " - (16^2 - 1.145e-01) v d_x rho + ..."
+    )
     full = format_equation(poly, eps, others="full", lhs=None)
     assert full.endswith("+ 1.000e-03 (v d_x)^2 g")
     # a mapping of the four names works too; signs are ignored by Error%
@@ -279,8 +296,12 @@ def test_error_percent_and_printed_form_table_1_row_eps_1_16():
 def test_error_percent_table_3_row_eps_1_512():
     """Table 3 (FE, M = 2), eps = 1/512: differences 0.996e5, 193.6, 194.6, 0.997e5 -> 38.03 %."""
     eps = 1.0 / 512
-    c = {"g": -(512**2 - 0.996e5), "v d_x g": -(512 - 193.6), "<v d_x g>": 512 - 194.6,
-         "v d_x rho": -(512**2 - 0.997e5)}
+    c = {
+        "g": -(512**2 - 0.996e5),
+        "v d_x g": -(512 - 193.6),
+        "<v d_x g>": 512 - 194.6,
+        "v d_x rho": -(512**2 - 0.997e5),
+    }
     hand = 100 * (0.996e5 + 193.6 + 194.6 + 0.997e5) / (2 * 512**2 + 2 * 512)  # = 38.0132 %
     assert abs(error_percent(c, eps) - hand) < 1e-10
     assert abs(error_percent(c, eps) - 38.03) < 0.02

@@ -25,8 +25,12 @@ def test_constant_a_matches_the_analytic_heat_solution_at_second_order():
         seg = DiffusionSegments(x, lambda y: np.full_like(y, a0))
         # Dirichlet ends 0.2 and 1.0 plus two sine modes
         u0 = 0.2 + 0.8 * x + np.sin(np.pi * x) - 0.5 * np.sin(3 * np.pi * x)
-        exact = (0.2 + 0.8 * x + np.exp(-a0 * np.pi**2 * T) * np.sin(np.pi * x)
-                 - 0.5 * np.exp(-9 * a0 * np.pi**2 * T) * np.sin(3 * np.pi * x))
+        exact = (
+            0.2
+            + 0.8 * x
+            + np.exp(-a0 * np.pi**2 * T) * np.sin(np.pi * x)
+            - 0.5 * np.exp(-9 * a0 * np.pi**2 * T) * np.sin(3 * np.pi * x)
+        )
         u = seg.integrate(u0[None], geometric_steps(T, T / (m - 1) / 8, 1.0))  # dt ~ dx: both errors O(h^2)
         errs.append(np.abs(u[0] - exact).max())
     rates = np.log2(np.array(errs[:-1]) / errs[1:])
@@ -58,7 +62,7 @@ def test_trbdf2_is_second_order_in_time_against_the_matrix_exponential():
     n = m - 2
     exact = np.empty((2, 2, n))
     for p in range(2):
-        A = (np.diag(seg._diag[p]) + np.diag(seg._off[p], 1) + np.diag(seg._off[p], -1))
+        A = np.diag(seg._diag[p]) + np.diag(seg._off[p], 1) + np.diag(seg._off[p], -1)
         for b in range(2):
             g = seg._boundary_source(u0)[b, p]
             M = np.zeros((n + 1, n + 1))
@@ -69,8 +73,9 @@ def test_trbdf2_is_second_order_in_time_against_the_matrix_exponential():
     assert np.all((rates > 1.8) & (rates < 2.3)), (errs, rates)
     # the operator applied directly equals the matrix (with boundary source)
     A0 = np.diag(seg._diag[0]) + np.diag(seg._off[0], 1) + np.diag(seg._off[0], -1)
-    np.testing.assert_allclose(seg.apply(u0)[0, 0, 1:-1], A0 @ u0[0, 0, 1:-1] + seg._boundary_source(u0)[0, 0],
-                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        seg.apply(u0)[0, 0, 1:-1], A0 @ u0[0, 0, 1:-1] + seg._boundary_source(u0)[0, 0], rtol=1e-12, atol=1e-9
+    )
 
 
 def test_stiff_transient_is_damped_not_amplified():
@@ -133,8 +138,14 @@ def test_compiled_kernel_input_validation():
     from coarsepde.numerics.trbdf2_fused import trbdf2_segments
 
     v = np.zeros((2, 3, 5))
-    ok = dict(gl=np.zeros((2, 3)), gr=np.zeros((2, 3)), diag=-np.ones((3, 5)), off=np.ones((3, 4)),
-              steps=np.array([0.1]), gamma=0.5)
+    ok = dict(
+        gl=np.zeros((2, 3)),
+        gr=np.zeros((2, 3)),
+        diag=-np.ones((3, 5)),
+        off=np.ones((3, 4)),
+        steps=np.array([0.1]),
+        gamma=0.5,
+    )
     with pytest.raises(ValueError, match="C-contiguous float64"):
         trbdf2_segments(v.transpose(0, 2, 1), **ok)
     with pytest.raises(ValueError, match="C-contiguous float64"):

@@ -107,8 +107,9 @@ def test_patch_dynamics_with_heterogeneous_a_converges_to_the_homogenized_rhs():
     errs = []
     for eps in (5e-4, 1e-4):
         teeth = Teeth(X, np.arange(1, 10), 2e-3, 8e-3, eps / 20)
-        pd = PatchDynamics(teeth, lambda y, e=eps: 1.1 + np.sin(2 * np.pi * y / e), burst=1e-6,
-                           first_step=1e-10, growth=3.0)
+        pd = PatchDynamics(
+            teeth, lambda y, e=eps: 1.1 + np.sin(2 * np.pi * y / e), burst=1e-6, first_step=1e-10, growth=3.0
+        )
         errs.append(np.abs(pd.time_derivative(U) - target).max() / np.abs(target).max())
     # the error is O(eps) (the lifted profile carries no eps-scale corrector): ~8e-2, ~1.2e-2 here
     assert errs[1] < errs[0] / 3 and errs[1] < 2e-2, errs

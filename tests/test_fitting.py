@@ -8,15 +8,15 @@ import torch
 from scipy.linalg import expm
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
-from coarsepde.kinetic.polynomial import Term
-from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
+from coarsepde.kinetic.features import CoefficientMap, FeatureLoss
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.fitting import STENCILS
 from coarsepde.kinetic.losses import data_loss, loss, mean_zero_penalty, sparsity_penalty
+from coarsepde.kinetic.operators import Operators
+from coarsepde.kinetic.polynomial import Term
 from coarsepde.kinetic.rk_fits import ars222
 from coarsepde.kinetic.schemes import SCHEMES, get_scheme, residual
-from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.features import CoefficientMap, FeatureLoss
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
 from coarsepde.kinetic.training import fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 from coarsepde.numerics.imex import imex_bdf_coefficients
@@ -158,11 +158,11 @@ def _poly_model(ops, c, b, s):
     model = MultiscaleDCRNN(("I", "A", "P"), ("I", "A"), K=1, M=0, operators=ops, init="zeros")
     bg, br = model.blocks_g[0], model.blocks_rho[0]
     with torch.no_grad():
-        bg.hidden[0][0, 2] = 1.0        # C_1 = P
-        bg.hidden[0][1, 1] = 1.0        # C_2 = A  -> B_1 = P o A
+        bg.hidden[0][0, 2] = 1.0  # C_1 = P
+        bg.hidden[0][1, 1] = 1.0  # C_2 = A  -> B_1 = P o A
         bg.output[3] = c
-        bg.output[0] = s                # explicit s g, cancels the implicit relaxation
-        br.output[0] = b                # b rho
+        bg.output[0] = s  # explicit s g, cancels the implicit relaxation
+        br.output[0] = b  # b rho
         model.w_s.fill_(s)
     return model
 
@@ -172,7 +172,7 @@ def _poly_data(ops, degree, dt, T, c, b, gen, nx):
     degree - 1 (degree 0: the constant making g steady): g is a polynomial of the given degree in t
     and solves d_t g = c PA g + b rho exactly (PA kills the v-independent h)."""
     G0 = torch.randn(ops.nv, nx, dtype=DT, generator=gen)
-    pa = ops.average(ops.advect(G0))                                  # (nx,)
+    pa = ops.average(ops.advect(G0))  # (nx,)
     t = torch.arange(T, dtype=DT) * dt
     if degree == 0:
         rho = (-c * pa / b).expand(T, nx).clone()
@@ -242,8 +242,9 @@ def test_shapes_indices_and_learned_flux_in_ars(ars_data):
     with pytest.raises(ValueError):
         residual(model, data, "bdf4", idx=[6])
     # a rho-model holding the true flux -<v d_x g> (K = 0, dictionary ("A",) on g, projected)
-    rho_model = MultiscaleDCRNN(("A",), None, K=0, M=0, learn_relaxation=False, operators=data.ops,
-                                equation="rho", init=-1.0)
+    rho_model = MultiscaleDCRNN(
+        ("A",), None, K=0, M=0, learn_relaxation=False, operators=data.ops, equation="rho", init=-1.0
+    )
     kg, kr = ars222(model, data, rho_model=rho_model)
     assert torch.allclose(kg, ars222(model, data), rtol=0, atol=1e-15)
     assert kr.shape == (9, 200)
@@ -276,8 +277,9 @@ def test_feature_loss_equals_direct_loss(ars_data):
     """The training fast path (precomputed word features) reproduces the direct residual and loss."""
     data = ars_data.subsample(8, 9)
     for K, M in ((1, 2), (2, 0)):
-        model = MultiscaleDCRNN(K=K, M=M, eps_range=(1e-3, 0.1) if M else None, operators=data.ops,
-                                init="normal", seed=K)
+        model = MultiscaleDCRNN(
+            K=K, M=M, eps_range=(1e-3, 0.1) if M else None, operators=data.ops, init="normal", seed=K
+        )
         for name in ("fe", "be", "imex1", "bdf2", "bdf4"):
             for norm in ("l1", "l2"):
                 fl = FeatureLoss(model, data, name, norm=norm, mean_zero=0.3)
@@ -286,20 +288,25 @@ def test_feature_loss_equals_direct_loss(ars_data):
             r = residual(model, data, name)
             assert torch.allclose(fl.residual(model).reshape(r.shape), r, rtol=0, atol=1e-13 * r.abs().max().item())
             idx = torch.tensor([1, 4])
-            assert abs(fl(model, idx).item() - loss(model, data, name, norm="l2", mean_zero=0.3, idx=idx).item()) \
+            assert (
+                abs(fl(model, idx).item() - loss(model, data, name, norm="l2", mean_zero=0.3, idx=idx).item())
                 <= 1e-12 * fl(model, idx).item()
+            )
 
 
 # ---------------------------------------------------------------------------------------------
 # Build 2: training
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("block,K,M", [("paper", 0, 2), ("paper", 1, 0), ("paper", 1, 2), ("paper", 2, 2),
-                                       ("recurrent", 1, 2), ("recurrent", 2, 0)])
+@pytest.mark.parametrize(
+    "block,K,M",
+    [("paper", 0, 2), ("paper", 1, 0), ("paper", 1, 2), ("paper", 2, 2), ("recurrent", 1, 2), ("recurrent", 2, 0)],
+)
 def test_coefficient_map_equals_symbolic_expansion(block, K, M):
     ops = Operators.periodic(nx=10)
     dg, dr = (("I", "A", "P"), ("I", "A")) if block == "paper" else (("A", "P"), ("A",))
-    model = MultiscaleDCRNN(dg, dr, K=K, M=M, eps_range=(1e-3, 0.1) if M else None, operators=ops,
-                            init="normal", seed=K + M, block=block)
+    model = MultiscaleDCRNN(
+        dg, dr, K=K, M=M, eps_range=(1e-3, 0.1) if M else None, operators=ops, init="normal", seed=K + M, block=block
+    )
     cmap = CoefficientMap(model)
     got = dict(zip(cmap.words, cmap(model).detach()))
     poly = model.coefficients().numeric()
@@ -316,8 +323,20 @@ def test_coefficient_map_equals_symbolic_expansion(block, K, M):
 def test_fit_adam_stochastic_lsq_and_lbfgs_phases(ars_data):
     data = ars_data.subsample(8, 12)
     model = MultiscaleDCRNN(K=1, M=2, eps_range=(1e-3, 0.1), operators=data.ops)
-    h = fit(model, data, "fe", adam_steps=30, lr=1e-2, batch_windows=4, lsq_steps=0, lbfgs_steps=20,
-            lbfgs_norm=("l2", "l1"), eps_true=EPS, history_every=10, seed=1)
+    h = fit(
+        model,
+        data,
+        "fe",
+        adam_steps=30,
+        lr=1e-2,
+        batch_windows=4,
+        lsq_steps=0,
+        lbfgs_steps=20,
+        lbfgs_norm=("l2", "l1"),
+        eps_true=EPS,
+        history_every=10,
+        seed=1,
+    )
     assert h.phase[0] == "adam" and h.phase[-1] == "lbfgs-l1" and "lbfgs-l2" in h.phase
     assert len(h.error) == len(h.loss) == len(h.iteration) and h.iteration == sorted(h.iteration)
     assert h.final_loss < 0.1 * h.loss[0] and np.isfinite(h.final_error)
@@ -328,8 +347,17 @@ def test_fit_adam_stochastic_lsq_and_lbfgs_phases(ars_data):
     assert h2.final_loss <= 1.01 * _free_optimum(m2, data, "bdf2")[1]
     # the direct (ARS) path: Gauss-Newton in coefficient space, then L-BFGS, through the mapped model
     start = _l2(m2, data, "ars222")
-    h3 = fit(m2, data, "ars222", lsq_steps=20, gn_iterations=2, lbfgs_steps=5, lbfgs_norm="l2",
-             lbfgs_restarts=0, eps_true=EPS)
+    h3 = fit(
+        m2,
+        data,
+        "ars222",
+        lsq_steps=20,
+        gn_iterations=2,
+        lbfgs_steps=5,
+        lbfgs_norm="l2",
+        lbfgs_restarts=0,
+        eps_true=EPS,
+    )
     assert h3.phase[0] == "lsq" and set(h3.phase[1:]) == {"lbfgs-l2"} and h3.gn_iterations >= 1
     # the recorded loss is the model's loss, to round-off (sums over ~1e5 terms: the reduction order
     # may differ between the two evaluations, 1.6e-12 relative was seen in CI)
@@ -411,7 +439,7 @@ def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
     assert J.shape == (r0.numel(), z0.numel()) and z0.numel() > 3
     assert torch.equal(r0, loop[0][0].detach())
     assert torch.equal(J, torch.stack([c.detach() for _, c in loop], 1))
-    monkeypatch.setattr(tr, "JVP_BATCH_BYTES", 3 * r0.numel() * 8)   # chunks of 3 tangents
+    monkeypatch.setattr(tr, "JVP_BATCH_BYTES", 3 * r0.numel() * 8)  # chunks of 3 tangents
     r1, J1 = tr.residual_and_jacobian(r_of, z0)
     assert torch.equal(r1, r0) and torch.equal(J1, J)
 
@@ -419,16 +447,23 @@ def test_batched_jacobian_equals_one_jvp_per_coordinate(ars_data, monkeypatch):
 # The ARS(2,2,2) fitting residual (sources and a learned rho-model) as it was before its stage loop moved into
 # numerics.imex.imex_rk (commit 859c354): bitwise equal on the machine that recorded them; the tolerance only
 # allows for another BLAS summation order.
-_PRE_KG = [[-0.07215305274889679, -1.2557679734360248, 1.1190381222858932, 1.3962697734556995], [0.17123105418405454, -0.6912029994266493, 0.3491510638444379, 0.007411385876900489]]
-_PRE_KR = [[0.0011827449853009262, -0.0036218517375752324, -0.04699792810125183, 0.01540229828044648], [-0.03834275831782411, 0.03758272742428359, 0.12965769922319498, -0.004916661411589418]]
+_PRE_KG = [
+    [-0.07215305274889679, -1.2557679734360248, 1.1190381222858932, 1.3962697734556995],
+    [0.17123105418405454, -0.6912029994266493, 0.3491510638444379, 0.007411385876900489],
+]
+_PRE_KR = [
+    [0.0011827449853009262, -0.0036218517375752324, -0.04699792810125183, 0.01540229828044648],
+    [-0.03834275831782411, 0.03758272742428359, 0.12965769922319498, -0.004916661411589418],
+]
 
 
 def test_ars222_residual_equals_its_pre_imex_rk_numbers():
     s = TransportSetup(eps=1 / 16, nx=16, nv=4, stride=1, n_snapshots=3)
     data = FitData.from_generated(generate_ars222(s, ic_nb(s.x)))
     model = MultiscaleDCRNN(K=1, M=2, eps_range=(1e-3, 0.1), operators=data.ops, init="normal", seed=3)
-    rho_model = MultiscaleDCRNN(("A",), None, K=0, M=0, learn_relaxation=False, operators=data.ops,
-                                equation="rho", init=-0.9)
+    rho_model = MultiscaleDCRNN(
+        ("A",), None, K=0, M=0, learn_relaxation=False, operators=data.ops, equation="rho", init=-0.9
+    )
     with torch.no_grad():
         kg, kr = ars222(model, data, rho_model=rho_model, sigma_a=0.3, source=0.2)
     np.testing.assert_allclose(kg[:, 1, ::4].numpy(), _PRE_KG, rtol=1e-12, atol=1e-16)

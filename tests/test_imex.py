@@ -19,8 +19,7 @@ TABLE16 = {
     1: ((F(-1), F(1)), (F(1),), F(1)),
     2: ((F(1, 3), F(-4, 3), F(1)), (F(-2, 3), F(4, 3)), F(2, 3)),
     3: ((F(-2, 11), F(9, 11), F(-18, 11), F(1)), (F(6, 11), F(-18, 11), F(18, 11)), F(6, 11)),
-    4: ((F(3, 25), F(-16, 25), F(36, 25), F(-48, 25), F(1)),
-        (F(-12, 25), F(48, 25), F(-72, 25), F(48, 25)), F(12, 25)),
+    4: ((F(3, 25), F(-16, 25), F(36, 25), F(-48, 25), F(1)), (F(-12, 25), F(48, 25), F(-72, 25), F(48, 25)), F(12, 25)),
 }
 
 
@@ -42,7 +41,7 @@ def test_ars222_order_conditions():
     res = ARS222.order_conditions(2)
     assert len(res) == 6 and max(abs(r) for r in res.values()) < 1e-15
     assert ARS222.satisfies_order(2)
-    assert not ARS222.satisfies_order(3)          # it is not third order
+    assert not ARS222.satisfies_order(3)  # it is not third order
     g = 1 - np.sqrt(2) / 2
     assert ARS222.a_im[1, 1] == pytest.approx(g) and ARS222.a_ex[2, 0] == pytest.approx(1 - 1 / (2 * g))
 
@@ -71,7 +70,7 @@ def _solve_im(t, rhs, a):
 def _bdf_error(q, n):
     dt = T / n
     ts = np.arange(n + 1) * dt
-    ys = [_exact(ts[i]) for i in range(q)]          # start-up with exact values
+    ys = [_exact(ts[i]) for i in range(q)]  # start-up with exact values
     fs = [_f_ex(ts[i], ys[i]) for i in range(q)]
     for k in range(q, n + 1):
         y = imex_bdf_step(q, ys[-q:], fs[-q:], dt, ts[k], _solve_im)
@@ -96,5 +95,5 @@ def test_ars222_convergence_order():
         return abs(y - _exact(T))
 
     e1, e2 = err(80), err(160)
-    order = np.log2(e1 / e2)                      # measured 1.95
+    order = np.log2(e1 / e2)  # measured 1.95
     assert 1.7 <= order <= 2.4, (e1, e2, order)

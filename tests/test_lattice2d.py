@@ -5,7 +5,11 @@ import pytest
 from conftest import KAPPA_X, KAPPA_Y
 from scipy.sparse.linalg import expm_multiply
 
-from coarsepde.homogenization.cell_problem import lattice_bloch_rates, lattice_effective_tensor, lattice_link_coefficients
+from coarsepde.homogenization.cell_problem import (
+    lattice_bloch_rates,
+    lattice_effective_tensor,
+    lattice_link_coefficients,
+)
 from coarsepde.homogenization.lattice2d import (
     PatchScheme2D,
     full_lattice_operator,

@@ -129,8 +129,7 @@ def test_training_is_deterministic():
 
     def run(kind, seed):
         m = build_model(kind)
-        res = train(m, U, dU, epochs=3, batch_size=16, seed=seed, device="cpu",
-                    progress=lambda *a: calls.append(a))
+        res = train(m, U, dU, epochs=3, batch_size=16, seed=seed, device="cpu", progress=lambda *a: calls.append(a))
         return m, res
 
     for kind in ("functional", "discretized"):

@@ -84,16 +84,17 @@ def operator_rhs(U: np.ndarray, Kmat: np.ndarray) -> np.ndarray:
 
 # 1. spectral features --------------------------------------------------------------------------------------
 
+
 def test_fft_features_exact_on_trig_polynomial():
     s, c = np.sin(2 * X + 0.3), np.cos(2 * X + 0.3)
     u = s * np.cos(3 * Y) + 0.5 * np.cos(X - Y)
     expected = [
         u,
-        2 * c * np.cos(3 * Y) - 0.5 * np.sin(X - Y),          # u_x
-        -3 * s * np.sin(3 * Y) + 0.5 * np.sin(X - Y),         # u_y
-        -4 * s * np.cos(3 * Y) - 0.5 * np.cos(X - Y),         # u_xx
-        -6 * c * np.sin(3 * Y) + 0.5 * np.cos(X - Y),         # u_xy
-        -9 * s * np.cos(3 * Y) - 0.5 * np.cos(X - Y),         # u_yy
+        2 * c * np.cos(3 * Y) - 0.5 * np.sin(X - Y),  # u_x
+        -3 * s * np.sin(3 * Y) + 0.5 * np.sin(X - Y),  # u_y
+        -4 * s * np.cos(3 * Y) - 0.5 * np.cos(X - Y),  # u_xx
+        -6 * c * np.sin(3 * Y) + 0.5 * np.cos(X - Y),  # u_xy
+        -9 * s * np.cos(3 * Y) - 0.5 * np.cos(X - Y),  # u_yy
     ]
     F = fft_features(torch.as_tensor(np.stack([u, 2 * u])))  # batch dimension too
     assert F.shape == (2, N, N, 6) and F.dtype == torch.float64
@@ -109,11 +110,11 @@ def test_fft_features_nyquist_and_autograd():
     u = s8x * np.cos(Y) + c2x * s8y + s8x * s8y
     expected = [
         u,
-        -2 * s2x * s8y,                                            # u_x
-        -s8x * np.sin(Y),                                          # u_y
-        -64 * s8x * np.cos(Y) - 4 * c2x * s8y - 64 * s8x * s8y,    # u_xx
-        0 * u,                                                     # u_xy
-        -s8x * np.cos(Y) - 64 * c2x * s8y - 64 * s8x * s8y,        # u_yy
+        -2 * s2x * s8y,  # u_x
+        -s8x * np.sin(Y),  # u_y
+        -64 * s8x * np.cos(Y) - 4 * c2x * s8y - 64 * s8x * s8y,  # u_xx
+        0 * u,  # u_xy
+        -s8x * np.cos(Y) - 64 * c2x * s8y - 64 * s8x * s8y,  # u_yy
     ]
     F = fft_features(torch.as_tensor(u)).numpy()
     for ch in range(6):
@@ -127,12 +128,16 @@ def test_fft_features_nyquist_and_autograd():
 
 # 2. architectures ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, kw, n_params", [
-    ("functional", dict(hidden=32, hidden2=16), 769),
-    ("functional", dict(hidden=32), 6 * 32 + 32 + 32 * 32 + 32 + 33),
-    ("discretized", dict(filters=32, kernel=5), 1921),
-    ("discretized", dict(filters=8, kernel=3), 8 * 9 + 8 + 72 + 9),
-])
+
+@pytest.mark.parametrize(
+    "kind, kw, n_params",
+    [
+        ("functional", dict(hidden=32, hidden2=16), 769),
+        ("functional", dict(hidden=32), 6 * 32 + 32 + 32 * 32 + 32 + 33),
+        ("discretized", dict(filters=32, kernel=5), 1921),
+        ("discretized", dict(filters=8, kernel=3), 8 * 9 + 8 + 72 + 9),
+    ],
+)
 def test_architectures_shape_equivariance_params(kind, kw, n_params):
     model = build_model_2d(kind, seed=3, **kw)
     assert isinstance(model, FunctionalNet2D if kind == "functional" else DiscretizedNet2D)
@@ -143,8 +148,9 @@ def test_architectures_shape_equivariance_params(kind, kw, n_params):
         shifted = model(torch.roll(U, shifts=(3, -5), dims=(1, 2)))
     assert out.shape == (3, N, N)
     assert out.abs().max() > 1e-3  # a real, non-trivial output
-    np.testing.assert_allclose(shifted.numpy(), torch.roll(out, shifts=(3, -5), dims=(1, 2)).numpy(),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        shifted.numpy(), torch.roll(out, shifts=(3, -5), dims=(1, 2)).numpy(), rtol=0, atol=1e-12
+    )
     # not trivially equivariant: a spatially varying input gives a spatially varying output
     assert out[0].std() > 1e-6
 
@@ -163,6 +169,7 @@ def test_bad_arguments():
 
 # 3. determinism --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["functional", "discretized"])
 def test_training_is_deterministic(kind):
     U, D = dataset(7, 2)
@@ -170,8 +177,16 @@ def test_training_is_deterministic(kind):
     def fit(seed):
         model = build_model_2d(kind, seed=99)  # train_2d re-draws the weights from its own seed
         seen = []
-        res = train_2d(model, U, D, epochs=2, batch_size=8, seed=seed, device="cpu",
-                       progress=lambda e, tl, vl: seen.append((e, tl, vl)))
+        res = train_2d(
+            model,
+            U,
+            D,
+            epochs=2,
+            batch_size=8,
+            seed=seed,
+            device="cpu",
+            progress=lambda e, tl, vl: seen.append((e, tl, vl)),
+        )
         return torch.cat([p.detach().flatten() for p in model.parameters()]), res, seen
 
     w0, r0, seen = fit(0)
@@ -185,6 +200,7 @@ def test_training_is_deterministic(kind):
 
 
 # 4. learning the homogenized operator ----------------------------------------------------------------------
+
 
 def test_functional_net_learns_homogenized_operator():
     U, D = dataset(0, 24)  # 384 snapshots
@@ -209,21 +225,22 @@ def test_functional_net_learns_homogenized_operator():
 
 # 5. time integration ---------------------------------------------------------------------------------------
 
+
 def test_integrate_exact_operator_matches_solution():
     U, _ = trajectory(np.random.default_rng(5))
     Ui = integrate_2d(SpectralOperator(K), U[0], T, device="cpu")
     assert Ui.shape == (T.size, N, N)
-    err = np.sqrt(np.sum((Ui - U) ** 2) / np.sum(U ** 2))
+    err = np.sqrt(np.sum((Ui - U) ** 2) / np.sum(U**2))
     assert err < 1e-5  # measured 1.2e-7
     # the wrong (Eq. 27) tensor is visibly off: the check can fail
     Uw = integrate_2d(SpectralOperator(K_EQ27), U[0], T, device="cpu")
-    assert np.sqrt(np.sum((Uw - U) ** 2) / np.sum(U ** 2)) > 1e-3
+    assert np.sqrt(np.sum((Uw - U) ** 2) / np.sum(U**2)) > 1e-3
 
 
 def test_integrate_blow_up_gives_nan_and_warning(caplog):
     class Cubic(torch.nn.Module):
         def forward(self, U):
-            return 1e3 * U ** 3
+            return 1e3 * U**3
 
     with caplog.at_level(logging.WARNING):
         out = integrate_2d(Cubic(), np.ones((4, 4)), np.linspace(0.0, 0.01, 6), device="cpu")
@@ -235,10 +252,16 @@ def test_integrate_blow_up_gives_nan_and_warning(caplog):
 
 # 6. Fourier amplitudes (Fig. 8b) ---------------------------------------------------------------------------
 
+
 def test_fourier_amplitudes_picks_largest_modes():
     # unnormalised |fft2|: a cos(k.r + phi) gives a N^2 / 2 at +-k; a sin sin product splits into two cosines
-    u = (3.0 * np.cos(X + 2 * Y + 0.4) + 2.0 * np.sin(3 * X - Y) + 1.5 * np.sin(2 * X) * np.sin(Y)
-         + 0.25 * np.cos(4 * Y) + 0.1)
+    u = (
+        3.0 * np.cos(X + 2 * Y + 0.4)
+        + 2.0 * np.sin(3 * X - Y)
+        + 1.5 * np.sin(2 * X) * np.sin(Y)
+        + 0.25 * np.cos(4 * Y)
+        + 0.1
+    )
     amps, modes = fourier_amplitudes(u, n_modes=5)
     np.testing.assert_allclose(amps, np.array([3.0, 2.0, 0.75, 0.75, 0.25]) * N * N / 2, rtol=1e-12)
     got = {tuple(m) for m in modes}

@@ -149,8 +149,9 @@ def test_model_with_zero_last_layer_is_the_six_point_polynomial():
     v = wide_shocks(np.random.default_rng(1), 4)
     known, _ = split_fine(v, FACTOR)
     with torch.no_grad():
-        np.testing.assert_allclose(model(known).numpy(), polynomial_interpolation(known, FACTOR, 6).numpy(),
-                                   rtol=0, atol=1e-14)
+        np.testing.assert_allclose(
+            model(known).numpy(), polynomial_interpolation(known, FACTOR, 6).numpy(), rtol=0, atol=1e-14
+        )
 
 
 def test_cubic_baseline_exact_on_cubics_and_fourth_order():
@@ -159,9 +160,9 @@ def test_cubic_baseline_exact_on_cubics_and_fourth_order():
     xt = xk[:, None] + np.arange(1, FACTOR) / FACTOR
     p = lambda x: 0.2 - 0.3 * x + 0.05 * x**2 - 0.002 * x**3  # noqa: E731
     cubic = polynomial_interpolation(p(xk), FACTOR, 4).numpy()
-    np.testing.assert_allclose(cubic[1:m - 2], p(xt)[1:m - 2], rtol=0, atol=1e-10)  # j-1 .. j+2 unwrapped
+    np.testing.assert_allclose(cubic[1 : m - 2], p(xt)[1 : m - 2], rtol=0, atol=1e-10)  # j-1 .. j+2 unwrapped
     linear = polynomial_interpolation(0.5 - 0.25 * xk, FACTOR, 2).numpy()
-    np.testing.assert_allclose(linear[:m - 1], (0.5 - 0.25 * xt)[:m - 1], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(linear[: m - 1], (0.5 - 0.25 * xt)[: m - 1], rtol=0, atol=1e-13)
 
     def max_error(n_fine):
         x = np.arange(n_fine) * 2 * np.pi / n_fine
@@ -186,8 +187,16 @@ def test_short_training_learns_shocks():
     model = InterpolationModel(FACTOR, filters=16, seed=0)
     lin = linear_mse_of(train)
     before = normalised_loss(model, val, lin)
-    hist = train_interpolation(model, train, steps=300, batch_size=16, lr_schedule=piecewise_schedule(300, 3e-3, 3e-4),
-                               seed=0, val_fields=val, eval_every=100)
+    hist = train_interpolation(
+        model,
+        train,
+        steps=300,
+        batch_size=16,
+        lr_schedule=piecewise_schedule(300, 3e-3, 3e-4),
+        seed=0,
+        val_fields=val,
+        eval_every=100,
+    )
     assert hist.step.tolist() == [100, 200, 300] and hist.linear_mse == pytest.approx(lin)
     after = hist.val_loss[-1]
     assert after == pytest.approx(normalised_loss(model, val, lin), rel=1e-12)
@@ -208,8 +217,16 @@ def test_short_training_beats_cubic_median_on_wide_shocks():
     model = InterpolationModel(FACTOR, filters=16, seed=0)
     lin = linear_mse_of(train)
     before = normalised_loss(model, val, lin)
-    hist = train_interpolation(model, train, steps=200, batch_size=16, lr_schedule=piecewise_schedule(200, 3e-3, 3e-4),
-                               seed=0, val_fields=val, eval_every=200)
+    hist = train_interpolation(
+        model,
+        train,
+        steps=200,
+        batch_size=16,
+        lr_schedule=piecewise_schedule(200, 3e-3, 3e-4),
+        seed=0,
+        val_fields=val,
+        eval_every=200,
+    )
     assert before / hist.val_loss[-1] > 100  # measured 12.2 -> 0.033
     met = interpolation_metrics(val, {"nn": fine_of(model, val), "poly": fine_of(4, val)}, FACTOR)
     assert met["ratio"] > 1.3, met["ratio"]
@@ -222,11 +239,19 @@ def test_training_is_deterministic():
 
     def run(seed):
         model = InterpolationModel(FACTOR, filters=8, seed=seed)
-        hist = train_interpolation(model, train, steps=12, batch_size=16, lr_schedule=[(0, 1e-2), (6, 1e-3)],
-                                   seed=seed, val_fields=val, eval_every=4)
+        hist = train_interpolation(
+            model,
+            train,
+            steps=12,
+            batch_size=16,
+            lr_schedule=[(0, 1e-2), (6, 1e-3)],
+            seed=seed,
+            val_fields=val,
+            eval_every=4,
+        )
         return model.state_dict(), hist
 
-    (s1, h1), (s2, h2), (s3, h3) = run(7), run(7), run(8)
+    (s1, h1), (s2, h2), (s3, _h3) = run(7), run(7), run(8)
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
     np.testing.assert_array_equal(h1.loss, h2.loss)
     np.testing.assert_array_equal(h1.val_loss, h2.val_loss)
@@ -295,8 +320,11 @@ def test_interpolation_metrics_hand_built():
 
 
 def _run_script(name, *args):
-    subprocess.run([sys.executable, str(ROOT / "workflow" / "scripts" / f"{name}.py"), *map(str, args)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "workflow" / "scripts" / f"{name}.py"), *map(str, args)],
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_split_snapshots_first_part_training_strided_subsets():
@@ -324,12 +352,47 @@ def test_scripts_end_to_end(tmp_path):
     rng = np.random.default_rng(2)
     v = sharp_shocks(rng, 3 * 20).reshape(3, 20, N)
     data = tmp_path / "train.zarr"
-    write_dataset(xr.Dataset({"v": (("sample", "time", "x"), v)}, coords={"x": ("x", X)}), data,
-                  title="synthetic", source="test", references="none", provenance={})
-    _run_script("p1_interpolation", "--data", data, "--factor", "8", "--steps", "6", "--batch-size", "8", "--lr", "3e-3",
-                "--lr-final", "3e-4", "--layers", "3", "--filters", "8", "--kernel", "5", "--max-snapshots", "20",
-                "--seed", "1", "--eval-every", "3", "--model", tmp_path / "model.zarr",
-                "--evaluation", tmp_path / "eval.zarr", "--scale", "test")
+    write_dataset(
+        xr.Dataset({"v": (("sample", "time", "x"), v)}, coords={"x": ("x", X)}),
+        data,
+        title="synthetic",
+        source="test",
+        references="none",
+        provenance={},
+    )
+    _run_script(
+        "p1_interpolation",
+        "--data",
+        data,
+        "--factor",
+        "8",
+        "--steps",
+        "6",
+        "--batch-size",
+        "8",
+        "--lr",
+        "3e-3",
+        "--lr-final",
+        "3e-4",
+        "--layers",
+        "3",
+        "--filters",
+        "8",
+        "--kernel",
+        "5",
+        "--max-snapshots",
+        "20",
+        "--seed",
+        "1",
+        "--eval-every",
+        "3",
+        "--model",
+        tmp_path / "model.zarr",
+        "--evaluation",
+        tmp_path / "eval.zarr",
+        "--scale",
+        "test",
+    )
     state = load_state_dict(tmp_path / "model.zarr")
     assert state["history.step"].tolist() == [3, 6] and "net.convs.2.weight" in state
     ev = read_dataset(tmp_path / "eval.zarr")
@@ -338,8 +401,21 @@ def test_scripts_end_to_end(tmp_path):
     np.testing.assert_array_equal(ev.example_exact.values, v.reshape(-1, N)[48])
     np.testing.assert_array_equal(ev.example_known.values, v.reshape(-1, N)[48, 7::8])
 
-    _run_script("p1_figure1", "--evaluation", tmp_path / "eval.zarr", "--figure", tmp_path / "fig.png",
-                "--claim", tmp_path / "claim.json", "--min-ratio", "5", "--top-decile", "0.9", "--scale", "test")
+    _run_script(
+        "p1_figure1",
+        "--evaluation",
+        tmp_path / "eval.zarr",
+        "--figure",
+        tmp_path / "fig.png",
+        "--claim",
+        tmp_path / "claim.json",
+        "--min-ratio",
+        "5",
+        "--top-decile",
+        "0.9",
+        "--scale",
+        "test",
+    )
     assert (tmp_path / "fig.png").stat().st_size > 10_000
     row = json.loads((tmp_path / "claim.json").read_text())
     assert row["id"] == "P1-fig1-interp" and row["scale"] == "test" and isinstance(row["passed"], bool)

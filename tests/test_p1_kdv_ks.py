@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 
 from coarsepde.claims import check_p1_fig4
 from coarsepde.discretization.equations import (
@@ -24,11 +25,9 @@ from coarsepde.discretization.equations import (
 from coarsepde.discretization.metrics import bootstrap_median_ci, valid_threshold, valid_times
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.persist import load_model, save_model
-from coarsepde.discretization.simulate import SolverSettings, baseline_for, run_coarse, run_valid_time
+from coarsepde.discretization.simulate import baseline_for, run_coarse, run_valid_time
 from coarsepde.discretization.spectral import SpectralSolver, fine_solutions, wavenumbers
 from coarsepde.store import provenance, read_dataset
-
-from conftest import ROOT
 
 torch.set_num_threads(1)
 
@@ -51,17 +50,17 @@ def test_kdv_soliton_travels_at_its_speed_and_keeps_its_shape(c):
     T = 2 * eq.length / c
     errors = {}
     for dt in (5e-3, 2.5e-3):
-        times = np.linspace(0.0, T, 9)                         # a quarter domain between outputs
+        times = np.linspace(0.0, T, 9)  # a quarter domain between outputs
         y = SpectralSolver(eq, n, dt).solve(soliton(x, 0, c, 10.0, eq.length)[None], times)[0]
         errors[dt] = np.abs(y[-1] - soliton(x, T, c, 10.0, eq.length)).max()
         # position from the phase of the first Fourier mode (sub-grid accurate), unwrapped
         position = -np.unwrap(np.angle(np.fft.rfft(y, axis=-1)[:, 1])) * eq.length / (2 * np.pi)
         speed = np.diff(position) / np.diff(times)
         assert np.abs(speed / c - 1).max() < 1e-5
-        assert abs(y[-1].max() - soliton(x, T, c, 10.0, eq.length).max()) < 3e-5   # keeps its amplitude
-        assert abs(y[-1].sum() - y[0].sum()) < 1e-9 * n   # and its mass
+        assert abs(y[-1].max() - soliton(x, T, c, 10.0, eq.length).max()) < 3e-5  # keeps its amplitude
+        assert abs(y[-1].sum() - y[0].sum()) < 1e-9 * n  # and its mass
     assert errors[2.5e-3] < 2e-5
-    assert 12 < errors[5e-3] / errors[2.5e-3] < 40    # ~2^4 (pre-asymptotic): fourth order in time
+    assert 12 < errors[5e-3] / errors[2.5e-3] < 40  # ~2^4 (pre-asymptotic): fourth order in time
 
 
 def test_kdv_random_solutions_are_mesh_converged():
@@ -79,7 +78,7 @@ def _ks_statistics(n, seeds=range(6), t_end=300.0, dt=5e-3):
     v0 = random_initial_conditions(seeds, eq.length, 512)[:, :: 512 // n]
     times = np.arange(100.0, t_end + 1e-9, 2.0)
     v = SpectralSolver(eq, n, dt).solve(v0, times)
-    spectrum = np.abs(np.fft.rfft(v, axis=-1)) ** 2 / n**2          # (S, T, modes)
+    spectrum = np.abs(np.fft.rfft(v, axis=-1)) ** 2 / n**2  # (S, T, modes)
     return times, v, spectrum
 
 
@@ -93,9 +92,9 @@ def test_ks_statistics_are_stationary_and_converged():
     mean_abs = [np.abs(v256[:, w]).mean() for w in (first, second)]
     assert abs(mean_abs[0] / mean_abs[1] - 1) < 0.1
     k = wavenumbers(256, 64.0)
-    band = (k > 0.1) & (k < 1.5)                                     # the energetic band (peak near 0.7)
+    band = (k > 0.1) & (k < 1.5)  # the energetic band (peak near 0.7)
     e = [s256[:, w][..., band].mean(axis=(0, 1)) for w in (first, second)]
-    assert abs(e[0].sum() / e[1].sum() - 1) < 0.1                    # band energy
+    assert abs(e[0].sum() / e[1].sum() - 1) < 0.1  # band energy
     # the spectrum in three bins of the band (single modes fluctuate too much over 6 x 50 frames)
     bins = [b.sum() for b in np.array_split(e[0], 3)], [b.sum() for b in np.array_split(e[1], 3)]
     assert np.max(np.abs(np.array(bins[0]) / np.array(bins[1]) - 1)) < 0.25
@@ -124,8 +123,8 @@ def test_spectral_rhs_matches_the_conservative_flux_of_a_smooth_field():
         rhs = SpectralSolver(eq, n, 1e-3).time_derivative(v[None])[0]
         # analytic: non-conservative form
         vx = kk[0] * np.cos(kk[0] * x) - 0.5 * kk[1] * np.sin(kk[1] * x)
-        vxx = -kk[0] ** 2 * np.sin(kk[0] * x) - 0.5 * kk[1] ** 2 * np.cos(kk[1] * x)
-        vxxx = -kk[0] ** 3 * np.cos(kk[0] * x) + 0.5 * kk[1] ** 3 * np.sin(kk[1] * x)
+        vxx = -(kk[0] ** 2) * np.sin(kk[0] * x) - 0.5 * kk[1] ** 2 * np.cos(kk[1] * x)
+        vxxx = -(kk[0] ** 3) * np.cos(kk[0] * x) + 0.5 * kk[1] ** 3 * np.sin(kk[1] * x)
         vxxxx = kk[0] ** 4 * np.sin(kk[0] * x) + 0.5 * kk[1] ** 4 * np.cos(kk[1] * x)
         exact = -6 * v * vx - vxxx if eq.name == "kdv" else -v * vx - vxx - vxxxx
         assert np.abs(rhs - exact).max() < 1e-9 * np.abs(exact).max()
@@ -153,7 +152,7 @@ def test_random_initial_conditions_are_the_authors_draw():
     v = random_initial_conditions([7], L, n)[0]
     rs = np.random.RandomState(7)
     a = 0.5 * rs.uniform(-1, 1, 10)
-    rs.uniform(-0.4, 0.4, 10)                                       # omega: drawn, unused
+    rs.uniform(-0.4, 0.4, 10)  # omega: drawn, unused
     k = rs.choice(np.array([-1, -2, -3, 1, 2, 3]), 10)
     phi = rs.uniform(0, 2 * np.pi, 10)
     x = np.arange(n) * L / n
@@ -173,8 +172,12 @@ def test_random_initial_conditions_are_the_authors_draw():
 
 
 def test_equation_fluxes_and_round_trip():
-    faces = {"v": torch.tensor([[1.0, 2.0]]), "v_x": torch.tensor([[0.5, 0.0]]),  # float32: dtype follows the input
-             "v_xx": torch.tensor([[0.25, -1.0]]), "v_xxx": torch.tensor([[2.0, 1.0]])}
+    faces = {
+        "v": torch.tensor([[1.0, 2.0]]),
+        "v_x": torch.tensor([[0.5, 0.0]]),  # float32: dtype follows the input
+        "v_xx": torch.tensor([[0.25, -1.0]]),
+        "v_xxx": torch.tensor([[2.0, 1.0]]),
+    }
     assert torch.allclose(KdV().flux(faces), torch.tensor([[3.25, 11.0]]))
     assert torch.allclose(KuramotoSivashinsky().flux(faces), torch.tensor([[3.0, 3.0]]))
     for eq in (Burgers(0.02), KdV(), KuramotoSivashinsky(length=10.0, flux_form="godunov")):
@@ -249,16 +252,16 @@ def test_model_store_round_trip(tmp_path):
 
 
 def test_valid_time_on_hand_built_error_fields():
-    times = np.arange(6) * 0.5 + 50.0                          # absolute stamps after a warm-up of 50
+    times = np.arange(6) * 0.5 + 50.0  # absolute stamps after a warm-up of 50
     exact = np.zeros((4, 6, 10))
     pred = np.zeros_like(exact)
-    pred[0, 3:, :3] = 1.0       # 70% good from frame 3 on -> invalid at t = 1.5
-    pred[1, 2:, :2] = 1.0       # exactly 80% good: still valid everywhere -> 2.5 (the last time)
-    pred[2, 4:] = np.nan        # diverged at frame 4 -> 2.0
-    pred[3, :, :] = 0.05        # every error 0.05 <= tau = 0.1: valid
-    pred[3, 1, :5] = 0.2        # ... except frame 1 (50% good) -> 0.5, even if later frames are fine
+    pred[0, 3:, :3] = 1.0  # 70% good from frame 3 on -> invalid at t = 1.5
+    pred[1, 2:, :2] = 1.0  # exactly 80% good: still valid everywhere -> 2.5 (the last time)
+    pred[2, 4:] = np.nan  # diverged at frame 4 -> 2.0
+    pred[3, :, :] = 0.05  # every error 0.05 <= tau = 0.1: valid
+    pred[3, 1, :5] = 0.2  # ... except frame 1 (50% good) -> 0.5, even if later frames are fine
     assert np.allclose(valid_times(pred, exact, times, 0.1), [1.5, 2.5, 2.0, 0.5])
-    pred[3, 0, :] = 1.0         # an invalid initial frame: valid time 0
+    pred[3, 0, :] = 1.0  # an invalid initial frame: valid time 0
     assert valid_times(pred, exact, times, 0.1)[3] == 0.0
     assert np.allclose(valid_times(pred, exact, times, 0.1, fraction=0.6)[:2], [2.5, 2.5])
     with pytest.raises(ValueError, match="shape"):
@@ -287,8 +290,7 @@ def test_bootstrap_ci_covers_the_median_and_is_reproducible():
     # coverage: the 95% interval of the median contains the population median (10 ln 2) in about
     # 95% of repeated experiments
     truth = 10 * np.log(2)
-    hits = [bootstrap_median_ci(rng.exponential(10.0, 100), n_boot=400, seed=i)
-            for i in range(200)]
+    hits = [bootstrap_median_ci(rng.exponential(10.0, 100), n_boot=400, seed=i) for i in range(200)]
     cover = np.mean([lo <= truth <= hi for _, lo, hi in hits])
     assert 0.88 < cover < 0.99
     with pytest.raises(ValueError, match="finite"):
@@ -308,7 +310,7 @@ def test_batched_early_stopping_gives_the_full_trajectory_valid_times(chunk):
     full = run_coarse(e, faces, torch.as_tensor(exact[:, 0]), None, times).y.numpy()
     reference = valid_times(full, exact, times, tau)
     res = run_valid_time(e, faces, exact, times, tau, chunk=chunk)
-    assert 0 < reference.min() < reference.max()               # a non-trivial case
+    assert 0 < reference.min() < reference.max()  # a non-trivial case
     assert np.allclose(res["valid_time"], reference)
     n0 = int(round(reference[0] / 0.5))
     np.testing.assert_allclose(res["example"][: n0 + 1], full[0, : n0 + 1], atol=1e-4)
@@ -339,8 +341,13 @@ def test_p1_fig4_claim_logic():
     r = check_p1_fig4(stats={"kdv": never}, t_max=t_max, n_sims=n, min_valid_fraction=0.05, scale="t")
     assert not r.passed and "still valid at the coarsest factor 8x" in r.reproduced_value
     # one failing equation fails the claim
-    r = check_p1_fig4(stats={"kdv": good, "ks": bad}, t_max=t_max | {"ks": 100.0}, n_sims=n | {"ks": 100},
-                      min_valid_fraction=0.05, scale="t")
+    r = check_p1_fig4(
+        stats={"kdv": good, "ks": bad},
+        t_max=t_max | {"ks": 100.0},
+        n_sims=n | {"ks": 100},
+        min_valid_fraction=0.05,
+        scale="t",
+    )
     assert not r.passed and r.id == "P1-fig4-validtime"
 
 
@@ -350,35 +357,166 @@ def test_p1_fig4_claim_logic():
 def test_scripts_end_to_end(tmp_path):
     """data -> train (NN and constant) -> batched valid times, tiny; the stores hold what Fig. 4 needs."""
     py, s = sys.executable, ROOT / "workflow" / "scripts"
-    common = ["--equation", "ks", "--length", "64", "--n-fine", "64", "--dt", "0.01", "--n-modes", "10",
-              "--k-max", "3", "--amplitude", "1", "--warmup", "5", "--seed", "1"]
-    subprocess.run([py, s / "p1_pde_data.py", *common, "--seed-offset", "100", "--n-runs", "3", "--n-snapshots", "4",
-                    "--interval", "1", "--labels", "--output", tmp_path / "train.zarr"], check=True, capture_output=True)
-    subprocess.run([py, s / "p1_pde_data.py", *common, "--seed-offset", "0", "--n-runs", "4", "--n-snapshots", "5",
-                    "--interval", "0.5", "--output", tmp_path / "test.zarr"], check=True, capture_output=True)
+    common = [
+        "--equation",
+        "ks",
+        "--length",
+        "64",
+        "--n-fine",
+        "64",
+        "--dt",
+        "0.01",
+        "--n-modes",
+        "10",
+        "--k-max",
+        "3",
+        "--amplitude",
+        "1",
+        "--warmup",
+        "5",
+        "--seed",
+        "1",
+    ]
+    subprocess.run(
+        [
+            py,
+            s / "p1_pde_data.py",
+            *common,
+            "--seed-offset",
+            "100",
+            "--n-runs",
+            "3",
+            "--n-snapshots",
+            "4",
+            "--interval",
+            "1",
+            "--labels",
+            "--output",
+            tmp_path / "train.zarr",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            py,
+            s / "p1_pde_data.py",
+            *common,
+            "--seed-offset",
+            "0",
+            "--n-runs",
+            "4",
+            "--n-snapshots",
+            "5",
+            "--interval",
+            "0.5",
+            "--output",
+            tmp_path / "test.zarr",
+        ],
+        check=True,
+        capture_output=True,
+    )
     train = read_dataset(tmp_path / "train.zarr")
     assert train.v.shape == (3, 4, 64) and "dvdt" in train and train.attrs["equation"]["name"] == "ks"
     assert "dvdt" not in read_dataset(tmp_path / "test.zarr")
     for name, kind in (("nn", "cnn"), ("const", "constant")):
-        subprocess.run([py, s / "p1_train.py", "--data", tmp_path / "train.zarr", "--factor", "4", "--kind", kind,
-                        "--flux", "centered", "--steps", "5", "--batch-snapshots", "2", "--lr", "1e-3", "--lr-final",
-                        "1e-4", "--val-fraction", "0.25", "--eval-every", "5", "--seed", "3",
-                        "--model", tmp_path / f"{name}.zarr", "--history", tmp_path / f"{name}_h.zarr"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                py,
+                s / "p1_train.py",
+                "--data",
+                tmp_path / "train.zarr",
+                "--factor",
+                "4",
+                "--kind",
+                kind,
+                "--flux",
+                "centered",
+                "--steps",
+                "5",
+                "--batch-snapshots",
+                "2",
+                "--lr",
+                "1e-3",
+                "--lr-final",
+                "1e-4",
+                "--val-fraction",
+                "0.25",
+                "--eval-every",
+                "5",
+                "--seed",
+                "3",
+                "--model",
+                tmp_path / f"{name}.zarr",
+                "--history",
+                tmp_path / f"{name}_h.zarr",
+            ],
+            check=True,
+            capture_output=True,
+        )
         assert load_model(tmp_path / f"{name}.zarr").equation == KuramotoSivashinsky()
-    proc = subprocess.run([py, s / "p1_pde_validtime.py", "--data", tmp_path / "test.zarr", "--factor", "4",
-                           "--model", f"nn={tmp_path / 'nn.zarr'}", "--model", f"const={tmp_path / 'const.zarr'}",
-                           "--t-max", "2", "--threshold-quantile", "0.2", "--fraction", "0.8", "--max-step", "0.01",
-                           "--rtol", "1e-3", "--atol", "1e-6", "--output", tmp_path / "vt.zarr"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            py,
+            s / "p1_pde_validtime.py",
+            "--data",
+            tmp_path / "test.zarr",
+            "--factor",
+            "4",
+            "--model",
+            f"nn={tmp_path / 'nn.zarr'}",
+            "--model",
+            f"const={tmp_path / 'const.zarr'}",
+            "--t-max",
+            "2",
+            "--threshold-quantile",
+            "0.2",
+            "--fraction",
+            "0.8",
+            "--max-step",
+            "0.01",
+            "--rtol",
+            "1e-3",
+            "--atol",
+            "1e-6",
+            "--output",
+            tmp_path / "vt.zarr",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     vt = read_dataset(tmp_path / "vt.zarr")
     assert list(vt.method.values) == ["fv1", "fv3", "nn", "const"]
     assert vt.valid_time.shape == (4, 4) and np.all((vt.valid_time.values >= 0) & (vt.valid_time.values <= 2.0))
     assert vt.attrs["threshold"] == valid_threshold(read_dataset(tmp_path / "test.zarr").v.values)
     # a model of another grid is refused with a clear message
-    proc = subprocess.run([py, s / "p1_pde_validtime.py", "--data", tmp_path / "test.zarr", "--factor", "2",
-                           "--model", f"nn={tmp_path / 'nn.zarr'}", "--t-max", "2", "--threshold-quantile", "0.2",
-                           "--fraction", "0.8", "--max-step", "0.01", "--rtol", "1e-3", "--atol", "1e-6",
-                           "--output", tmp_path / "vt2.zarr"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            py,
+            s / "p1_pde_validtime.py",
+            "--data",
+            tmp_path / "test.zarr",
+            "--factor",
+            "2",
+            "--model",
+            f"nn={tmp_path / 'nn.zarr'}",
+            "--t-max",
+            "2",
+            "--threshold-quantile",
+            "0.2",
+            "--fraction",
+            "0.8",
+            "--max-step",
+            "0.01",
+            "--rtol",
+            "1e-3",
+            "--atol",
+            "1e-6",
+            "--output",
+            tmp_path / "vt2.zarr",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0 and "dx" in proc.stderr

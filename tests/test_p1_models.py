@@ -41,8 +41,10 @@ def randomize_(model, seed):
 def standard_faces(v, eq, dx):
     """Faces from the maximum-accuracy 6-cell finite-volume stencils (independent of the model)."""
     off = stencils.centered_offsets(6)
-    return {name: apply_stencil(v, torch.tensor(stencils.coefficients(off, n, None, "finite_volume", dx)), -3)
-            for name, n in eq.derivative_names.items()}
+    return {
+        name: apply_stencil(v, torch.tensor(stencils.coefficients(off, n, None, "finite_volume", dx)), -3)
+        for name, n in eq.derivative_names.items()
+    }
 
 
 # ---------------------------------------------------------------- structure
@@ -54,8 +56,11 @@ def test_parameter_count_and_free_outputs():
         eq = Burgers(ETA, L, flux)
         cnn = LearnedDiscretization(eq, 0.2, "cnn", generator=gen(0))
         const = LearnedDiscretization(eq, 0.2, "constant")
-        counts[flux] = (cnn.n_free, sum(p.numel() for p in cnn.parameters() if p.requires_grad),
-                        sum(p.numel() for p in const.parameters()))
+        counts[flux] = (
+            cnn.n_free,
+            sum(p.numel() for p in cnn.parameters() if p.requires_grad),
+            sum(p.numel() for p in const.parameters()),
+        )
     # the authors' Burgers model: conv(1->32,5) + conv(32->32,5) + conv(32->9,5) = 192 + 5152 + 1449
     assert counts["centered"] == (9, 6793, 9)
     assert counts["godunov"] == (14, 6793 - 1449 + 32 * 5 * 14 + 14, 14)
@@ -90,8 +95,7 @@ def test_polynomial_accuracy_of_random_network_coefficients(accuracy_order):
         c0 = stencils.coefficients(stencils.centered_offsets(6), n, None, "finite_volume", dx)
         assert np.abs(c - c0).max() > 1e-2 / dx**n  # really solution-dependent, not the standard stencil
         for degree in range(n + accuracy_order):
-            poly = np.polynomial.Polynomial(rng.normal(size=degree + 1), domain=[x0 - 1, x0 + 1],
-                                            window=[-1, 1])
+            poly = np.polynomial.Polynomial(rng.normal(size=degree + 1), domain=[x0 - 1, x0 + 1], window=[-1, 1])
             anti = poly.integ()
             averages = (anti(edges[1:]) - anti(edges[:-1])) / dx
             exact = poly.deriv(n)(x_face) if n else poly(x_face)
@@ -200,13 +204,24 @@ def test_short_training_beats_first_order_baseline(data):
     model = LearnedDiscretization(eq, dx, "cnn", generator=gen(0))
     six_point = evaluate_mse(model, xv, yv)
     baseline = evaluate_mse(FirstOrderBaseline(eq, dx), xv, yv)
-    hist = T.train(model, xi, yi, steps=300, batch_size=32, lr_schedule=[(0, 3e-3), (200, 1e-3)],
-                   val=(xv, yv), eval_every=100, seed=0)
+    hist = T.train(
+        model,
+        xi,
+        yi,
+        steps=300,
+        batch_size=32,
+        lr_schedule=[(0, 3e-3), (200, 1e-3)],
+        val=(xv, yv),
+        eval_every=100,
+        seed=0,
+    )
     assert hist["step"] == [0, 100, 200, 300]
     assert set(hist) == {"step", "loss", "val_loss"}
     final = evaluate_mse(model, xv, yv)
-    print(f"6-point {six_point:.4f}  first-order {baseline:.4f}  learned {final:.4f}  "
-          f"train loss {hist['loss'][0]:.4f} -> {hist['loss'][-1]:.4f}")
+    print(
+        f"6-point {six_point:.4f}  first-order {baseline:.4f}  learned {final:.4f}  "
+        f"train loss {hist['loss'][0]:.4f} -> {hist['loss'][-1]:.4f}"
+    )
     # measured: 6-point 0.48, first-order 0.25, learned ~0.036; train loss 0.43 -> ~0.01
     assert hist["loss"][-1] < hist["loss"][0] / 5
     assert final < 0.5 * baseline
@@ -245,15 +260,22 @@ def rollout_problem():
     nf, factor, n_rows = 64, 4, 8
     rng = np.random.default_rng(11)
     x = np.arange(nf) * L / nf
-    v_fine = sum(rng.normal(0, 0.5, (n_rows, 1)) * np.sin(k * x + rng.uniform(0, 2 * np.pi, (n_rows, 1)))
-                 for k in (1, 2, 3, 4))
+    v_fine = sum(
+        rng.normal(0, 0.5, (n_rows, 1)) * np.sin(k * x + rng.uniform(0, 2 * np.pi, (n_rows, 1))) for k in (1, 2, 3, 4)
+    )
     v_fine = torch.tensor(v_fine)
     fine = LearnedDiscretization(Burgers(0.05, L, "centered"), L / nf, "constant")
     dt, per_output, n_out, sub = 0.02, 5, 4, 4
     with torch.no_grad():
         traj = rollout_midpoint(fine, v_fine, dt / sub, n_out * per_output * sub, per_output * sub)
-    integrated = {"v0": coarse_grain(v_fine, factor), "targets": coarse_grain(traj, factor).transpose(0, 1),
-                  "dt": dt, "steps_per_output": per_output, "weight": 1.0, "batch_size": 4}
+    integrated = {
+        "v0": coarse_grain(v_fine, factor),
+        "targets": coarse_grain(traj, factor).transpose(0, 1),
+        "dt": dt,
+        "steps_per_output": per_output,
+        "weight": 1.0,
+        "batch_size": 4,
+    }
     td = training_pairs(v_fine, fine_dvdt(v_fine, Burgers(0.05, L, "centered")), factor)
     return eq, L / (nf // factor), td, integrated
 
@@ -271,8 +293,9 @@ def test_integrated_loss_gradient_reaches_constant_coefficients(rollout_problem)
 def test_integrated_loss_training(rollout_problem):
     eq, dx, (xi, yi), integ = rollout_problem
     model = LearnedDiscretization(eq, dx, "constant")
-    hist = T.train(model, xi, yi, steps=40, batch_size=16, lr_schedule=[(0, 1e-2)], seed=0,
-                   eval_every=20, integrated=integ)
+    hist = T.train(
+        model, xi, yi, steps=40, batch_size=16, lr_schedule=[(0, 1e-2)], seed=0, eval_every=20, integrated=integ
+    )
     assert hist["step"] == [0, 20, 40]
     assert len(hist["integrated_loss"]) == 3
     print("integrated", hist["integrated_loss"], "td", hist["loss"])
@@ -283,7 +306,16 @@ def test_integrated_loss_training(rollout_problem):
     # the integrated term changes the optimum: weight 0 gives different coefficients
     z_with = model.z.detach().clone()
     model0 = LearnedDiscretization(eq, dx, "constant")
-    T.train(model0, xi, yi, steps=40, batch_size=16, lr_schedule=[(0, 1e-2)], seed=0, eval_every=20,
-            integrated={**integ, "weight": 0.0})
+    T.train(
+        model0,
+        xi,
+        yi,
+        steps=40,
+        batch_size=16,
+        lr_schedule=[(0, 1e-2)],
+        seed=0,
+        eval_every=20,
+        integrated={**integ, "weight": 0.0},
+    )
     assert not torch.allclose(z_with, model0.z.detach())
     assert math.isfinite(hist["integrated_loss"][-1])

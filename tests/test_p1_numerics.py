@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT
 
 from coarsepde.claims import check_p1_fig2, check_p1_fig3
 from coarsepde.discretization.equations import (
@@ -22,8 +23,6 @@ from coarsepde.discretization.simulate import SolverSettings, baseline, fine_sol
 from coarsepde.numerics import stencils
 from coarsepde.store import read_dataset
 
-from conftest import ROOT
-
 torch.set_num_threads(1)
 
 
@@ -36,8 +35,9 @@ def _cell_average_monomial(p, s, dx=1.0):
 
 
 @pytest.mark.parametrize("method", stencils.METHODS)
-@pytest.mark.parametrize("n_points,deriv", [(2, 0), (2, 1), (4, 0), (4, 1), (4, 3), (6, 0), (6, 1), (6, 2), (6, 3),
-                                            (5, 2)])
+@pytest.mark.parametrize(
+    "n_points,deriv", [(2, 0), (2, 1), (4, 0), (4, 1), (4, 3), (6, 0), (6, 1), (6, 2), (6, 3), (5, 2)]
+)
 def test_stencil_exact_on_polynomials_up_to_its_order(method, n_points, deriv):
     dx = 0.37
     offsets = stencils.centered_offsets(n_points) + 0.25  # an off-centre target position too
@@ -54,7 +54,7 @@ def test_stencil_exact_on_polynomials_up_to_its_order(method, n_points, deriv):
         err = abs(c @ vals - exact)
         if p < n_points:  # exact for degree < N (accuracy order N - n, degree < m + n)
             assert err < 1e-9 * max(1.0, abs(exact)) / dx**deriv
-        else:             # and not beyond: the order is sharp
+        else:  # and not beyond: the order is sharp
             assert err > 1e-8
 
 
@@ -208,36 +208,88 @@ def test_p1_fig3_claim_logic():
     ok = check_p1_fig3(mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True, scale="t")
     assert ok.passed
     mae["nn"][32] = 0.05  # worse than FV1 at 4x (0.04)
-    assert not check_p1_fig3(mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True,
-                             scale="t").passed
+    assert not check_p1_fig3(
+        mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True, scale="t"
+    ).passed
     mae["nn"][32] = 0.03
     shown["const"][64] = False  # a diverged constant model fails the claim
-    assert not check_p1_fig3(mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True,
-                             scale="t").passed
+    assert not check_p1_fig3(
+        mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True, scale="t"
+    ).passed
     shown["const"][64] = True
     shown["fv1"][64] = False  # a diverged baseline counts as beaten
-    assert check_p1_fig3(mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True,
-                         scale="t").passed
-    assert not check_p1_fig3(mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=False,
-                             scale="t").passed
-    r = check_p1_fig2(correlation=-0.7, max_correlation=-0.5, distances={"a": 0.2, "b": 0.1}, min_distance=0.05,
-                      factor=16, scale="t")
+    assert check_p1_fig3(
+        mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True, scale="t"
+    ).passed
+    assert not check_p1_fig3(
+        mae=mae, shown=shown, ratio=8, const_min_factor=8, nn_factor=32, nn_stable=False, scale="t"
+    ).passed
+    r = check_p1_fig2(
+        correlation=-0.7, max_correlation=-0.5, distances={"a": 0.2, "b": 0.1}, min_distance=0.05, factor=16, scale="t"
+    )
     assert r.passed and "b at distance 0.100" in r.reproduced_value
-    assert not check_p1_fig2(correlation=-0.4, max_correlation=-0.5, distances={"a": 0.2}, min_distance=0.05,
-                             factor=16, scale="t").passed
+    assert not check_p1_fig2(
+        correlation=-0.4, max_correlation=-0.5, distances={"a": 0.2}, min_distance=0.05, factor=16, scale="t"
+    ).passed
 
 
 # ----------------------------------------------------------------------------------------- determinism
 
 
 def test_data_script_same_seed_same_bytes(tmp_path):
-    args = ["--eta", "0.01", "--length-pi", "2", "--n-fine", "128", "--n-modes", "20", "--k-min", "3", "--k-max",
-            "6", "--amplitude", "1", "--seed-offset", "5", "--n-runs", "2", "--warmup", "0.2", "--n-snapshots", "2",
-            "--interval", "0.1", "--factors", "4", "8", "--max-step", "0.01", "--rtol", "1e-3", "--atol", "1e-6",
-            "--rollouts", "2", "--rollout-horizon", "0.01", "--rollout-outputs", "1"]
+    args = [
+        "--eta",
+        "0.01",
+        "--length-pi",
+        "2",
+        "--n-fine",
+        "128",
+        "--n-modes",
+        "20",
+        "--k-min",
+        "3",
+        "--k-max",
+        "6",
+        "--amplitude",
+        "1",
+        "--seed-offset",
+        "5",
+        "--n-runs",
+        "2",
+        "--warmup",
+        "0.2",
+        "--n-snapshots",
+        "2",
+        "--interval",
+        "0.1",
+        "--factors",
+        "4",
+        "8",
+        "--max-step",
+        "0.01",
+        "--rtol",
+        "1e-3",
+        "--atol",
+        "1e-6",
+        "--rollouts",
+        "2",
+        "--rollout-horizon",
+        "0.01",
+        "--rollout-outputs",
+        "1",
+    ]
     for name in ("a", "b"):
-        subprocess.run([sys.executable, str(ROOT / "workflow/scripts/p1_burgers_data.py"), *args,
-                        "--output", str(tmp_path / f"{name}.zarr")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "workflow/scripts/p1_burgers_data.py"),
+                *args,
+                "--output",
+                str(tmp_path / f"{name}.zarr"),
+            ],
+            check=True,
+            capture_output=True,
+        )
     a, b = read_dataset(tmp_path / "a.zarr"), read_dataset(tmp_path / "b.zarr")
     for var in ("v", "dvdt", "v_4", "dvdt_8", "v_rollout", "forcing_phi"):
         np.testing.assert_array_equal(a[var].values, b[var].values)
@@ -273,7 +325,7 @@ def test_forcing_basis_per_row_times_and_rows_cache():
         return (p.a[i, :, None] * np.sin(p.omega[i, :, None] * ti + p.k[i, :, None] * x + p.phi[i, :, None])).sum(0)
 
     rows = torch.tensor([4, 1, 5])
-    got = f(torch.as_tensor(t[[4, 1, 5]]), rows).numpy()        # per-row times
+    got = f(torch.as_tensor(t[[4, 1, 5]]), rows).numpy()  # per-row times
     np.testing.assert_allclose(got, np.stack([direct(i, t[i]) for i in (4, 1, 5)]), atol=1e-12)
     # the rows gather is cached per rows object; a new rows tensor is a new gather
     rows2 = torch.tensor([0, 2])
@@ -288,8 +340,9 @@ def test_fine_data_with_independent_steps_do_not_depend_on_the_batch():
     # (to round-off: BLAS products of different batch sizes may round differently)
     p = draw_forcing(range(5), n_modes=20, k_min=3, k_max=6)
     # max_step unlimited: error-controlled steps, which differ between the samples
-    kw = dict(eta=0.04, length=2 * np.pi, n_fine=64, warmup=0.3, t_out=[0.3, 0.5],
-              settings=SolverSettings(max_step=np.inf))
+    kw = dict(
+        eta=0.04, length=2 * np.pi, n_fine=64, warmup=0.3, t_out=[0.3, 0.5], settings=SolverSettings(max_step=np.inf)
+    )
     v5, d5, _ = fine_solutions(p, batch=5, steps="independent", **kw)
     v2, d2, _ = fine_solutions(p, batch=2, steps="independent", **kw)
     np.testing.assert_allclose(v5, v2, rtol=0, atol=1e-12)

@@ -21,8 +21,9 @@ DX = L / (NF // FACTOR)
 
 def smooth_fields(n, rng):
     x = np.arange(NF) * L / NF
-    return torch.tensor(sum(rng.normal(0, 0.5, (n, 1)) * np.sin(k * x + rng.uniform(0, 2 * np.pi, (n, 1)))
-                            for k in (1, 2, 3, 4)))
+    return torch.tensor(
+        sum(rng.normal(0, 0.5, (n, 1)) * np.sin(k * x + rng.uniform(0, 2 * np.pi, (n, 1))) for k in (1, 2, 3, 4))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +37,28 @@ def problem():
         val = training_pairs(v_val, fine.time_derivative(v_val), FACTOR)
         dt, per_output, n_out, sub = 0.02, 2, 3, 4
         traj = rollout_midpoint(fine, v_train[:8], dt / sub, n_out * per_output * sub, per_output * sub)
-    integrated = {"v0": coarse_grain(v_train[:8], FACTOR), "targets": coarse_grain(traj, FACTOR).transpose(0, 1),
-                  "dt": dt, "steps_per_output": per_output, "weight": 1.0, "batch_size": 3}
+    integrated = {
+        "v0": coarse_grain(v_train[:8], FACTOR),
+        "targets": coarse_grain(traj, FACTOR).transpose(0, 1),
+        "dt": dt,
+        "steps_per_output": per_output,
+        "weight": 1.0,
+        "batch_size": 3,
+    }
     return train, val, integrated
 
 
 def cnn(dtype=torch.float32):
     # float32, as the pipeline trains
-    return LearnedDiscretization(Burgers(0.05, L, "centered"), DX, "cnn", layers=2, filters=4, kernel=3,
-                                 generator=torch.Generator().manual_seed(5)).to(dtype)
+    return LearnedDiscretization(
+        Burgers(0.05, L, "centered"),
+        DX,
+        "cnn",
+        layers=2,
+        filters=4,
+        kernel=3,
+        generator=torch.Generator().manual_seed(5),
+    ).to(dtype)
 
 
 def const_godunov():
@@ -55,8 +69,20 @@ def settings(problem, integrated=False, **kw):
     (xi, yi), val, integ = problem
     # batch 20 of 48 samples: epochs end mid-way between checkpoints, so the permutation state matters;
     # the lr changes at step 9, between checkpoints
-    return dict(inputs=xi, labels=yi, steps=23, batch_size=20, lr_schedule=[(0, 3e-3), (9, 1e-3)], val=val,
-                eval_every=5, seed=11, integrated=integ if integrated else None) | kw
+    return (
+        dict(
+            inputs=xi,
+            labels=yi,
+            steps=23,
+            batch_size=20,
+            lr_schedule=[(0, 3e-3), (9, 1e-3)],
+            val=val,
+            eval_every=5,
+            seed=11,
+            integrated=integ if integrated else None,
+        )
+        | kw
+    )
 
 
 def run(model, s, **kw):
@@ -71,8 +97,9 @@ def assert_same(model_a, hist_a, model_b, hist_b):
         assert torch.equal(a[key], b[key]), key
     assert hist_a.keys() == hist_b.keys()
     for key in hist_a:  # bit-identical, NaN-aware
-        assert np.array_equal(np.asarray(hist_a[key], dtype=float), np.asarray(hist_b[key], dtype=float),
-                              equal_nan=True), key
+        assert np.array_equal(
+            np.asarray(hist_a[key], dtype=float), np.asarray(hist_b[key], dtype=float), equal_nan=True
+        ), key
 
 
 @pytest.mark.parametrize("make, integrated", [(cnn, False), (const_godunov, True)], ids=["cnn", "godunov-integrated"])
@@ -122,15 +149,18 @@ def test_twice_interrupted_and_final_checkpoint(problem, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("change, named", [
-    (dict(steps=30), "steps"),
-    (dict(seed=12), "seed"),
-    (dict(lr_schedule=[(0, 3e-3), (10, 1e-3)]), "lr_schedule"),
-    (dict(batch_size=16), "batch_size"),
-    ("data", "data"),
-    ("weights", "initial_weights"),
-    ("dtype", "dtype"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (dict(steps=30), "steps"),
+        (dict(seed=12), "seed"),
+        (dict(lr_schedule=[(0, 3e-3), (10, 1e-3)]), "lr_schedule"),
+        (dict(batch_size=16), "batch_size"),
+        ("data", "data"),
+        ("weights", "initial_weights"),
+        ("dtype", "dtype"),
+    ],
+)
 def test_mismatched_checkpoint_is_refused(problem, tmp_path, change, named):
     s = settings(problem)
     ckpt = tmp_path / "m.checkpoint.zarr"

@@ -14,9 +14,9 @@ import torch
 
 from coarsepde.kinetic.baselines import (
     DICTIONARY,
-    MSHDL,
     DICTIONARY_G,
     DICTIONARY_RHO,
+    MSHDL,
     VANISHING_RHO_WORDS,
     Lasso,
     STRidge,
@@ -78,10 +78,28 @@ def ars_data():
 def test_dictionary_is_the_reference_list():
     assert len(DICTIONARY) == 18 and len(DICTIONARY_G) == 10 and len(DICTIONARY_RHO) == 8
     names = [term_name(t) for t in DICTIONARY]
-    assert names == ["g", "A g", "P g", "AA g", "AP g", "PA g", "AAA g", "AAP g", "APA g", "PAA g",
-                     "rho", "A rho", "AA rho", "PAA rho", "AAA rho", "APAA rho", "AAAA rho", "PAAAA rho"]
+    assert names == [
+        "g",
+        "A g",
+        "P g",
+        "AA g",
+        "AP g",
+        "PA g",
+        "AAA g",
+        "AAP g",
+        "APA g",
+        "PAA g",
+        "rho",
+        "A rho",
+        "AA rho",
+        "PAA rho",
+        "AAA rho",
+        "APAA rho",
+        "AAAA rho",
+        "PAAAA rho",
+    ]
     assert set(PHYSICAL_TERMS.values()) <= set(DICTIONARY)
-    assert all(reduce_word(t.word, t.field) == t.word for t in DICTIONARY)       # none reducible / zero
+    assert all(reduce_word(t.word, t.field) == t.word for t in DICTIONARY)  # none reducible / zero
     assert all(reduce_word(t.word, t.field) is None for t in VANISHING_RHO_WORDS)
     assert not set(VANISHING_RHO_WORDS) & set(DICTIONARY)
 
@@ -93,8 +111,14 @@ def test_library_columns_equal_operator_evaluation(ars_data):
     assert lib.terms == DICTIONARY and lib.dropped == ()
     assert lib.Theta.shape == (5 * 16 * 100, 18) and lib.Theta.dtype == np.float64
     g, rho = ars_data.g[:-1], ars_data.rho[:-1]
-    for t in [Term((), "g"), Term(("P", "A"), "g"), Term(("A", "P", "A"), "g"), Term(("A", "A", "P"), "g"),
-              Term(("A", "A"), "rho"), Term(("P", "A", "A", "A", "A"), "rho")]:
+    for t in [
+        Term((), "g"),
+        Term(("P", "A"), "g"),
+        Term(("A", "P", "A"), "g"),
+        Term(("A", "A", "P"), "g"),
+        Term(("A", "A"), "rho"),
+        Term(("P", "A", "A", "A", "A"), "rho"),
+    ]:
         ref = OperatorPolynomial({t: 1.0}).evaluate(ars_data.ops, g=g, rho=rho).reshape(-1).numpy()
         col = lib.Theta[:, lib.terms.index(t)]
         np.testing.assert_allclose(col, ref, rtol=0, atol=1e-13 * np.abs(ref).max())
@@ -137,7 +161,7 @@ def test_vanishing_and_null_words(ars_data, fe1):
 def test_least_squares_exact_on_fe_data(fe1, fe16):
     """FE data + FE dictionary fit: exact up to round-off (measured Error% 1.2e-10 at eps = 1, 6.6e-12 at
     1/16; the normalised 15-column matrix has cond 36)."""
-    for (data, lib), eps in ((fe1, 1.0), (fe16, 1.0 / 16)):
+    for (_data, lib), eps in ((fe1, 1.0), (fe16, 1.0 / 16)):
         s = summarize(least_squares(lib.Theta, lib.y), lib.terms, eps, lib=lib)
         assert s.error_pct < 1e-8
         assert s.max_spurious_contribution < 1e-12
@@ -152,7 +176,7 @@ def test_lasso_recovers_g_equation(fe1):
     assert res.converged.all()
     err = res.error_pct
     assert err[3] < 1e-3 and err[2] < 2e-2 and err[1] < 1.0
-    assert np.all(np.diff(err) < 0)                        # less shrinkage, smaller error
+    assert np.all(np.diff(err) < 0)  # less shrinkage, smaller error
     assert res.best_error == 3 and res.best_heldout in (2, 3)
     s = summarize(res.coefs[3], lib.terms, 1.0, lib=lib)
     assert s.max_spurious_contribution < 1e-6
@@ -224,7 +248,7 @@ def test_split_data_and_ms_hdl_recover(fe16):
     res = ms_hdl(parts)
     s = summarize(res.coef, DICTIONARY, eps)
     assert s.error_pct < 1e-3
-    assert max(abs(c) for _, c, _ in s.spurious) < 1e-3            # vs |coefficients| 16 .. 256
+    assert max(abs(c) for _, c, _ in s.spurious) < 1e-3  # vs |coefficients| 16 .. 256
     for name in ("fast", "medium"):
         true = part_coefficients(name, eps)
         got = res.parts[name]["coef_full"]

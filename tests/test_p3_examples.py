@@ -35,10 +35,11 @@ def _data(eps, nx, sigma_s=1.0, dt_fine=None, stride=1, n=12):
 # ---------------------------------------------------------------------------------------------
 def test_rho_equation_residual_is_the_rho_scheme():
     data = _data(1.0 / 16, 64, n=6)
-    m = MultiscaleDCRNN(("A",), ("D",), K=1, M=0, learn_relaxation=False, bias=False, init=0.7,
-                        operators=data.ops, equation="rho")
+    m = MultiscaleDCRNN(
+        ("A",), ("D",), K=1, M=0, learn_relaxation=False, bias=False, init=0.7, operators=data.ops, equation="rho"
+    )
     with torch.no_grad():
-        F = m.explicit_rhs(data.g, data.rho, data.ops)                     # (T, nx)
+        F = m.explicit_rhs(data.g, data.rho, data.ops)  # (T, nx)
         K_fe = linear_residual(m, data, STENCILS["fe"])
         K_be = linear_residual(m, data, STENCILS["be"])
     assert F.shape == data.rho.shape
@@ -64,7 +65,9 @@ def test_chapman_enskog_fits_the_limit_better(limit_data):
     small = single_term_residuals(limit_data[4096])
     large = single_term_residuals(limit_data[16])
     assert small["fe"]["diffusion"] < 0.2 * small["fe"]["kinetic"]
-    assert abs(small["fe"]["diffusion coef"] - 1.0) < 0.1     # the centred d_xx vs the solver's 3rd-order flux stencils, nx = 100
+    assert (
+        abs(small["fe"]["diffusion coef"] - 1.0) < 0.1
+    )  # the centred d_xx vs the solver's 3rd-order flux stencils, nx = 100
     assert large["fe"]["kinetic"] < 0.2 * large["fe"]["diffusion"]
     assert abs(large["fe"]["kinetic coef"] - 1.0) < 0.1
     assert small["be"]["kinetic"] < 2.0 * small["be"]["diffusion"]
@@ -120,7 +123,7 @@ def sigma_data():
     nx = 64
     x = np.arange(nx) / nx
     truth = 1.0 + 100.0 * x**2
-    data = _data(1.0, nx, sigma_s=truth, dt_fine=2.5e-4, stride=4, n=16)    # dt_data = 1e-3 (Example 6.4 config)
+    data = _data(1.0, nx, sigma_s=truth, dt_fine=2.5e-4, stride=4, n=16)  # dt_data = 1e-3 (Example 6.4 config)
     return data, truth
 
 
@@ -134,8 +137,9 @@ def test_sigma_x_recovered_on_clean_data():
     x = np.arange(nx) / nx
     truth = 1.0 + 100.0 * x**2
     data = _data(1.0, nx, sigma_s=truth, dt_fine=2.5e-4, stride=4, n=16)
-    r = fit_sigma_x(data, truth, gamma_rel=0.0, protocol=SigmaProtocol(adam_steps=0, varpro_steps=100, sweeps=2,
-                                                                        polish_steps=0))
+    r = fit_sigma_x(
+        data, truth, gamma_rel=0.0, protocol=SigmaProtocol(adam_steps=0, varpro_steps=100, sweeps=2, polish_steps=0)
+    )
     c = r["converged"]["coefficients"]
     assert c["v d_x g"] == pytest.approx(-1.0, abs=0.01)
     assert c["<v d_x g>"] == pytest.approx(1.0, abs=0.01)
@@ -163,8 +167,7 @@ def test_continuity_lowers_total_variation_on_noisy_data(sigma_data):
 
 def test_continuity_enters_the_loss(sigma_data):
     data, _ = sigma_data
-    m = MultiscaleDCRNN(("A", "P"), ("A",), K=1, M=0, relaxation_nx=data.nx, bias=False, init=1.0,
-                        operators=data.ops)
+    m = MultiscaleDCRNN(("A", "P"), ("A",), K=1, M=0, relaxation_nx=data.nx, bias=False, init=1.0, operators=data.ops)
     with torch.no_grad():
         m.w_s.copy_(torch.linspace(1.0, 2.0, data.nx, dtype=torch.float64))
         a = float(loss(m, data, "bdf2"))
@@ -180,15 +183,25 @@ def test_regularised_variants_store():
     converged fits of clean data are far better than the 5-step Adam ones (Table 10 rows at eps = 1/4; 64 points
     and stride 2 put the converged optimum at ~6%, the stencil mismatch of the coarse grid)."""
     data = _data(1.0 / 4, 64, stride=2, n=12)
-    ds = fit_variants({0.25: data}, REGULARIZATION_TABLES[10], adam=AdamProtocol(5, 0.01),
-                      converged=ConvergedProtocol(lsq_steps=100, lbfgs_steps=10, from_init=False), gamma_rel=1e-3)
+    ds = fit_variants(
+        {0.25: data},
+        REGULARIZATION_TABLES[10],
+        adam=AdamProtocol(5, 0.01),
+        converged=ConvergedProtocol(lsq_steps=100, lbfgs_steps=10, from_init=False),
+        gamma_rel=1e-3,
+    )
     assert list(ds.variant.values) == ["no <g> = 0", "<g> = 0"]
     assert list(ds.mean_zero_weight.values) == [0.0, 1.0]
     assert np.all(ds.gamma.values == 0.0)
     conv, adam = ds.error.sel(protocol="converged").values, ds.error.sel(protocol="adam").values
     assert np.all(conv < 10.0) and np.all(conv < 0.1 * adam)
-    ds9 = fit_variants({0.25: data}, REGULARIZATION_TABLES[9], adam=AdamProtocol(3, 0.01),
-                       converged=ConvergedProtocol(lsq_steps=20, lbfgs_steps=2, from_init=False), gamma_rel=1e-3)
+    ds9 = fit_variants(
+        {0.25: data},
+        REGULARIZATION_TABLES[9],
+        adam=AdamProtocol(3, 0.01),
+        converged=ConvergedProtocol(lsq_steps=20, lbfgs_steps=2, from_init=False),
+        gamma_rel=1e-3,
+    )
     g = ds9.gamma.sel(inv_eps=4).values
     assert g[0] == 0.0 and g[1] == 0.0 and g[2] > 0.0
     assert list(ds9.M.values) == [0, 2, 2]
@@ -201,27 +214,47 @@ def test_regularised_variants_store():
 def _dcrnn_store():
     """A Tables 1-8 fit store: one scheme, 1/eps 64 and 128, both protocols."""
     coef = np.array([[[-4000.0, -63.0, 65.0, -4090.0]] * 2, [[-16000.0, -128.0, 128.0, -16384.0]] * 2])
-    return xr.Dataset({"error": (("scheme", "inv_eps", "protocol"), np.array([[[0.5, 0.05], [0.7, 0.07]]])),
-                       "coefficient": (("scheme", "inv_eps", "protocol", "term"), coef[None])},
-                      coords={"scheme": ["bdf2"], "inv_eps": [64, 128], "protocol": ["adam", "converged"],
-                              "term": list(TERMS)},
-                      attrs={"table": 8, "M": 2})
+    return xr.Dataset(
+        {
+            "error": (("scheme", "inv_eps", "protocol"), np.array([[[0.5, 0.05], [0.7, 0.07]]])),
+            "coefficient": (("scheme", "inv_eps", "protocol", "term"), coef[None]),
+        },
+        coords={"scheme": ["bdf2"], "inv_eps": [64, 128], "protocol": ["adam", "converged"], "term": list(TERMS)},
+        attrs={"table": 8, "M": 2},
+    )
 
 
 def test_table14_rows_and_claim_inputs():
     """MS-HDL rows (coefficients, differences to the exact -4096, -64, 64, -4096 at 1/eps = 64, the paper's
     0.094), the DC-RNN rows of the --dcrnn store, and the claim inputs (primary convention first)."""
-    fits = xr.Dataset({"error": (("convention", "inv_eps"), np.array([[0.01, 0.02], [3.0, 4.0]])),
-                       "coefficient": (("convention", "inv_eps", "term"),
-                                       np.array([[[-4096.5, -64.0, 64.25, -4095.0],
-                                                  [-16384.0, -128.0, 128.0, -16383.0]],
-                                                 [[-1.0, -2.0, 3.0, -4.0], [-5.0, -6.0, 7.0, -8.0]]]))},
-                      coords={"convention": ["eps^j", "paper"], "inv_eps": [64, 128]})
-    tab = example_table(14, fits, TableOptions(claim_settings={"mshdl_factor": 1.5}, protocol="converged",
-                                               scale="ci", dcrnn=_dcrnn_store()))
+    fits = xr.Dataset(
+        {
+            "error": (("convention", "inv_eps"), np.array([[0.01, 0.02], [3.0, 4.0]])),
+            "coefficient": (
+                ("convention", "inv_eps", "term"),
+                np.array(
+                    [
+                        [[-4096.5, -64.0, 64.25, -4095.0], [-16384.0, -128.0, 128.0, -16383.0]],
+                        [[-1.0, -2.0, 3.0, -4.0], [-5.0, -6.0, 7.0, -8.0]],
+                    ]
+                ),
+            ),
+        },
+        coords={"convention": ["eps^j", "paper"], "inv_eps": [64, 128]},
+    )
+    tab = example_table(
+        14,
+        fits,
+        TableOptions(claim_settings={"mshdl_factor": 1.5}, protocol="converged", scale="ci", dcrnn=_dcrnn_store()),
+    )
     df = tab.frame()
-    assert list(df["method"]) == ["MS-HDL [dt_j: eps^j]"] * 2 + ["MS-HDL [dt_j: paper]"] * 2 + [
-        "DC-RNN Table 8 (bdf2, M = 2) [adam]"] * 2 + ["DC-RNN Table 8 (bdf2, M = 2) [converged]"] * 2
+    assert (
+        list(df["method"])
+        == ["MS-HDL [dt_j: eps^j]"] * 2
+        + ["MS-HDL [dt_j: paper]"] * 2
+        + ["DC-RNN Table 8 (bdf2, M = 2) [adam]"] * 2
+        + ["DC-RNN Table 8 (bdf2, M = 2) [converged]"] * 2
+    )
     first = df.iloc[0]
     assert (first["inv_eps"], first["error_pct"], first["paper_error_pct"]) == (64, 0.01, 0.094)
     assert [first[f"diff[{t}]"] for t in TERMS] == [-0.5, 0.0, 0.25, 1.0]
@@ -231,7 +264,7 @@ def test_table14_rows_and_claim_inputs():
     assert c["others"] == {"paper": {64: 3.0, 128: 4.0}} and c["factor"] == 1.5 and c["scale"] == "ci"
     assert c["dcrnn_label"] == "Table 8 (bdf2, M = 2), converged fits"
     with pytest.raises(ValueError):
-        example_table(14, fits)                                          # no DC-RNN store
+        example_table(14, fits)  # no DC-RNN store
     md = tab.markdown(SimpleNamespace(id="P3-table14-mshdl", passed=True, reproduced_value="x"))
     assert md.startswith("# P3 Table 14\n\n| method") and md.endswith("\nClaim P3-table14-mshdl: PASS: x\n")
     assert "dt_j conventions" in md
@@ -239,45 +272,74 @@ def test_table14_rows_and_claim_inputs():
 
 def test_table9_and_table15_rows_and_claim_inputs():
     prov = {"params": {"adam": {"steps": 200, "lr": 0.4}, "gamma_rel": 0.001}}
-    fits9 = xr.Dataset({"error": (("variant", "inv_eps", "protocol"), np.array([[[90.0, 80.0]], [[5.0, 4.0]]])),
-                        "eps_pred": (("variant", "inv_eps", "protocol"), np.full((2, 1, 2), 0.02)),
-                        "gamma": (("variant", "inv_eps"), np.array([[0.0], [1e-6]])),
-                        "coefficient": (("variant", "inv_eps", "protocol", "term"), np.zeros((2, 1, 2, 4)))},
-                       coords={"variant": ["plain", "multiscale"], "inv_eps": [256], "protocol": ["adam", "converged"]},
-                       attrs={"provenance": prov})
+    fits9 = xr.Dataset(
+        {
+            "error": (("variant", "inv_eps", "protocol"), np.array([[[90.0, 80.0]], [[5.0, 4.0]]])),
+            "eps_pred": (("variant", "inv_eps", "protocol"), np.full((2, 1, 2), 0.02)),
+            "gamma": (("variant", "inv_eps"), np.array([[0.0], [1e-6]])),
+            "coefficient": (("variant", "inv_eps", "protocol", "term"), np.zeros((2, 1, 2, 4))),
+        },
+        coords={"variant": ["plain", "multiscale"], "inv_eps": [256], "protocol": ["adam", "converged"]},
+        attrs={"provenance": prov},
+    )
     tab = example_table(9, fits9, TableOptions(scale="ci"))
-    assert tab.claim_inputs == {"errors": {"plain": 90.0, "multiscale": 5.0}, "converged": {"plain": 80.0,
-                                "multiscale": 4.0}, "paper": PAPER_TABLE9, "inv_eps": 256, "scale": "ci"}
+    assert tab.claim_inputs == {
+        "errors": {"plain": 90.0, "multiscale": 5.0},
+        "converged": {"plain": 80.0, "multiscale": 4.0},
+        "paper": PAPER_TABLE9,
+        "inv_eps": 256,
+        "scale": "ci",
+    }
     row = tab.rows[0]
     assert (row["paper_error_pct"], row["gamma"]) == (99.82, 0.0)
     assert (row["diff[g]"], row["diff[<v d_x g>]"]) == (65536.0, -256.0)
-    assert tab.notes == ["DC-RNN, IMEX-BDF-2 fitting, K = 2; Adam 200 steps at lr 0.4; sparsity gamma = 0.001 x the "
-                         "zero model's L1 data loss (column gamma)."]
-    fits15 = xr.Dataset({"coefficient": (("inv_eps", "term"), np.array([[0.01, -0.99], [0.98, -0.02]])),
-                         "paper": (("inv_eps", "term"), np.array([[-0.000141, -0.993171], [np.nan, np.nan]])),
-                         "one_term_residual": (("inv_eps", "fit_scheme", "form"),
-                                               np.arange(8.0).reshape(2, 2, 2))},
-                        coords={"inv_eps": [16, 64], "fit_scheme": ["fe", "be"], "form": ["kinetic", "diffusion"]})
+    assert tab.notes == [
+        "DC-RNN, IMEX-BDF-2 fitting, K = 2; Adam 200 steps at lr 0.4; sparsity gamma = 0.001 x the "
+        "zero model's L1 data loss (column gamma)."
+    ]
+    fits15 = xr.Dataset(
+        {
+            "coefficient": (("inv_eps", "term"), np.array([[0.01, -0.99], [0.98, -0.02]])),
+            "paper": (("inv_eps", "term"), np.array([[-0.000141, -0.993171], [np.nan, np.nan]])),
+            "one_term_residual": (("inv_eps", "fit_scheme", "form"), np.arange(8.0).reshape(2, 2, 2)),
+        },
+        coords={"inv_eps": [16, 64], "fit_scheme": ["fe", "be"], "form": ["kinetic", "diffusion"]},
+    )
     tab = example_table(15, fits15, TableOptions(claim_settings={"limit_tol": 0.1, "limit_from": 64}, scale="ci"))
     assert tab.rows[1]["one-term residual diffusion [be]"] == 7.0 and tab.rows[0]["paper c[d_xx rho]"] == -0.000141
-    assert tab.claim_inputs == {"coefficients": {16: (0.01, -0.99), 64: (0.98, -0.02)},
-                                "paper": {16: PAPER_TABLE15[16]}, "tol": 0.1, "limit_from": 64, "scale": "ci"}
+    assert tab.claim_inputs == {
+        "coefficients": {16: (0.01, -0.99), 64: (0.98, -0.02)},
+        "paper": {16: PAPER_TABLE15[16]},
+        "tol": 0.1,
+        "limit_from": 64,
+        "scale": "ci",
+    }
 
 
 def _transport_stores(inv_eps=(1, 4), nx=32):
     """In-memory transport stores as p3_transport_data writes them (ARS(2,2,2), IC-nb, dt = dx^2/2, stride 2,
     8 snapshots)."""
     eps = 1.0 / np.asarray(inv_eps, dtype=float)
-    setup = TransportSetup(eps=eps, nx=nx, sigma_s=1.0, sigma_a=0.0, G=0.0, dt_fine=0.5 / nx**2, stride=2,
-                           n_snapshots=8)
+    setup = TransportSetup(
+        eps=eps, nx=nx, sigma_s=1.0, sigma_a=0.0, G=0.0, dt_fine=0.5 / nx**2, stride=2, n_snapshots=8
+    )
     out = generate_ars222(setup, ic_nb(setup.x))
     params = {"nx": nx, "stride": 2, "n_snapshots": 8}
-    return [xr.Dataset({"rho": (("time", "x"), out["rho"][k]), "g": (("time", "v", "x"), out["g"][k]),
-                        "w": (("v",), out["w"])},
-                       coords={"time": out["t"], "x": out["x"], "v": out["v"]},
-                       attrs={"eps": float(eps[k]), "dx": float(setup.dx), "dt_data": float(setup.dt_data),
-                              "sigma_s": 1.0, "sigma_s_x2": 0.0, "provenance": {"params": params | {"eps": eps[k]}}})
-            for k in range(len(inv_eps))]
+    return [
+        xr.Dataset(
+            {"rho": (("time", "x"), out["rho"][k]), "g": (("time", "v", "x"), out["g"][k]), "w": (("v",), out["w"])},
+            coords={"time": out["t"], "x": out["x"], "v": out["v"]},
+            attrs={
+                "eps": float(eps[k]),
+                "dx": float(setup.dx),
+                "dt_data": float(setup.dt_data),
+                "sigma_s": 1.0,
+                "sigma_s_x2": 0.0,
+                "provenance": {"params": params | {"eps": eps[k]}},
+            },
+        )
+        for k in range(len(inv_eps))
+    ]
 
 
 def test_fit_example_table14_and_13_numbers():
@@ -287,19 +349,40 @@ def test_fit_example_table14_and_13_numbers():
     stores = _transport_stores()
     check_example_data(14, stores)
     ds, params = fit_example(14, stores, {"examples": {"ms_hdl_conventions": ["eps^j", "paper", "swapped"]}}, seed=3)
-    np.testing.assert_allclose(ds.error.values, [[0.02483014992674115, 0.03920340548739687],
-                                                 [0.02483014992674115, 8.978690130455137],
-                                                 [0.02483014992674115, 0.634505342063566]], rtol=1e-9)
+    np.testing.assert_allclose(
+        ds.error.values,
+        [
+            [0.02483014992674115, 0.03920340548739687],
+            [0.02483014992674115, 8.978690130455137],
+            [0.02483014992674115, 0.634505342063566],
+        ],
+        rtol=1e-9,
+    )
     assert ds.attrs["table"] == 14 and list(ds.inv_eps.values) == [1, 4]
-    assert params == {"table": 14, "conventions": ["eps^j", "paper", "swapped"], "inv_eps": [1, 4],
-                      "data": {"nx": 32, "stride": 2, "n_snapshots": 8, "eps": None}}
+    assert params == {
+        "table": 14,
+        "conventions": ["eps^j", "paper", "swapped"],
+        "inv_eps": [1, 4],
+        "data": {"nx": 32, "stride": 2, "n_snapshots": 8, "eps": None},
+    }
     with pytest.raises(ValueError, match="Table 13 fits one eps"):
         check_example_data(13, stores)
     with pytest.raises(ValueError, match="sigma_S = 0.333333"):
         check_example_data(15, stores)
-    pinn = {"hidden": 8, "layers": 2, "x_harmonics": 1, "adam_steps": 6, "lr": 0.003, "lr_final": 0.0003,
-            "lbfgs_steps": 3, "n_collocation": 16, "n_data": 64, "sparsity": 1e-06, "dtype": "float64",
-            "history_every": 2}
+    pinn = {
+        "hidden": 8,
+        "layers": 2,
+        "x_harmonics": 1,
+        "adam_steps": 6,
+        "lr": 0.003,
+        "lr_final": 0.0003,
+        "lbfgs_steps": 3,
+        "n_collocation": 16,
+        "n_data": 64,
+        "sparsity": 1e-06,
+        "dtype": "float64",
+        "history_every": 2,
+    }
     ds13, params13 = fit_example(13, stores[1:], {"examples": {"pinn": pinn}}, seed=3)
     np.testing.assert_allclose(ds13.error.values, [99.94068356462299, 66.19431421113167], rtol=1e-9)
     assert np.isnan(ds13.eps_pred.values[0]) and ds13.eps_pred.values[1] == pytest.approx(0.08810815761209821)

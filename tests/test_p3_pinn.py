@@ -64,8 +64,9 @@ def _analytic(t, x, v):
     t, x, v = t[:, None], x[:, None], v[None, :]
     g = _g_fn(t, x, v)
     dtg = -A * torch.exp(-A * t) * v * torch.sin(2 * math.pi * x) + v**2 * torch.cos(4 * math.pi * x) + 2 * B * t * v
-    dxg = (2 * math.pi * torch.exp(-A * t) * v * torch.cos(2 * math.pi * x)
-           - 4 * math.pi * v**2 * t * torch.sin(4 * math.pi * x))
+    dxg = 2 * math.pi * torch.exp(-A * t) * v * torch.cos(2 * math.pi * x) - 4 * math.pi * v**2 * t * torch.sin(
+        4 * math.pi * x
+    )
     dxr = -2 * math.pi * (1.0 + t) * torch.sin(2 * math.pi * x) + 0.6 * math.pi * torch.cos(6 * math.pi * x)
     return dtg, g, dxg, dxr
 
@@ -95,8 +96,17 @@ def test_residual_terms_match_analytic_derivatives():
 def test_network_autodiff_matches_finite_differences():
     """The model's d_t, d_x (through the input normalisation and periodic features) vs central differences."""
     torch.manual_seed(0)
-    model = PINNModel("pt", t_span=(0.0, 2e-4), length=1.0, g_scale=1.5, rho_mean=-0.3, rho_scale=0.4,
-                      hidden=16, layers=3, x_harmonics=3)
+    model = PINNModel(
+        "pt",
+        t_span=(0.0, 2e-4),
+        length=1.0,
+        g_scale=1.5,
+        rho_mean=-0.3,
+        rho_scale=0.4,
+        hidden=16,
+        layers=3,
+        x_harmonics=3,
+    )
     gen = torch.Generator().manual_seed(1)
     t = torch.rand(20, generator=gen, dtype=torch.float64) * 2e-4
     x = torch.rand(20, generator=gen, dtype=torch.float64)
@@ -129,11 +139,21 @@ def test_quadrature_matches_operators_average():
 # the two ansatzes
 # ---------------------------------------------------------------------------------------------
 def test_pt_coefficients_and_eps_pred():
-    model = PINNModel("pt", t_span=(0.0, 1.0), length=1.0, g_scale=1.0, rho_mean=0.0, rho_scale=1.0,
-                      eps_range=(1e-3, 0.1), w_eps_init=1.0)
+    model = PINNModel(
+        "pt",
+        t_span=(0.0, 1.0),
+        length=1.0,
+        g_scale=1.0,
+        rho_mean=0.0,
+        rho_scale=1.0,
+        eps_range=(1e-3, 0.1),
+        w_eps_init=1.0,
+    )
     e0 = (math.tanh(1.0) + 1) * (0.1 - 1e-3) / 2 + 1e-3
-    assert float(model.eps_pred().detach()) == pytest.approx(e0, rel=1e-14)      # 0.0882, the authors' start
-    assert float(model.coefficients().detach().abs().max()) == 0.0 and float(model.penalty().detach()) == 0.0   # lambda_init 0
+    assert float(model.eps_pred().detach()) == pytest.approx(e0, rel=1e-14)  # 0.0882, the authors' start
+    assert (
+        float(model.coefficients().detach().abs().max()) == 0.0 and float(model.penalty().detach()) == 0.0
+    )  # lambda_init 0
     lam = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0], [0.0, 0.0, -2.0], [0.2, -0.1, 0.3]], dtype=torch.float64)
     with torch.no_grad():
         model.lam.copy_(lam)
@@ -152,9 +172,23 @@ def test_plain_recovers_eps1_coefficients(clean):
     The limit is the tiny networks' derivative accuracy at this budget (d_t N_g is ~30% off the data's
     centred differences), not the data (~1e-4): the least-squares coefficients of the final networks carry a
     similar error (5.6%). A wrong sign, a wrong quadrature or a missing term would give O(1) errors."""
-    res = fit_pinn(clean, "plain", adam_steps=200, lr=1e-2, lr_final=1e-3, lbfgs_steps=250, n_collocation=64,
-                   n_data=512, hidden=16, layers=3, x_harmonics=2, dtype="float64", eps=1.0, seed=0,
-                   history_every=50)
+    res = fit_pinn(
+        clean,
+        "plain",
+        adam_steps=200,
+        lr=1e-2,
+        lr_final=1e-3,
+        lbfgs_steps=250,
+        n_collocation=64,
+        n_data=512,
+        hidden=16,
+        layers=3,
+        x_harmonics=2,
+        dtype="float64",
+        eps=1.0,
+        seed=0,
+        history_every=50,
+    )
     exact = exact_g_coefficients(1.0)
     assert set(res.coefficients) == set(PHYSICAL_TERMS)
     for k in exact:
@@ -164,7 +198,7 @@ def test_plain_recovers_eps1_coefficients(clean):
     assert res.lstsq_error_percent < 10.0
     # the history is recorded for both phases and the loss went down
     assert {h["phase"] for h in res.history} == {"adam", "lbfgs"}
-    assert res.history[-1]["total"] < 0.05 * res.history[0]["total"]      # measured: 2.16 -> 0.037
+    assert res.history[-1]["total"] < 0.05 * res.history[0]["total"]  # measured: 2.16 -> 0.037
     assert res.eps_pred is None and set(res.lambdas) == set(COEFFICIENT_ORDER)
     assert res.wall_seconds > 0 and 0 < res.adam_seconds <= res.wall_seconds
 
@@ -173,8 +207,18 @@ def test_plain_recovers_eps1_coefficients(clean):
 # determinism, protocol, errors
 # ---------------------------------------------------------------------------------------------
 def _tiny(data, variant, seed=0):
-    return fit_pinn(data, variant, adam_steps=8, lbfgs_steps=3, n_collocation=16, n_data=64, hidden=8, layers=2,
-                    seed=seed, history_every=2)
+    return fit_pinn(
+        data,
+        variant,
+        adam_steps=8,
+        lbfgs_steps=3,
+        n_collocation=16,
+        n_data=64,
+        hidden=8,
+        layers=2,
+        seed=seed,
+        history_every=2,
+    )
 
 
 def test_deterministic_with_seed(clean):
@@ -183,7 +227,7 @@ def test_deterministic_with_seed(clean):
         a, b, c = _tiny(clean, variant), _tiny(clean, variant), _tiny(clean, variant, seed=1)
         assert a.coefficients == b.coefficients and a.history == b.history and a.lambdas == b.lambdas
         assert a.coefficients != c.coefficients
-    assert torch.equal(torch.get_rng_state(), rng_before)       # the global RNG is untouched
+    assert torch.equal(torch.get_rng_state(), rng_before)  # the global RNG is untouched
     assert a.eps_pred is not None and 1e-3 <= a.eps_pred <= 0.1
     assert all(len(v) == 3 for v in a.lambdas.values())
 
@@ -194,9 +238,21 @@ def test_protocol_from_mapping_and_errors(clean):
     assert PINNProtocol.from_mapping(p.to_dict()) == p
     with pytest.raises(ValueError, match="unknown PINN protocol keys"):
         PINNProtocol.from_mapping({"adam_step": 10})
-    bad = [dict(adam_steps=-1), dict(lbfgs_steps=-2), dict(adam_steps=0, lbfgs_steps=0), dict(n_collocation=0),
-           dict(n_data=0), dict(hidden=0), dict(lr=0.0), dict(lr_final=-1.0), dict(sparsity=-1.0),
-           dict(eps_range=(0.1, 1e-3)), dict(eps_range=(0.0, 0.1)), dict(dtype="float16"), dict(history_every=0)]
+    bad = [
+        dict(adam_steps=-1),
+        dict(lbfgs_steps=-2),
+        dict(adam_steps=0, lbfgs_steps=0),
+        dict(n_collocation=0),
+        dict(n_data=0),
+        dict(hidden=0),
+        dict(lr=0.0),
+        dict(lr_final=-1.0),
+        dict(sparsity=-1.0),
+        dict(eps_range=(0.1, 1e-3)),
+        dict(eps_range=(0.0, 0.1)),
+        dict(dtype="float16"),
+        dict(history_every=0),
+    ]
     for kw in bad:
         with pytest.raises(ValueError):
             PINNProtocol(**kw)
@@ -210,7 +266,7 @@ def test_protocol_from_mapping_and_errors(clean):
         fit_pinn(clean, "plain", adam_steps=1, eps=0.0)
     with pytest.raises(ValueError, match="unknown PINN protocol keys"):
         fit_pinn(clean, "plain", adam_step=1)
-    with pytest.raises(ValueError, match="positive"):                 # FitData's own dt check
+    with pytest.raises(ValueError, match="positive"):  # FitData's own dt check
         FitData(clean.g, clean.rho, 0.0, clean.ops)
     with pytest.raises(ValueError):
         residual_terms(_g_fn, _rho_fn, torch.zeros(3), torch.zeros(4), OPS.v, OPS.w)

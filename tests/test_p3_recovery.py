@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
-from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.fitdata import FitData
-from coarsepde.kinetic.schemes import get_scheme, residual
 from coarsepde.kinetic.operators import Operators
+from coarsepde.kinetic.schemes import get_scheme, residual
+from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.training import fit
 
 torch.set_num_threads(1)
@@ -26,11 +26,17 @@ def _scheme_data(name: str) -> FitData:
     sch = get_scheme(name)
     ops = Operators.periodic(NX)
     x = torch.arange(NX, dtype=torch.float64) / NX
-    rho = torch.stack([(1 + 0.5 * torch.sin(2 * np.pi * x + 0.3 * n) + 0.2 * torch.cos(4 * np.pi * x)) * (1 + 0.1 * n)
-                       for n in range(T)])
+    rho = torch.stack(
+        [
+            (1 + 0.5 * torch.sin(2 * np.pi * x + 0.3 * n) + 0.2 * torch.cos(4 * np.pi * x)) * (1 + 0.1 * n)
+            for n in range(T)
+        ]
+    )
     gen = torch.Generator().manual_seed(3)
-    g = [0.1 * torch.randn(16, 1, generator=gen, dtype=torch.float64) * torch.sin(2 * np.pi * x + k)[None]
-         for k in range(sch.span)]
+    g = [
+        0.1 * torch.randn(16, 1, generator=gen, dtype=torch.float64) * torch.sin(2 * np.pi * x + k)[None]
+        for k in range(sch.span)
+    ]
     exact = MultiscaleDCRNN(dictionary_g=("A", "P"), dictionary_rho=("A",), K=1, M=0, bias=False, operators=ops)
     exact.load_exact_g_equation(EPS)
     for n in range(T - sch.span):
@@ -48,15 +54,14 @@ def _scheme_data(name: str) -> FitData:
     data = FitData(torch.stack(g), rho, DT, ops)
     with torch.no_grad():
         r = residual(exact, data, sch)
-    assert r.abs().max() < 1e-10 * data.g.abs().max() / DT      # the data satisfy the scheme exactly
+    assert r.abs().max() < 1e-10 * data.g.abs().max() / DT  # the data satisfy the scheme exactly
     return data
 
 
 @pytest.mark.parametrize("name", ["fe", "be", "imex1", "rk4", "ars222", "bdf1", "bdf2", "bdf3", "bdf4"])
 def test_fit_recovers_the_exact_coefficients_on_data_of_its_own_scheme(name):
     data = _scheme_data(name)
-    model = MultiscaleDCRNN(dictionary_g=("A", "P"), dictionary_rho=("A",), K=1, M=0, bias=False,
-                            operators=data.ops)
+    model = MultiscaleDCRNN(dictionary_g=("A", "P"), dictionary_rho=("A",), K=1, M=0, bias=False, operators=data.ops)
     if get_scheme(name).stencil is None:
         # Gauss-Newton in coefficient space (nonlinear in F): start near the answer
         model.load_exact_g_equation(EPS)
@@ -65,9 +70,12 @@ def test_fit_recovers_the_exact_coefficients_on_data_of_its_own_scheme(name):
                 p.mul_(1.05)
         h = fit(model, data, name, lsq_steps=100, gn_iterations=20, eps_true=EPS)
     else:
-        h = fit(model, data, name, lsq_steps=500, eps_true=EPS)   # from the authors' initialisation (1.5)
+        h = fit(model, data, name, lsq_steps=500, eps_true=EPS)  # from the authors' initialisation (1.5)
     err = error_percent(model.coefficients(), EPS)
     assert err < 1e-6, (name, err, h.final_loss)
-    extra = {str(t): float(c) for t, c in model.coefficients().numeric().items()
-             if str(t) not in ("g", "v d_x g", "<v d_x g>", "v d_x rho")}
+    extra = {
+        str(t): float(c)
+        for t, c in model.coefficients().numeric().items()
+        if str(t) not in ("g", "v d_x g", "<v d_x g>", "v d_x rho")
+    }
     assert all(abs(c) < 1e-6 / EPS**2 for c in extra.values()), extra

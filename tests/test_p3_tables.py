@@ -14,7 +14,6 @@ from coarsepde.claims import (
     check_p3_table11,
 )
 from coarsepde.kinetic import tables
-from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.experiments import (
     AdamProtocol,
     ConvergedProtocol,
@@ -23,6 +22,7 @@ from coarsepde.kinetic.experiments import (
     make_model,
 )
 from coarsepde.kinetic.fitdata import FitData
+from coarsepde.kinetic.scoring import error_percent
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 torch.set_num_threads(1)
@@ -48,12 +48,12 @@ def test_fit_table_rows_match_their_coefficients_and_the_converged_fit_is_the_op
     for _, r in df.iterrows():
         c = {"g": r.c_g, "v d_x g": r.c_vdxg, "<v d_x g>": r.c_avg_vdxg, "v d_x rho": r.c_vdxrho}
         assert r.error_percent == pytest.approx(error_percent(c, 1 / r.inv_eps), rel=1e-12)
-        assert r.diff_g == pytest.approx(r.c_g + r.inv_eps**2)             # exact g coefficient -1/eps^2
+        assert r.diff_g == pytest.approx(r.c_g + r.inv_eps**2)  # exact g coefficient -1/eps^2
         assert r.equation.startswith(f"d_t g = -({r.inv_eps}^2 ")
     assert df.paper_error_percent.tolist() == [0.10, 0.10, 0.81, 0.81]
     conv = ds.loss.sel({"protocol": "converged"}).values
     adam = ds.loss.sel({"protocol": "adam"}).values
-    assert np.all(conv <= adam)                       # the converged protocol starts from the Adam end too
+    assert np.all(conv <= adam)  # the converged protocol starts from the Adam end too
     md = tables.table_markdown(df, ds)
     assert "| forward Euler | 1/16 | converged |" in md and "Error% = 100" in md
     # the stored converged parameters rebuild the model
@@ -62,7 +62,8 @@ def test_fit_table_rows_match_their_coefficients_and_the_converged_fit_is_the_op
     vals = ds.parameters.sel({"scheme": "fe", "inv_eps": 16, "protocol": "converged"}).values
     model.load_state_dict(load_flat_parameters(model, vals))
     assert error_percent(model.coefficients(), e) == pytest.approx(
-        float(ds.error.sel({"scheme": "fe", "inv_eps": 16, "protocol": "converged"})), rel=1e-10)
+        float(ds.error.sel({"scheme": "fe", "inv_eps": 16, "protocol": "converged"})), rel=1e-10
+    )
     with pytest.raises(ValueError):
         load_flat_parameters(model, vals[:-1])
 
@@ -89,36 +90,100 @@ def _errs(pairs):
 def test_p3_claim_logic_on_hand_built_tables():
     grow = _errs({16: (0.1, 0.1), 512: (90.0, 38.0)})
     flat = _errs({16: (0.1, 0.1), 512: (38.0, 38.0)})
-    assert check_p3_table1_2(errors={(1, "fe"): grow, (2, "imex1"): grow}, paper={}, threshold=50, scale="t", protocol="adam").passed
-    assert not check_p3_table1_2(errors={(1, "fe"): grow, (2, "imex1"): flat}, paper={}, threshold=50,
-                                 scale="t", protocol="adam").passed
+    assert check_p3_table1_2(
+        errors={(1, "fe"): grow, (2, "imex1"): grow}, paper={}, threshold=50, scale="t", protocol="adam"
+    ).passed
+    assert not check_p3_table1_2(
+        errors={(1, "fe"): grow, (2, "imex1"): flat}, paper={}, threshold=50, scale="t", protocol="adam"
+    ).passed
     ms = _errs({16: (0.1, 0.1), 512: (13.0, 38.0)})
-    r = check_p3_table3_4(errors={(1, "fe"): grow, (2, "imex1"): grow, (3, "fe"): ms, (4, "imex1"): ms}, paper={},
-                          ratio=0.5, cap=40, agree_factor=2, agree_min_inv=128, scale="t", protocol="adam")
+    r = check_p3_table3_4(
+        errors={(1, "fe"): grow, (2, "imex1"): grow, (3, "fe"): ms, (4, "imex1"): ms},
+        paper={},
+        ratio=0.5,
+        cap=40,
+        agree_factor=2,
+        agree_min_inv=128,
+        scale="t",
+        protocol="adam",
+    )
     assert r.passed
-    r = check_p3_table3_4(errors={(1, "fe"): grow, (2, "imex1"): grow, (3, "fe"): grow, (4, "imex1"): ms},
-                          paper={}, ratio=0.5, cap=40, agree_factor=2, agree_min_inv=128, scale="t", protocol="adam")
+    r = check_p3_table3_4(
+        errors={(1, "fe"): grow, (2, "imex1"): grow, (3, "fe"): grow, (4, "imex1"): ms},
+        paper={},
+        ratio=0.5,
+        cap=40,
+        agree_factor=2,
+        agree_min_inv=128,
+        scale="t",
+        protocol="adam",
+    )
     assert not r.passed and "fe at 1/512" in r.reproduced_value
     bdf = _errs({16: (0.06, 0.002), 64: (0.5, 0.01), 256: (32.0, 2.8)})
     ars = _errs({16: (0.03, 0.002), 64: (59.0, 0.002), 256: (99.0, 0.3)})
-    assert check_p3_table5_6(errors={(5, "bdf2"): bdf, (6, "ars222"): ars}, paper={}, small=1, large=30,
-                             fail_from={"bdf2": 256, "ars222": 64}, scale="t", protocol="adam").passed
-    assert not check_p3_table5_6(errors={(5, "bdf2"): bdf, (6, "ars222"): ars}, paper={}, small=1, large=30,
-                                 fail_from={"bdf2": 64, "ars222": 64}, scale="t", protocol="adam").passed
+    assert check_p3_table5_6(
+        errors={(5, "bdf2"): bdf, (6, "ars222"): ars},
+        paper={},
+        small=1,
+        large=30,
+        fail_from={"bdf2": 256, "ars222": 64},
+        scale="t",
+        protocol="adam",
+    ).passed
+    assert not check_p3_table5_6(
+        errors={(5, "bdf2"): bdf, (6, "ars222"): ars},
+        paper={},
+        small=1,
+        large=30,
+        fail_from={"bdf2": 64, "ars222": 64},
+        scale="t",
+        protocol="adam",
+    ).passed
     good = _errs({16: (0.2, 0.1), 256: (0.7, 0.3), 512: (9.7, 4.6)})
-    assert check_p3_table7_8(errors={(7, "bdf2"): good, (8, "ars222"): good}, paper={}, small=1, small_max_inv=256,
-                             ars_cap=15, scale="t", protocol="adam").passed
-    assert not check_p3_table7_8(errors={(7, "bdf2"): good, (8, "ars222"): good}, paper={}, small=1,
-                                 small_max_inv=256, ars_cap=5, scale="t", protocol="adam").passed
-    assert check_p3_table11(errors={(11, "bdf2"): _errs({64: (0.04, 0.008)}), (11, "bdf4"): _errs({64: (0.02, 0.001)})},
-                            paper={}, scale="t", protocol="adam").passed
-    assert not check_p3_table11(errors={(11, "bdf2"): _errs({64: (0.01, 0.008)}),
-                                        (11, "bdf4"): _errs({64: (0.02, 0.001)})}, paper={}, scale="t", protocol="adam").passed
-    assert check_p3_fig4(iterations_ms=400, iterations_plain=2000, final_plain=1e-3, reached=True, fraction=0.5,
-                         inv_eps=128, scale="t").passed
-    assert not check_p3_fig4(iterations_ms=float("nan"), iterations_plain=2000, final_plain=1e-3, reached=False,
-                             fraction=0.5, inv_eps=128, scale="t").passed
+    assert check_p3_table7_8(
+        errors={(7, "bdf2"): good, (8, "ars222"): good},
+        paper={},
+        small=1,
+        small_max_inv=256,
+        ars_cap=15,
+        scale="t",
+        protocol="adam",
+    ).passed
+    assert not check_p3_table7_8(
+        errors={(7, "bdf2"): good, (8, "ars222"): good},
+        paper={},
+        small=1,
+        small_max_inv=256,
+        ars_cap=5,
+        scale="t",
+        protocol="adam",
+    ).passed
+    assert check_p3_table11(
+        errors={(11, "bdf2"): _errs({64: (0.04, 0.008)}), (11, "bdf4"): _errs({64: (0.02, 0.001)})},
+        paper={},
+        scale="t",
+        protocol="adam",
+    ).passed
+    assert not check_p3_table11(
+        errors={(11, "bdf2"): _errs({64: (0.01, 0.008)}), (11, "bdf4"): _errs({64: (0.02, 0.001)})},
+        paper={},
+        scale="t",
+        protocol="adam",
+    ).passed
+    assert check_p3_fig4(
+        iterations_ms=400, iterations_plain=2000, final_plain=1e-3, reached=True, fraction=0.5, inv_eps=128, scale="t"
+    ).passed
+    assert not check_p3_fig4(
+        iterations_ms=float("nan"),
+        iterations_plain=2000,
+        final_plain=1e-3,
+        reached=False,
+        fraction=0.5,
+        inv_eps=128,
+        scale="t",
+    ).passed
     # the protocol picks the column: on the converged fits the M = 0 rows do not exceed 50 % (38 %)
-    r = check_p3_table1_2(errors={(1, "fe"): grow, (2, "imex1"): grow}, paper={}, threshold=50, scale="t",
-                          protocol="converged")
+    r = check_p3_table1_2(
+        errors={(1, "fe"): grow, (2, "imex1"): grow}, paper={}, threshold=50, scale="t", protocol="converged"
+    )
     assert not r.passed and r.claim.startswith("[converged fits]")

@@ -63,17 +63,40 @@ def test_fully_resolved_detailed_problem_tends_to_the_homogenized_solution_as_ep
     hom, _ = homogenized_trajectories(u0(xr), ASTAR, np.array([0.0, 0.02]))
     errs = []
     for eps in (1e-2, 2e-3):
-        x, u, _, _ = fully_resolved(u0, heterogeneous_diffusivity(eps), eps=eps, points_per_period=40, t_final=0.02,
-                                    first_step=1e-8, growth=1.5, max_step=2e-4)
+        x, u, _, _ = fully_resolved(
+            u0,
+            heterogeneous_diffusivity(eps),
+            eps=eps,
+            points_per_period=40,
+            t_final=0.02,
+            first_step=1e-8,
+            growth=1.5,
+            max_step=2e-4,
+        )
         errs.append(np.abs(np.interp(xr, x, u[0]) - hom[-1, 0]).max())
     # the detailed solution differs from u_h by eps chi(x/eps) u_x + O(eps^2): first order in eps
     assert errs[1] < errs[0] / 3 and errs[1] < 5e-3, errs
 
 
 def test_setup_builds_the_sect51_geometry():
-    ic, teeth, pd = setup(seed=1, n_traj=3, eps=1e-5, a_mean=1.1, a_amplitude=1.0, macro_nodes=11, tooth_width=1e-4,
-                          patch_width=8e-3, points_per_period=10, burst=1e-6, burst_first_step=1e-10, burst_growth=3.0,
-                          lift_degree=2, ic_terms=20, ic_amplitude=1.0, ic_max_wavenumber=4.0)
+    ic, teeth, pd = setup(
+        seed=1,
+        n_traj=3,
+        eps=1e-5,
+        a_mean=1.1,
+        a_amplitude=1.0,
+        macro_nodes=11,
+        tooth_width=1e-4,
+        patch_width=8e-3,
+        points_per_period=10,
+        burst=1e-6,
+        burst_first_step=1e-10,
+        burst_growth=3.0,
+        lift_degree=2,
+        ic_terms=20,
+        ic_amplitude=1.0,
+        ic_max_wavenumber=4.0,
+    )
     assert list(teeth.patch_nodes) == list(range(1, 10))
     assert teeth.space_fraction == pytest.approx(0.072)
     assert pd.micro_points == 9 * 8001 and ic.amp.shape == (3, 20)
@@ -112,5 +135,6 @@ def test_homogenized_rhs_on_macro_grid_equals_the_operator():
     from coarsepde.homogenization.problem1d import homogenized_rhs_on_macro_grid
 
     U = np.random.default_rng(0).standard_normal((3, 11))
-    np.testing.assert_allclose(homogenized_rhs_on_macro_grid(U, 0.3), U @ homogenized_operator(11, 0.3).toarray().T,
-                               rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(
+        homogenized_rhs_on_macro_grid(U, 0.3), U @ homogenized_operator(11, 0.3).toarray().T, rtol=1e-12, atol=1e-10
+    )

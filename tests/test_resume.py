@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from coarsepde.discretization.equations import draw_forcing, make_equation
 from coarsepde.discretization import simulate, spectral
+from coarsepde.discretization.equations import draw_forcing, make_equation
 from coarsepde.numerics import ode
 from coarsepde.resume import CheckpointMismatch, SimulationCheckpoint
 
@@ -47,8 +47,12 @@ def test_burgers_fine_data_chunked_and_resumed_give_the_same_bits(tmp_path):
     assert np.array_equal(v1, v2) and np.array_equal(d1, d2)
     ck = tmp_path / "ck.zarr"
     # killed after 2 chunks (inside batch 1), after 3 more (batch 1 done, inside batch 2), after 1 more
-    _interrupt(lambda stop_after: simulate.fine_solutions(params, chunk_outputs=3, checkpoint=ck,
-                                                          stop_after=stop_after, **BURGERS), (2, 3, 1))
+    _interrupt(
+        lambda stop_after: simulate.fine_solutions(
+            params, chunk_outputs=3, checkpoint=ck, stop_after=stop_after, **BURGERS
+        ),
+        (2, 3, 1),
+    )
     assert ck.exists()
     v3, d3, _ = simulate.fine_solutions(params, chunk_outputs=3, checkpoint=ck, **BURGERS)
     assert np.array_equal(v1, v3) and np.array_equal(d1, d3)
@@ -61,8 +65,12 @@ def test_spectral_fine_data_resumed_gives_the_same_bits(tmp_path):
     seeds = np.arange(5)
     v1, d1 = spectral.fine_solutions(eq, seeds, **KS)
     ck = tmp_path / "ck.zarr"
-    _interrupt(lambda stop_after: spectral.fine_solutions(eq, seeds, chunk_outputs=3, checkpoint=ck,
-                                                          stop_after=stop_after, **KS), (2, 4, 1))
+    _interrupt(
+        lambda stop_after: spectral.fine_solutions(
+            eq, seeds, chunk_outputs=3, checkpoint=ck, stop_after=stop_after, **KS
+        ),
+        (2, 4, 1),
+    )
     v2, d2 = spectral.fine_solutions(eq, seeds, chunk_outputs=3, checkpoint=ck, **KS)
     assert np.array_equal(v1, v2) and np.array_equal(d1, d2)
 
@@ -102,8 +110,10 @@ def test_state_is_double_buffered(tmp_path):
     assert ck.progress["k"] == 2 and ck.progress["_slot"] == 1
     again = SimulationCheckpoint(tmp_path / "c.zarr", key={"a": 1}, arrays={"v": ((2, 4, 3), (2, 1, 3))})
     assert np.array_equal(again.state()["y"], np.full(3, 2.0))
-    assert np.array_equal(again.read("v", (slice(None), slice(0, 2))),
-                          np.concatenate([np.ones((2, 1, 3)), np.full((2, 1, 3), 2.0)], axis=1))
+    assert np.array_equal(
+        again.read("v", (slice(None), slice(0, 2))),
+        np.concatenate([np.ones((2, 1, 3)), np.full((2, 1, 3), 2.0)], axis=1),
+    )
     assert np.isnan(again.read("v", (0, 3))).all()  # never written
     with pytest.raises(CheckpointMismatch, match="layout"):
         SimulationCheckpoint(tmp_path / "c.zarr", key={"a": 1}, arrays={"v": ((2, 5, 3), (2, 1, 3))})
@@ -114,19 +124,62 @@ def test_pde_data_script_with_checkpoint_writes_the_same_store_and_removes_it(tm
     provenance as one without, and deletes its checkpoint."""
     monkeypatch.syspath_prepend(str(ROOT / "workflow" / "scripts"))
     import p1_pde_data
+
     from coarsepde.store import read_dataset
 
-    base = ["--equation", "ks", "--length", "64", "--n-fine", "64", "--dt", "0.02", "--n-modes", "10",
-            "--k-max", "3", "--amplitude", "1", "--seed-offset", "0", "--n-runs", "3", "--warmup", "2",
-            "--n-snapshots", "5", "--interval", "0.5", "--labels", "--seed", "1", "--scale", "ci", "--rule", "t"]
+    base = [
+        "--equation",
+        "ks",
+        "--length",
+        "64",
+        "--n-fine",
+        "64",
+        "--dt",
+        "0.02",
+        "--n-modes",
+        "10",
+        "--k-max",
+        "3",
+        "--amplitude",
+        "1",
+        "--seed-offset",
+        "0",
+        "--n-runs",
+        "3",
+        "--warmup",
+        "2",
+        "--n-snapshots",
+        "5",
+        "--interval",
+        "0.5",
+        "--labels",
+        "--seed",
+        "1",
+        "--scale",
+        "ci",
+        "--rule",
+        "t",
+    ]
     p1_pde_data.main(base + ["--output", str(tmp_path / "plain.zarr")])
     ck = tmp_path / "train.checkpoint.zarr"
     with pytest.raises(InterruptedError):  # a job killed after the warm-up and one chunk
-        spectral.fine_solutions(make_equation("ks", length=64.0), np.arange(3), n_fine=64, dt=0.02, warmup=2.0,
-                                t_out=2.0 + 0.5 * np.arange(5), n_modes=10, k_max=3, amplitude=1.0,
-                                chunk_outputs=2, checkpoint=ck, stop_after=2)
-    p1_pde_data.main(base + ["--checkpoint", str(ck), "--checkpoint-outputs", "2",
-                             "--output", str(tmp_path / "resumed.zarr")])
+        spectral.fine_solutions(
+            make_equation("ks", length=64.0),
+            np.arange(3),
+            n_fine=64,
+            dt=0.02,
+            warmup=2.0,
+            t_out=2.0 + 0.5 * np.arange(5),
+            n_modes=10,
+            k_max=3,
+            amplitude=1.0,
+            chunk_outputs=2,
+            checkpoint=ck,
+            stop_after=2,
+        )
+    p1_pde_data.main(
+        base + ["--checkpoint", str(ck), "--checkpoint-outputs", "2", "--output", str(tmp_path / "resumed.zarr")]
+    )
     assert not ck.exists()
     a, b = read_dataset(tmp_path / "plain.zarr"), read_dataset(tmp_path / "resumed.zarr")
     assert a.identical(b)

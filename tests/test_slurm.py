@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
@@ -33,8 +32,25 @@ pytestmark = pytest.mark.slow
 REQUIRED = os.environ.get("COARSEPDE_REQUIRE_SLURM") == "1"
 PACKAGES = ["slurm-wlm", "munge", "slurmdbd", "mariadb-server"]
 # the programs used below; the packages above provide them
-PROGRAMS = ["slurmctld", "slurmd", "slurmdbd", "sbatch", "srun", "sacct", "sacctmgr", "sinfo", "squeue", "scancel",
-            "scontrol", "munged", "munge", "mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin"]
+PROGRAMS = [
+    "slurmctld",
+    "slurmd",
+    "slurmdbd",
+    "sbatch",
+    "srun",
+    "sacct",
+    "sacctmgr",
+    "sinfo",
+    "squeue",
+    "scancel",
+    "scontrol",
+    "munged",
+    "munge",
+    "mariadbd",
+    "mariadb-install-db",
+    "mariadb",
+    "mariadb-admin",
+]
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 CLUSTER = "coarsepde"
@@ -43,12 +59,18 @@ PARTITION = "coarsepde"  # not the default partition: the profile must pass it (
 CI = ("--configfile", "config/ci.yaml")
 # Three cluster jobs (effective_coefficients -> p2_homog1d is a dependency across two sbatch jobs;
 # p2_patch1d runs beside them) and one local rule (the table) that reads a cluster job's store.
-TARGETS = ["results/tables/P2_effective_coefficients.md", "results/homogenization/patch1d.zarr",
-           "results/homogenization/homog1d.zarr"]
+TARGETS = [
+    "results/tables/P2_effective_coefficients.md",
+    "results/homogenization/patch1d.zarr",
+    "results/homogenization/homog1d.zarr",
+]
 CLUSTER_RULES = ["effective_coefficients", "p2_homog1d", "p2_patch1d"]
 LOCAL_RULES = ["effective_coefficients_table"]
-STORES = ["results/homogenization/effective_coefficients.zarr", "results/homogenization/patch1d.zarr",
-          "results/homogenization/homog1d.zarr"]
+STORES = [
+    "results/homogenization/effective_coefficients.zarr",
+    "results/homogenization/patch1d.zarr",
+    "results/homogenization/homog1d.zarr",
+]
 FAIL_RULE = """
 
 rule slurm_test_fail:
@@ -105,8 +127,10 @@ def _ensure_packages():
             policy.unlink()
     missing = [p for p in PROGRAMS if not _which(p)]
     if proc.returncode != 0 or missing:
-        _unavailable(f"apt-get install {' '.join(PACKAGES)} failed (rc {proc.returncode}, missing {missing}):"
-                     f" {(proc.stdout + proc.stderr)[-1500:]}")
+        _unavailable(
+            f"apt-get install {' '.join(PACKAGES)} failed (rc {proc.returncode}, missing {missing}):"
+            f" {(proc.stdout + proc.stderr)[-1500:]}"
+        )
 
 
 def _free_port():
@@ -145,15 +169,16 @@ class Cluster:
         # /etc/slurm/slurm.conf (or the configless cache). Here an srun first on PATH puts it back.
         self.bin = root / "bin"
         srun = self.bin / "srun"
-        srun.write_text(f"#!/bin/sh\nSLURM_CONF={self.conf}; export SLURM_CONF\nexec {_which('srun')} \"$@\"\n")
+        srun.write_text(f'#!/bin/sh\nSLURM_CONF={self.conf}; export SLURM_CONF\nexec {_which("srun")} "$@"\n')
         srun.chmod(0o755)
         self.munge_socket = root / "munge" / "munge.socket.2"
         self.mysql_socket = root / "run" / "mysqld.sock"
         self.host = socket.gethostname().split(".")[0]
         self.ports = {k: _free_port() for k in ("slurmctld", "slurmd", "slurmdbd", "mysql")}
         self.procs = []  # (name, Popen), in start order
-        self.env = dict(os.environ, SLURM_CONF=str(self.conf),
-                        PATH=os.environ.get("PATH", "") + os.pathsep + SYSTEM_PATH)
+        self.env = dict(
+            os.environ, SLURM_CONF=str(self.conf), PATH=os.environ.get("PATH", "") + os.pathsep + SYSTEM_PATH
+        )
         self.env.pop("SLURM_JOB_ID", None)
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -171,15 +196,20 @@ class Cluster:
 
     def start_daemon(self, name, *cmd):
         out = open(self.root / "log" / f"{name}.out", "w")
-        proc = subprocess.Popen([str(c) for c in cmd], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(c) for c in cmd],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         self.procs.append((name, proc))
         return proc
 
     def mysql(self, sql):
-        return self.run(_which("mariadb"), "--no-defaults", f"--socket={self.mysql_socket}", "-u", "root",
-                        "-e", sql)
+        return self.run(_which("mariadb"), "--no-defaults", f"--socket={self.mysql_socket}", "-u", "root", "-e", sql)
 
     # -- bring-up ---------------------------------------------------------------------------------
     def start(self):
@@ -194,35 +224,74 @@ class Cluster:
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
         m = self.root / "munge"
-        self.start_daemon("munged", _which("munged"), "--foreground", "--force", f"--key-file={key}",
-                          f"--socket={self.munge_socket}", f"--pid-file={m / 'munged.pid'}",
-                          f"--log-file={self.root / 'log' / 'munged.log'}", f"--seed-file={m / 'munged.seed'}")
-        _wait("munged", lambda: self.munge_socket.exists()
-              and self.ok(_which("munge"), "-n", f"--socket={self.munge_socket}"),
-              30, self.procs[-1:], self.root / "log" / "munged.log")
+        self.start_daemon(
+            "munged",
+            _which("munged"),
+            "--foreground",
+            "--force",
+            f"--key-file={key}",
+            f"--socket={self.munge_socket}",
+            f"--pid-file={m / 'munged.pid'}",
+            f"--log-file={self.root / 'log' / 'munged.log'}",
+            f"--seed-file={m / 'munged.seed'}",
+        )
+        _wait(
+            "munged",
+            lambda: self.munge_socket.exists() and self.ok(_which("munge"), "-n", f"--socket={self.munge_socket}"),
+            30,
+            self.procs[-1:],
+            self.root / "log" / "munged.log",
+        )
 
     def _start_mariadb(self):
         data = self.root / "mysql"
         small = ["--innodb-log-file-size=16M", "--innodb-buffer-pool-size=64M"]  # not 100 MB of redo log
-        self.run(_which("mariadb-install-db"), "--no-defaults", "--user=root", f"--datadir={data}",
-                 "--auth-root-authentication-method=socket", "--skip-test-db", *small, timeout=180)
+        self.run(
+            _which("mariadb-install-db"),
+            "--no-defaults",
+            "--user=root",
+            f"--datadir={data}",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+            *small,
+            timeout=180,
+        )
         log = self.root / "log" / "mariadb.log"
-        self.start_daemon("mariadbd", _which("mariadbd"), "--no-defaults", "--user=root", f"--datadir={data}",
-                          f"--socket={self.mysql_socket}", f"--port={self.ports['mysql']}",
-                          "--bind-address=127.0.0.1", "--skip-networking=0", "--skip-name-resolve",
-                          f"--pid-file={self.root / 'run' / 'mariadbd.pid'}", f"--log-error={log}",
-                          "--innodb-lock-wait-timeout=900", *small)  # the lock timeout slurmdbd asks for
-        _wait("mariadbd", lambda: self.ok(_which("mariadb-admin"), "--no-defaults",
-                                          f"--socket={self.mysql_socket}", "-u", "root", "ping"),
-              90, self.procs[-1:], log)
+        self.start_daemon(
+            "mariadbd",
+            _which("mariadbd"),
+            "--no-defaults",
+            "--user=root",
+            f"--datadir={data}",
+            f"--socket={self.mysql_socket}",
+            f"--port={self.ports['mysql']}",
+            "--bind-address=127.0.0.1",
+            "--skip-networking=0",
+            "--skip-name-resolve",
+            f"--pid-file={self.root / 'run' / 'mariadbd.pid'}",
+            f"--log-error={log}",
+            "--innodb-lock-wait-timeout=900",
+            *small,
+        )  # the lock timeout slurmdbd asks for
+        _wait(
+            "mariadbd",
+            lambda: self.ok(
+                _which("mariadb-admin"), "--no-defaults", f"--socket={self.mysql_socket}", "-u", "root", "ping"
+            ),
+            90,
+            self.procs[-1:],
+            log,
+        )
         self.db_password = os.urandom(8).hex()
-        self.mysql(f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{self.db_password}';"
-                   " GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1'; FLUSH PRIVILEGES;")
+        self.mysql(
+            f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{self.db_password}';"
+            " GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1'; FLUSH PRIVILEGES;"
+        )
 
     def _write_configs(self):
         r = self.root
         mem_total_mb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
-        common = [f"AuthType=auth/munge", f"AuthInfo=socket={self.munge_socket}"]
+        common = ["AuthType=auth/munge", f"AuthInfo=socket={self.munge_socket}"]
         slurm_conf = common + [
             f"ClusterName={CLUSTER}",
             f"SlurmctldHost={self.host}(127.0.0.1)",
@@ -259,46 +328,69 @@ class Cluster:
             f"AccountingStoragePass=socket={self.munge_socket}",
             "AccountingStoreFlags=job_comment",  # the plugin's comment (rule_<name>...) reaches sacct
             "JobCompType=jobcomp/none",
-            f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs=2 RealMemory={min(8000, mem_total_mb // 2)}"
-            " State=UNKNOWN",
+            f"NodeName={self.host} NodeAddr=127.0.0.1 CPUs=2 RealMemory={min(8000, mem_total_mb // 2)} State=UNKNOWN",
             f"PartitionName=main Nodes={self.host} Default=YES MaxTime=INFINITE State=UP",
             f"PartitionName={PARTITION} Nodes={self.host} Default=NO MaxTime=INFINITE State=UP",
         ]
         self.conf.write_text("\n".join(slurm_conf) + "\n")
         (r / "etc" / "plugstack.conf").write_text("")
         dbd = r / "etc" / "slurmdbd.conf"  # found beside $SLURM_CONF
-        dbd.write_text("\n".join(common + [
-            "DbdHost=localhost",
-            "DbdAddr=127.0.0.1",
-            f"DbdPort={self.ports['slurmdbd']}",
-            "SlurmUser=root",
-            f"PidFile={r / 'run' / 'slurmdbd.pid'}",
-            f"LogFile={r / 'log' / 'slurmdbd.log'}",
-            "DebugLevel=info",
-            "StorageType=accounting_storage/mysql",
-            "StorageHost=127.0.0.1",
-            f"StoragePort={self.ports['mysql']}",
-            "StorageUser=slurm",
-            f"StoragePass={self.db_password}",
-            "StorageLoc=slurm_acct_db",
-        ]) + "\n")
+        dbd.write_text(
+            "\n".join(
+                common
+                + [
+                    "DbdHost=localhost",
+                    "DbdAddr=127.0.0.1",
+                    f"DbdPort={self.ports['slurmdbd']}",
+                    "SlurmUser=root",
+                    f"PidFile={r / 'run' / 'slurmdbd.pid'}",
+                    f"LogFile={r / 'log' / 'slurmdbd.log'}",
+                    "DebugLevel=info",
+                    "StorageType=accounting_storage/mysql",
+                    "StorageHost=127.0.0.1",
+                    f"StoragePort={self.ports['mysql']}",
+                    "StorageUser=slurm",
+                    f"StoragePass={self.db_password}",
+                    "StorageLoc=slurm_acct_db",
+                ]
+            )
+            + "\n"
+        )
         dbd.chmod(0o600)  # slurmdbd refuses a readable one (it holds the password)
 
     def _start_slurmdbd(self):
         self.start_daemon("slurmdbd", _which("slurmdbd"), "-D")
-        _wait("slurmdbd", lambda: self.ok(_which("sacctmgr"), "-n", "list", "cluster"), 90,
-              self.procs[-1:], self.root / "log" / "slurmdbd.log")
+        _wait(
+            "slurmdbd",
+            lambda: self.ok(_which("sacctmgr"), "-n", "list", "cluster"),
+            90,
+            self.procs[-1:],
+            self.root / "log" / "slurmdbd.log",
+        )
         user = getpass.getuser()
         self.run(_which("sacctmgr"), "-i", "add", "cluster", CLUSTER)
-        self.run(_which("sacctmgr"), "-i", "add", "account", ACCOUNT, f"Cluster={CLUSTER}",
-                 "Description=coarsepde test", "Organization=coarsepde")
+        self.run(
+            _which("sacctmgr"),
+            "-i",
+            "add",
+            "account",
+            ACCOUNT,
+            f"Cluster={CLUSTER}",
+            "Description=coarsepde test",
+            "Organization=coarsepde",
+        )
         self.run(_which("sacctmgr"), "-i", "add", "user", user, f"Account={ACCOUNT}", f"Cluster={CLUSTER}")
 
     def _start_slurm(self):
         log = self.root / "log" / "slurmctld.log"
         self.start_daemon("slurmctld", _which("slurmctld"), "-D", "-i")
-        _wait("slurmctld", lambda: "UP" in self.run(_which("scontrol"), "ping", check=False).stdout,
-              60, self.procs[-1:], log)
+        _wait(
+            "slurmctld",
+            lambda: "UP" in self.run(_which("scontrol"), "ping", check=False).stdout,
+            60,
+            self.procs[-1:],
+            log,
+        )
         self.start_daemon("slurmd", _which("slurmd"), "-D", "-N", self.host)
 
         def idle():
@@ -308,8 +400,16 @@ class Cluster:
         _wait("the node to be idle", idle, 60, self.procs[-2:], self.root / "log" / "slurmd.log")
 
         def registered():  # slurmctld has registered with slurmdbd: job records reach sacct
-            out = self.run(_which("sacctmgr"), "-n", "-P", "list", "cluster", f"cluster={CLUSTER}",
-                           "format=ControlHost", check=False).stdout
+            out = self.run(
+                _which("sacctmgr"),
+                "-n",
+                "-P",
+                "list",
+                "cluster",
+                f"cluster={CLUSTER}",
+                "format=ControlHost",
+                check=False,
+            ).stdout
             return out.strip() != ""
 
         _wait("slurmctld to register with slurmdbd", registered, 60, self.procs[-2:], log)
@@ -325,7 +425,7 @@ class Cluster:
                 if q.returncode != 0 or not q.stdout.strip():
                     break
                 time.sleep(0.5)
-        for name, proc in reversed(self.procs):  # slurmd, slurmctld, slurmdbd, mariadbd, munged
+        for _name, proc in reversed(self.procs):  # slurmd, slurmctld, slurmdbd, mariadbd, munged
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -355,11 +455,32 @@ class Cluster:
 
     def sacct(self, job_name, since):
         """One dict per job (allocation, not steps) named ``job_name`` since ``since``."""
-        fields = ["JobIDRaw", "JobName", "Comment", "State", "ExitCode", "Partition", "Account", "ReqMem",
-                  "Timelimit", "AllocCPUS"]
-        out = self.run(_which("sacct"), "-X", "--parsable2", "--noheader", "--name", job_name,
-                       "--starttime", since.strftime("%Y-%m-%dT%H:%M:%S"), "--endtime", "now",
-                       "--format", ",".join(f"{f}%200" for f in fields)).stdout
+        fields = [
+            "JobIDRaw",
+            "JobName",
+            "Comment",
+            "State",
+            "ExitCode",
+            "Partition",
+            "Account",
+            "ReqMem",
+            "Timelimit",
+            "AllocCPUS",
+        ]
+        out = self.run(
+            _which("sacct"),
+            "-X",
+            "--parsable2",
+            "--noheader",
+            "--name",
+            job_name,
+            "--starttime",
+            since.strftime("%Y-%m-%dT%H:%M:%S"),
+            "--endtime",
+            "now",
+            "--format",
+            ",".join(f"{f}%200" for f in fields),
+        ).stdout
         return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line.strip()]
 
     def sacct_settled(self, job_name, since, n, timeout=60):
@@ -432,8 +553,13 @@ def test_profile_runs_jobs_through_sbatch_and_matches_a_local_run(cluster, tmp_p
     local_log = tmp_path / "local.log"
     with open(local_log, "w") as out:
         env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-        local_run = subprocess.Popen([sys.executable, "-m", "snakemake", *TARGETS, "--cores", "1", *CI],
-                                     cwd=local, env=env, stdout=out, stderr=subprocess.STDOUT)
+        local_run = subprocess.Popen(
+            [sys.executable, "-m", "snakemake", *TARGETS, "--cores", "1", *CI],
+            cwd=local,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _on_cluster(cluster, monkeypatch)
         since = datetime.now() - timedelta(minutes=1)

@@ -249,8 +249,9 @@ def test_flipped_byte_is_an_error_naming_store_and_array(tmp_path, where):
 
 def test_flipped_byte_in_weights_names_the_array(tmp_path):
     torch = pytest.importorskip("torch")
-    path = store.save_state_dict({"w": torch.arange(8.0), "b": torch.ones(2)}, tmp_path / "w.zarr",
-                                 title="w", source="s", provenance={})
+    path = store.save_state_dict(
+        {"w": torch.arange(8.0), "b": torch.ones(2)}, tmp_path / "w.zarr", title="w", source="s", provenance={}
+    )
     _flip_one_byte(chunk_files(path, "w")[0], 0)
     with pytest.raises(StoreError) as info:
         store.load_state_dict(path)
@@ -330,7 +331,13 @@ def test_state_dict_errors(tmp_path):
 
 def test_provenance_contents():
     p = store.provenance(
-        {"nu": np.float64(0.01), "n": np.int32(64), "flag": np.bool_(True), "grid": np.arange(3), "nested": {"k": (1, 2)}},
+        {
+            "nu": np.float64(0.01),
+            "n": np.int32(64),
+            "flag": np.bool_(True),
+            "grid": np.arange(3),
+            "nested": {"k": (1, 2)},
+        },
         seed=np.int64(3),
         rule="simulate",
         wildcards={"equation": "burgers"},

@@ -40,19 +40,23 @@ def _g_terms(d, e_idx):
 
 # ---------------------------------------------------------------------------------------------
 
+
 def test_quadrature_stencils_and_ics():
     v, w = gauss_legendre(16)
     assert np.all(np.diff(v) > 0) and w.sum() == pytest.approx(2.0, abs=1e-14)
-    np.testing.assert_allclose(v[8:], [0.0950125, 0.2816036, 0.4580168, 0.6178762, 0.7554044,
-                                       0.8656312, 0.9445750, 0.9894009], atol=1e-7)
-    np.testing.assert_allclose(w[8:], [0.1894506, 0.1826034, 0.1691565, 0.1495960, 0.1246290,
-                                       0.0951585, 0.0622535, 0.0271525], atol=1e-7)
+    np.testing.assert_allclose(
+        v[8:], [0.0950125, 0.2816036, 0.4580168, 0.6178762, 0.7554044, 0.8656312, 0.9445750, 0.9894009], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        w[8:], [0.1894506, 0.1826034, 0.1691565, 0.1495960, 0.1246290, 0.0951585, 0.0622535, 0.0271525], atol=1e-7
+    )
     u = np.ones((3, 16, 5)) * np.arange(5)
     np.testing.assert_allclose(project(u, w), np.broadcast_to(np.arange(5.0), (3, 5)), atol=1e-14)
-    assert abs(project(v[:, None] * np.ones((16, 4)), w)).max() < 1e-15          # <v> = 0
+    assert abs(project(v[:, None] * np.ones((16, 4)), w)).max() < 1e-15  # <v> = 0
     x = np.array([0.25, 0.5, 0.75])
-    np.testing.assert_allclose(ic_nb(x), 20 * x**2 * (x - 1) * np.sin(2 * np.pi * x) ** 2
-                               * np.exp(-15 * (x - 0.5) ** 2))
+    np.testing.assert_allclose(
+        ic_nb(x), 20 * x**2 * (x - 1) * np.sin(2 * np.pi * x) ** 2 * np.exp(-15 * (x - 0.5) ** 2)
+    )
     assert ic_ho(np.array([0.75]))[0] == pytest.approx(ic_ho(np.array([-0.25]))[0])
     assert ic_lo(np.array([0.25]))[0] == pytest.approx(2.0)
     # third-order upwind-biased and second-order centred stencils (errors on sin(2 pi x))
@@ -80,7 +84,7 @@ def test_mass_conservation(paper_data):
     """(a) sum_j rho_j is conserved to 1e-12 (relative) by both schemes, also for sigma_S(x)."""
     _, d = paper_data
     m = d["rho"].sum(-1)
-    assert np.abs(m - m[:, :1]).max() <= 1e-12 * np.abs(m[:, 0]).max()      # measured 2.6e-16
+    assert np.abs(m - m[:, :1]).max() <= 1e-12 * np.abs(m[:, 0]).max()  # measured 2.6e-16
     x = np.arange(200) / 200
     for sigma in (1.0, 1.0 + 100 * x**2):
         s = TransportSetup(eps=[1 / 16, 1 / 512, 1.0], nx=200, sigma_s=sigma, stride=10, n_snapshots=11)
@@ -114,9 +118,12 @@ def test_diffusion_limit(sigma_s, diffusivity, tol):
     err = np.abs(d["rho"][0, -1] - exact).max()
     assert err < tol, err
     # g is at its local equilibrium -eps/sigma_S v rho_x (f = rho + eps g, Chapman-Enskog)
-    g_eq = -(1 / sigma_s) * d["v"][:, None] * (2 * np.pi * np.exp(-4 * np.pi**2 * diffusivity * t)
-                                               * np.cos(2 * np.pi * s.x))[None, :]
-    assert np.abs(d["g"][0, -1] - g_eq).max() < 5e-3 * np.abs(g_eq).max()   # measured 6e-4, 1.8e-3
+    g_eq = (
+        -(1 / sigma_s)
+        * d["v"][:, None]
+        * (2 * np.pi * np.exp(-4 * np.pi**2 * diffusivity * t) * np.cos(2 * np.pi * s.x))[None, :]
+    )
+    assert np.abs(d["g"][0, -1] - g_eq).max() < 5e-3 * np.abs(g_eq).max()  # measured 6e-4, 1.8e-3
 
 
 def test_schemes_agree_with_fourier_reference():
@@ -132,15 +139,15 @@ def test_schemes_agree_with_fourier_reference():
         a = generate_ars222(s, ic_lo(s.x))
         b = generate_imex1_staggered(s, ic_lo(s.x))
         ref = fourier_solution(s, ic_lo(s.x), [tf])
-        ref_half = fourier_solution(s, ic_lo(s.x + 0.5 * s.dx), [tf])     # values at x + dx/2
+        ref_half = fourier_solution(s, ic_lo(s.x + 0.5 * s.dx), [tf])  # values at x + dx/2
         ars_err.append(np.abs(a["rho"][0, -1] - ref["rho"][0, 0]).max())
         imex_err.append(np.abs(b["rho"][0, -1] - ref["rho"][0, 0]).max())
         diff.append(np.abs(a["rho"][0, -1] - b["rho"][0, -1]).max())
         g_err.append(np.abs(a["g"][0, -1] - ref["g"][0, 0]).max() / np.abs(ref["g"]).max())
         g1_err.append(np.abs(b["g"][0, -1] - ref_half["g"][0, 0]).max() / np.abs(ref["g"]).max())
     ars_err, imex_err, diff = map(np.array, (ars_err, imex_err, diff))
-    assert ars_err[-1] < 5e-8 and np.all(np.log2(ars_err[:-1] / ars_err[1:]) > 2.5)   # ~3.5
-    assert imex_err[-1] < 3e-4 and np.log2(imex_err[1] / imex_err[2]) > 0.8            # ~0.9
+    assert ars_err[-1] < 5e-8 and np.all(np.log2(ars_err[:-1] / ars_err[1:]) > 2.5)  # ~3.5
+    assert imex_err[-1] < 3e-4 and np.log2(imex_err[1] / imex_err[2]) > 0.8  # ~0.9
     assert np.all(np.diff(diff) < 0) and diff[-1] < 3e-4
     # relative g errors at nx = 200: ARS 2.7e-6, IMEX1 (half nodes, first order) 4.9e-3
     assert g_err[-1] < 1e-5 and g1_err[-1] < 1e-2 and g1_err[-1] < 0.6 * g1_err[-2]
@@ -212,14 +219,29 @@ def test_diffusive_limit_step_restriction_for_small_sigma():
 # Numbers of the ARS(2,2,2) generator as it was before its stage loop moved into numerics.imex.imex_rk
 # (commit 859c354, its own loop): the shared loop reproduces them bitwise on the machine that recorded them;
 # the tolerance only allows for another BLAS summation order.
-_PRE_RHO = [[7.9963512891e-05, -0.367006541015654, 7.533307205056e-05, -1.1011770019233118], [6.766252236403e-05, -0.36712145101767346, -0.00168646174686374, -1.1005285194052405]]
-_PRE_G = [[-0.0008951709951553433, -0.0003521310282079047, 0.00041946228510730387, 0.0010591938565372072], [-0.32837585246259715, -0.12087066047070773, 0.1544384888875981, 0.3689250779210443]]
+_PRE_RHO = [
+    [7.9963512891e-05, -0.367006541015654, 7.533307205056e-05, -1.1011770019233118],
+    [6.766252236403e-05, -0.36712145101767346, -0.00168646174686374, -1.1005285194052405],
+]
+_PRE_G = [
+    [-0.0008951709951553433, -0.0003521310282079047, 0.00041946228510730387, 0.0010591938565372072],
+    [-0.32837585246259715, -0.12087066047070773, 0.1544384888875981, 0.3689250779210443],
+]
 
 
 def test_ars222_generator_equals_its_pre_imex_rk_numbers():
     x = np.arange(16) / 16
-    s = TransportSetup(eps=np.array([1.0, 0.05]), nx=16, nv=4, stride=2, n_snapshots=3, dt_fine=1e-4,
-                       sigma_a=0.3, G=0.2, sigma_s=1.0 + 0.5 * np.sin(2 * np.pi * x))
+    s = TransportSetup(
+        eps=np.array([1.0, 0.05]),
+        nx=16,
+        nv=4,
+        stride=2,
+        n_snapshots=3,
+        dt_fine=1e-4,
+        sigma_a=0.3,
+        G=0.2,
+        sigma_s=1.0 + 0.5 * np.sin(2 * np.pi * x),
+    )
     d = generate_ars222(s, ic_nb(s.x))
     np.testing.assert_allclose(d["rho"][:, -1, ::4], _PRE_RHO, rtol=1e-13, atol=1e-18)
     np.testing.assert_allclose(d["g"][:, -1, :, 3], _PRE_G, rtol=1e-13, atol=1e-18)

@@ -52,10 +52,30 @@ def test_weno5_smooth_order_linear_limit_and_no_oscillation():
         err_p.append(float((vp - exact).abs().max()))
         linear = sum(c5[j] * torch.roll(v, 3 - j) for j in range(5))  # cells i-3 .. i+1
         lin_diff.append(float((vm - linear).abs().max()))
-    lin_err = [float((sum(c5[j] * torch.roll(_smooth_cell_averages(n)[0], 3 - j) for j in range(5))
-                      - _smooth_cell_averages(n)[1]).abs().max()) for n in NS]
-    print("WENO5 face errors", err_m, err_p, "orders", _orders(err_m), _orders(err_p),
-          "vs linear", lin_diff, "linear stencil errors", lin_err, _orders(lin_err))
+    lin_err = [
+        float(
+            (
+                sum(c5[j] * torch.roll(_smooth_cell_averages(n)[0], 3 - j) for j in range(5))
+                - _smooth_cell_averages(n)[1]
+            )
+            .abs()
+            .max()
+        )
+        for n in NS
+    ]
+    print(
+        "WENO5 face errors",
+        err_m,
+        err_p,
+        "orders",
+        _orders(err_m),
+        _orders(err_p),
+        "vs linear",
+        lin_diff,
+        "linear stencil errors",
+        lin_err,
+        _orders(lin_err),
+    )
     # The linear 5-cell stencil is 5th order. WENO-JS is pre-asymptotic on 32..128: near the
     # critical points of u the nonlinear weights deviate from the linear ones by O(1) relative
     # amounts (Henrick et al. 2005), so 32 -> 64 gives only ~4.4; from N ~ 64 on, beta_k ~ dx^4
@@ -112,8 +132,9 @@ def _advection_error(n, face_values, amp2=0.0):
     dx, a, b = _grid(n)
 
     def averages(shift):
-        return ((torch.cos(a - shift) - torch.cos(b - shift)) / dx
-                + amp2 * (torch.sin(2 * (b - shift)) - torch.sin(2 * (a - shift))) / (2 * dx))
+        return (torch.cos(a - shift) - torch.cos(b - shift)) / dx + amp2 * (
+            torch.sin(2 * (b - shift)) - torch.sin(2 * (a - shift))
+        ) / (2 * dx)
 
     def rhs(t, v, rows):
         flux = face_values(v)  # velocity 1: the flux through face i is the face value there
@@ -129,7 +150,7 @@ def test_method_of_lines_convergence_orders_linear_advection():
     for order in (1, 3):
         s = baseline_offsets(0, order)
         c = coefficients(s, 0)
-        schemes[order] = (lambda v, s=s, c=c: _face_stencil(v, s, c))
+        schemes[order] = lambda v, s=s, c=c: _face_stencil(v, s, c)
     schemes["weno5"] = lambda v: weno5_faces(v)[0]
     orders = {}
     for name, fv in schemes.items():
@@ -174,12 +195,32 @@ def test_rk23_matches_scipy_on_linear_odes(max_step):
 
     scipy_err, scipy_nfev = [], []
     for i, k in enumerate(ks):
-        r = solve_ivp(lambda t, y: -k * y + np.sin(t), (0.0, 3.0), y0[i], method="RK23", t_eval=t_eval,
-                      max_step=max_step, rtol=1e-3, atol=1e-6)
+        r = solve_ivp(
+            lambda t, y, k=k: -k * y + np.sin(t),
+            (0.0, 3.0),
+            y0[i],
+            method="RK23",
+            t_eval=t_eval,
+            max_step=max_step,
+            rtol=1e-3,
+            atol=1e-6,
+        )
         scipy_err.append(np.abs(r.y.T - ref[i]).max())
         scipy_nfev.append(r.nfev)
-    print("RK23 max error ours", ours, "scipy per row", scipy_err, "nfev ours", sol.nfev, "scipy", scipy_nfev,
-          "steps", sol.n_steps, "rejected", sol.n_rejected)
+    print(
+        "RK23 max error ours",
+        ours,
+        "scipy per row",
+        scipy_err,
+        "nfev ours",
+        sol.nfev,
+        "scipy",
+        scipy_nfev,
+        "steps",
+        sol.n_steps,
+        "rejected",
+        sol.n_rejected,
+    )
     # max_step = 0.01 (the paper's setting) limits every step here: ours 1.8e-5 vs scipy 1.8e-5,
     # both 905 evaluations. Unlimited steps exercise the controller: ours 1.1e-3 (149 evaluations,
     # the shared step serves the stiffest row) vs scipy's worst row 2.4e-3 (110 evaluations).
@@ -211,7 +252,7 @@ def test_rk23_divergence_is_per_sample():
     # t_diverged + min_step); from then on only row 1 is passed, and `rows` says so
     last0 = max(i for i, (t, r) in enumerate(calls) if 0 in r)
     assert calls[last0][0] <= td[0] + 1e-6 * (1 + 1e-9)
-    after = [r for t, r in calls[last0 + 1:]]
+    after = [r for t, r in calls[last0 + 1 :]]
     assert len(after) > 10 and all(r == [1] for r in after)
 
 
@@ -271,8 +312,10 @@ def test_rk23_bound_nonfinite_and_grad_modes():
 
 def _alone(rhs, y0, t_eval, steps="independent", **kw):
     """Each sample integrated on its own (a batch of one): the definition of independent steps."""
-    return [integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), y0[b:b + 1], t_eval, steps=steps, **kw)
-            for b in range(len(y0))]
+    return [
+        integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), y0[b : b + 1], t_eval, steps=steps, **kw)
+        for b in range(len(y0))
+    ]
 
 
 def test_rk23_independent_steps_equal_each_sample_alone():
@@ -291,7 +334,7 @@ def test_rk23_independent_steps_equal_each_sample_alone():
         sol = integrate(rhs, y0, t_eval, max_step=max_step, steps="independent")
         alone = _alone(rhs, y0, t_eval, max_step=max_step)
         for b, s in enumerate(alone):
-            assert torch.equal(sol.y[b], s.y[0]), b          # bit for bit
+            assert torch.equal(sol.y[b], s.y[0]), b  # bit for bit
             assert sol.h_next[b] == s.h_next
         assert sol.n_steps == sum(s.n_steps for s in alone)
         assert sol.n_rejected == sum(s.n_rejected for s in alone)
@@ -303,15 +346,15 @@ def test_rk23_independent_steps_equal_each_sample_alone():
             torch.testing.assert_close(sol.y[b], s.y[0], rtol=1e-12, atol=1e-12)
             assert sol.n_steps >= s.n_steps and abs(sol.h_next[b] - s.h_next) <= 1e-9 * s.h_next
         shared = integrate(rhs, y0, t_eval, max_step=max_step)
-        if max_step == np.inf:   # the shared step serves the stiffest row: more calls, a different path
+        if max_step == np.inf:  # the shared step serves the stiffest row: more calls, a different path
             assert shared.nfev > min(s.nfev for s in alone)
             assert not torch.equal(shared.y, sol.y)
-    assert 1 in seen   # per-sample time tensors in the independent loop
+    assert 1 in seen  # per-sample time tensors in the independent loop
 
 
 def test_rk23_independent_divergence_first_step_and_errors():
     def rhs(t, y, rows):
-        return torch.where((rows == 0)[:, None], y**2, -y)   # row 0 blows up at t = 1
+        return torch.where((rows == 0)[:, None], y**2, -y)  # row 0 blows up at t = 1
 
     t_eval = np.linspace(0.0, 3.0, 31)
     y0 = torch.ones(3, 1)
@@ -325,8 +368,13 @@ def test_rk23_independent_divergence_first_step_and_errors():
     h = np.array([1e-3, 2e-3, 4e-3])
     sol2 = integrate(rhs, torch.full((3, 1), 0.5), [0.0, 0.5], steps="independent", first_step=h)
     for b in range(3):
-        ref = integrate(lambda t, y, rows, b=b: rhs(t, y, rows + b), torch.full((1, 1), 0.5), [0.0, 0.5],
-                        first_step=float(h[b]), steps="independent")
+        ref = integrate(
+            lambda t, y, rows, b=b: rhs(t, y, rows + b),
+            torch.full((1, 1), 0.5),
+            [0.0, 0.5],
+            first_step=float(h[b]),
+            steps="independent",
+        )
         assert torch.equal(sol2.y[b], ref.y[0])
     with pytest.raises(ValueError, match="first_step"):
         integrate(rhs, y0, t_eval, steps="independent", first_step=np.array([1e-3, -1.0, 1e-3]))
@@ -338,16 +386,18 @@ def test_rk23_independent_divergence_first_step_and_errors():
 
 
 def test_fused_weno_rhs_equals_the_torch_composition():
+    from coarsepde.discretization.burgers_fused import burgers_weno_godunov_rhs
     from coarsepde.discretization.equations import Burgers
     from coarsepde.discretization.simulate import WenoFaces, baseline
-    from coarsepde.discretization.burgers_fused import burgers_weno_godunov_rhs
 
     g = torch.Generator().manual_seed(3)
     x = torch.arange(64) * (2 * math.pi / 64)
-    fields = [torch.randn(5, 64, generator=g, dtype=torch.float64),              # rough
-              torch.sin(x).repeat(2, 1) + 0.3 * torch.cos(2 * x),                # smooth, sonic points
-              torch.sign(torch.sin(x)).repeat(1, 1),                             # shocks and rarefactions
-              torch.randn(3, 6, generator=g, dtype=torch.float64)]               # the smallest grid
+    fields = [
+        torch.randn(5, 64, generator=g, dtype=torch.float64),  # rough
+        torch.sin(x).repeat(2, 1) + 0.3 * torch.cos(2 * x),  # smooth, sonic points
+        torch.sign(torch.sin(x)).repeat(1, 1),  # shocks and rarefactions
+        torch.randn(3, 6, generator=g, dtype=torch.float64),
+    ]  # the smallest grid
     for v in fields:
         n = v.shape[-1]
         eq, faces = baseline("weno", 0.03, 2 * math.pi, n)
@@ -356,7 +406,7 @@ def test_fused_weno_rhs_equals_the_torch_composition():
         ref = eq.time_derivative(faces(v), dx)
         got = faces.burgers_rhs(eq, v)
         assert float((got - ref).abs().max()) <= 1e-14 * float(ref.abs().max())
-        assert abs(float(got.sum())) < 1e-10 * float(got.abs().max())      # conservative
+        assert abs(float(got.sum())) < 1e-10 * float(got.abs().max())  # conservative
     # where the fused path does not apply it declines (the torch path then runs)
     vg = fields[0].clone().requires_grad_()
     assert faces.burgers_rhs(eq, fields[3].float()) is None and faces.burgers_rhs(eq, vg) is None

@@ -7,8 +7,8 @@ import os
 
 import pandas as pd
 import pytest
-
 from conftest import ROOT, copy_workflow, snakemake
+
 from coarsepde.store import read_dataset
 
 CI = ("--configfile", "config/ci.yaml")
@@ -49,12 +49,37 @@ TARGETS = [
     "results/figures/P3_fig5.png",
     "results/tables/P3_eq6_6.md",
 ]
-IMPLEMENTED = ["P2-astar-1d", "P2-astar-2d", "P2-fig1-grid", "P2-cost", "P2-fig2-snapshot", "P2-fig4-rhs",
-               "P2-fig5-integrate", "P2-fig6-rhs2d", "P2-fig7-traj2d", "P2-fig8-phase", "X-p2-tensor",
-               "P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers", "P1-fig4-validtime",
-               "P3-table1-2", "P3-table3-4", "P3-table5-6", "P3-table7-8", "P3-table11-order", "P3-table16-bdf",
-               "P3-fig4-loss", "P3-table9-sparse", "P3-table10-mass", "P3-table12-lasso", "P3-table13-pinn",
-               "P3-table14-mshdl", "P3-table15-limit", "P3-fig5-sigma"]
+IMPLEMENTED = [
+    "P2-astar-1d",
+    "P2-astar-2d",
+    "P2-fig1-grid",
+    "P2-cost",
+    "P2-fig2-snapshot",
+    "P2-fig4-rhs",
+    "P2-fig5-integrate",
+    "P2-fig6-rhs2d",
+    "P2-fig7-traj2d",
+    "P2-fig8-phase",
+    "X-p2-tensor",
+    "P1-fig1-interp",
+    "P1-fig2-coeffs",
+    "P1-fig3-burgers",
+    "P1-fig4-validtime",
+    "P3-table1-2",
+    "P3-table3-4",
+    "P3-table5-6",
+    "P3-table7-8",
+    "P3-table11-order",
+    "P3-table16-bdf",
+    "P3-fig4-loss",
+    "P3-table9-sparse",
+    "P3-table10-mass",
+    "P3-table12-lasso",
+    "P3-table13-pinn",
+    "P3-table14-mshdl",
+    "P3-table15-limit",
+    "P3-fig5-sigma",
+]
 
 
 def _digest_tree(path):
@@ -118,8 +143,15 @@ def test_store_has_units_and_provenance(ci_run):
 def test_forced_rerun_is_byte_identical(ci_run):
     store = ci_run / "results/homogenization/effective_coefficients.zarr"
     before = _digest_tree(store)
-    proc = snakemake(ci_run, "results/homogenization/effective_coefficients.zarr", "--cores", "1",
-                     "--forcerun", "effective_coefficients", *CI)
+    proc = snakemake(
+        ci_run,
+        "results/homogenization/effective_coefficients.zarr",
+        "--cores",
+        "1",
+        "--forcerun",
+        "effective_coefficients",
+        *CI,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _digest_tree(store) == before and len(before) > 10
 
@@ -165,8 +197,8 @@ def test_training_jobs_request_a_gpu_at_the_paper_scale_only(tmp_path):
         proc = snakemake(wf, "-n", "--profile", "profiles/slurm", "--configfile", configfile, "--", target)
         assert proc.returncode == 0, proc.stderr[-2000:]
         out = proc.stdout + proc.stderr
-        job = out[out.index("rule p1_pde_train:"):]
-        resources = job[job.index("resources:"):].splitlines()[0]
+        job = out[out.index("rule p1_pde_train:") :]
+        resources = job[job.index("resources:") :].splitlines()[0]
         assert f"gpu={gpus}," in resources, resources
         assert "--device auto" in job
 
@@ -176,7 +208,11 @@ def test_learned_models_beat_a_zero_predictor_and_a_wrong_diffusivity(ci_run):
     for arch in ("functional", "discretized"):
         ev = read_dataset(ci_run / f"results/homogenization/p2_1d_{arch}_evaluation.zarr")
         assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_zero"], arch
-        assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_wrong_a"], (arch, ev.attrs["rhs_rmse"], ev.attrs["rhs_rmse_wrong_a"])
+        assert ev.attrs["rhs_rmse"] < ev.attrs["rhs_rmse_wrong_a"], (
+            arch,
+            ev.attrs["rhs_rmse"],
+            ev.attrs["rhs_rmse_wrong_a"],
+        )
 
 
 def test_p1_fig3_target_plans_only_what_it_needs(tmp_path):
@@ -240,9 +276,9 @@ def test_p1_learned_models_beat_the_first_order_baseline_on_held_out_data(ci_run
     """Time-derivative MSE on the validation snapshots (the last 20%) at 16x: NN < first order."""
     import numpy as np
 
+    from coarsepde.discretization.losses import evaluate_mse, training_pairs
     from coarsepde.discretization.persist import load_model
     from coarsepde.discretization.simulate import baseline
-    from coarsepde.discretization.losses import evaluate_mse, training_pairs
 
     ds = read_dataset(ci_run / "results/discretization/burgers/train.zarr")
     v = ds.v.values.reshape(-1, ds.sizes["x"])

@@ -65,18 +65,32 @@ def setup_logging() -> logging.Logger:
 
 #: (argument, type) of the P2 1D problem: geometry, micro solver, macro stepping, initial conditions
 _PATCH1D_ARGS = [
-    ("eps", float), ("a_mean", float), ("a_amplitude", float), ("macro_nodes", int), ("tooth_width", float),
-    ("patch_width", float), ("points_per_period", int), ("burst", float), ("burst_first_step", float),
-    ("burst_growth", float), ("lift_degree", int), ("ic_terms", int), ("ic_amplitude", float),
-    ("ic_max_wavenumber", float), ("n_traj", int),
+    ("eps", float),
+    ("a_mean", float),
+    ("a_amplitude", float),
+    ("macro_nodes", int),
+    ("tooth_width", float),
+    ("patch_width", float),
+    ("points_per_period", int),
+    ("burst", float),
+    ("burst_first_step", float),
+    ("burst_growth", float),
+    ("lift_degree", int),
+    ("ic_terms", int),
+    ("ic_amplitude", float),
+    ("ic_max_wavenumber", float),
+    ("n_traj", int),
 ]
 
 
 def add_simulation_checkpoint_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """--checkpoint / --checkpoint-outputs of the resumable fine simulations (coarsepde.resume)."""
-    p.add_argument("--checkpoint", default=None,
-                   help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
-                        "it after a restart (same bits), remove it at the end")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="resumable run: commit the outputs every --checkpoint-outputs to this Zarr group, go on from "
+        "it after a restart (same bits), remove it at the end",
+    )
     p.add_argument("--checkpoint-outputs", type=int, default=100, help="outputs per committed chunk")
     return p
 

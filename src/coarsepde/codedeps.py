@@ -69,7 +69,7 @@ def import_closure(script: str | Path, src: str | Path) -> list[str]:
     return list(_closure(str(script), str(src)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _closure(script: str, src_text: str) -> tuple[str, ...]:
     src = Path(src_text)
     seen: set[Path] = set()

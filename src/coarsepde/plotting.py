@@ -37,8 +37,9 @@ STYLE = {
 def figure(ncols: int = 1, nrows: int = 1, width: float = 3.3, height: float = 2.6, **kw):
     """A figure of ``nrows x ncols`` panels, each ``width x height`` inches, in the project style."""
     plt.rcParams.update(STYLE)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                             layout="constrained", **kw)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained", **kw
+    )
     return fig, axes
 
 

@@ -72,11 +72,19 @@ class SimulationCheckpoint:
     log : optional callable for messages (a discarded unreadable checkpoint).
     """
 
-    def __init__(self, path: str | os.PathLike, *, key: Mapping, arrays: Mapping[str, tuple[tuple, tuple]],
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        key: Mapping,
+        arrays: Mapping[str, tuple[tuple, tuple]],
+        log: Callable[[str], None] | None = None,
+    ):
         self.path = Path(path)
         self.key = _canonical(key)
-        self.layout = {name: [list(map(int, shape)), list(map(int, chunks))] for name, (shape, chunks) in arrays.items()}
+        self.layout = {
+            name: [list(map(int, shape)), list(map(int, chunks))] for name, (shape, chunks) in arrays.items()
+        }
         if self.path.exists():
             try:
                 group = zarr.open_group(str(self.path), mode="r+")
@@ -88,23 +96,37 @@ class SimulationCheckpoint:
                 self.remove()
             else:
                 if fmt != FORMAT:
-                    raise CheckpointMismatch(f"{self.path}: checkpoint format {fmt}, this code writes {FORMAT}; "
-                                             "delete it to start over")
-                diffs = [f"{k}: checkpoint {stored_key.get(k, '<absent>')!r}, this run {v!r}"
-                         for k, v in self.key.items() if stored_key.get(k) != v]
-                diffs += [f"{k}: checkpoint {stored_key[k]!r}, this run <absent>" for k in stored_key if k not in self.key]
+                    raise CheckpointMismatch(
+                        f"{self.path}: checkpoint format {fmt}, this code writes {FORMAT}; delete it to start over"
+                    )
+                diffs = [
+                    f"{k}: checkpoint {stored_key.get(k, '<absent>')!r}, this run {v!r}"
+                    for k, v in self.key.items()
+                    if stored_key.get(k) != v
+                ]
+                diffs += [
+                    f"{k}: checkpoint {stored_key[k]!r}, this run <absent>" for k in stored_key if k not in self.key
+                ]
                 if stored_layout != self.layout:
                     diffs.append(f"array layout: checkpoint {stored_layout}, this run {self.layout}")
                 if diffs:
-                    raise CheckpointMismatch(f"{self.path}: simulation checkpoint of a different run "
-                                             f"({'; '.join(diffs)}); delete it to start over")
+                    raise CheckpointMismatch(
+                        f"{self.path}: simulation checkpoint of a different run "
+                        f"({'; '.join(diffs)}); delete it to start over"
+                    )
                 self.group = group
                 return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         group = zarr.open_group(str(self.path), mode="w", zarr_format=3)
         for name, (shape, chunks) in self.layout.items():
-            group.create_array(name, shape=tuple(shape), chunks=tuple(chunks), dtype="float64", fill_value=np.nan,
-                               compressors=array_codecs())
+            group.create_array(
+                name,
+                shape=tuple(shape),
+                chunks=tuple(chunks),
+                dtype="float64",
+                fill_value=np.nan,
+                compressors=array_codecs(),
+            )
         group.attrs.update({"format": FORMAT, "key": self.key, "layout": self.layout, "progress": None})
         self.group = group
 
@@ -125,8 +147,9 @@ class SimulationCheckpoint:
         """Committed outputs ``array[index]``."""
         return np.asarray(self.group[name][index])
 
-    def commit(self, outputs: Mapping[str, tuple[tuple, np.ndarray]], state: Mapping[str, np.ndarray],
-               progress: Mapping) -> None:
+    def commit(
+        self, outputs: Mapping[str, tuple[tuple, np.ndarray]], state: Mapping[str, np.ndarray], progress: Mapping
+    ) -> None:
         """Write ``outputs`` (name -> (index, values)), then ``state`` into the free slot, then
         ``progress`` (JSON-able; the commit)."""
         for name, (index, values) in outputs.items():
@@ -136,8 +159,9 @@ class SimulationCheckpoint:
         sub = self.group.require_group(f"state{slot}")
         for name, value in state.items():
             value = np.ascontiguousarray(value)
-            sub.create_array(name, shape=value.shape, dtype=value.dtype, overwrite=True,
-                             compressors=array_codecs())[...] = value
+            sub.create_array(name, shape=value.shape, dtype=value.dtype, overwrite=True, compressors=array_codecs())[
+                ...
+            ] = value
         self.group.attrs["progress"] = _canonical(progress) | {"_slot": slot}
 
     def remove(self) -> None:

@@ -84,12 +84,21 @@ def patch1d_flags():
     """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config."""
     ic = P1D["initial_conditions"]
     vals = dict(
-        eps=P1D["eps"], a_mean=P1D["a_mean"], a_amplitude=P1D["a_amplitude"], macro_nodes=P1D["macro_nodes"],
-        tooth_width=P1D["tooth_width"], patch_width=P1D["patch_width"],
-        points_per_period=P1D["points_per_period"], burst=P1D["burst"],
-        burst_first_step=P1D["burst_first_step"], burst_growth=P1D["burst_growth"],
-        lift_degree=P1D["lift_degree"], ic_terms=ic["terms"], ic_amplitude=ic["amplitude"],
-        ic_max_wavenumber=ic["max_wavenumber"], n_traj=N_TRAJ,
+        eps=P1D["eps"],
+        a_mean=P1D["a_mean"],
+        a_amplitude=P1D["a_amplitude"],
+        macro_nodes=P1D["macro_nodes"],
+        tooth_width=P1D["tooth_width"],
+        patch_width=P1D["patch_width"],
+        points_per_period=P1D["points_per_period"],
+        burst=P1D["burst"],
+        burst_first_step=P1D["burst_first_step"],
+        burst_growth=P1D["burst_growth"],
+        lift_degree=P1D["lift_degree"],
+        ic_terms=ic["terms"],
+        ic_amplitude=ic["amplitude"],
+        ic_max_wavenumber=ic["max_wavenumber"],
+        n_traj=N_TRAJ,
     )
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vals.items()) + f" --seed {SEED}"
 
@@ -100,9 +109,11 @@ def p2_figure_inputs(wildcards):
     evals = expand("results/homogenization/p2_1d_{arch}_evaluation.zarr", arch=ARCHS)
     inputs = {
         "1": {"data": "results/homogenization/patch1d.zarr"},
-        "2": {"reference": "results/homogenization/homog1d.zarr",
-              "fully_resolved": "results/homogenization/fully_resolved1d.zarr",
-              "timing": "results/homogenization/fully_resolved1d_timing.json"},
+        "2": {
+            "reference": "results/homogenization/homog1d.zarr",
+            "fully_resolved": "results/homogenization/fully_resolved1d.zarr",
+            "timing": "results/homogenization/fully_resolved1d_timing.json",
+        },
         "4": {"reference": "results/homogenization/homog1d.zarr", "evaluation": evals},
         "5": {"evaluation": evals},
     }[n]
@@ -111,10 +122,18 @@ def p2_figure_inputs(wildcards):
 
 def p2_figure_flags(wildcards, input):
     """Command-line flags naming the inputs of one figure."""
-    names = {"data": "--data", "reference": "--reference", "fully_resolved": "--fully-resolved",
-             "timing": "--timing", "evaluation": "--evaluation"}
-    return " ".join(f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
-                    for key, flag in names.items() if key in input.keys())
+    names = {
+        "data": "--data",
+        "reference": "--reference",
+        "fully_resolved": "--fully-resolved",
+        "timing": "--timing",
+        "evaluation": "--evaluation",
+    }
+    return " ".join(
+        f"{flag} {input[key] if key != 'evaluation' else ' '.join(input[key])}"
+        for key, flag in names.items()
+        if key in input.keys()
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -145,6 +164,8 @@ P1_DIR = "results/discretization/burgers"
 def p1_path(name):
     """A path under the P1 Burgers results folder (name relative to it, wildcards allowed)."""
     return f"{P1_DIR}/{name}"
+
+
 # learned model name -> (kind, flux form, uses the time-integrated loss)
 P1_MODELS = {
     "nn": ("cnn", "centered", False),
@@ -169,15 +190,19 @@ def p1_check_factors():
 def p1_data_flags(split):
     """Command-line flags of the exact-data rule for one split (train, test, large)."""
     f = P1B["forcing"]
-    common = (f"--eta {P1B['eta']} --n-modes {f['n_modes']} --amplitude {f['amplitude']} --warmup {P1B['warmup']}"
-              f" --max-step {P1B['solver']['max_step']} --rtol {P1B['solver']['rtol']} --atol {P1B['solver']['atol']}")
+    common = (
+        f"--eta {P1B['eta']} --n-modes {f['n_modes']} --amplitude {f['amplitude']} --warmup {P1B['warmup']}"
+        f" --max-step {P1B['solver']['max_step']} --rtol {P1B['solver']['rtol']} --atol {P1B['solver']['atol']}"
+    )
     if split == "train":
         t = P1B["train"]
-        return (f"{common} --length-pi {P1B['length_pi']} --n-fine {P1B['n_fine']} --k-min {f['k_min']}"
-                f" --k-max {f['k_max']} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']}"
-                f" --n-snapshots {t['n_snapshots']} --interval {t['interval']} --factors {list_arg(P1_FACTORS)}"
-                f" --rollouts {t['rollouts']} --rollout-horizon {t['rollout_horizon']}"
-                f" --rollout-outputs {t['rollout_outputs']}")
+        return (
+            f"{common} --length-pi {P1B['length_pi']} --n-fine {P1B['n_fine']} --k-min {f['k_min']}"
+            f" --k-max {f['k_max']} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']}"
+            f" --n-snapshots {t['n_snapshots']} --interval {t['interval']} --factors {list_arg(P1_FACTORS)}"
+            f" --rollouts {t['rollouts']} --rollout-horizon {t['rollout_horizon']}"
+            f" --rollout-outputs {t['rollout_outputs']}"
+        )
     if split == "test":
         t = P1B["test"]
         m, k_min, k_max = 1, f["k_min"], f["k_max"]
@@ -187,9 +212,11 @@ def p1_data_flags(split):
     else:
         raise ValueError(f"unknown P1 split {split!r}")
     n_out = int(round(t["duration"] / t["dt_out"])) + 1
-    return (f"{common} --length-pi {P1B['length_pi'] * m} --n-fine {P1B['n_fine'] * m} --k-min {k_min}"
-            f" --k-max {k_max} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out}"
-            f" --interval {t['dt_out']} --factors {list_arg(P1_FACTORS)}")
+    return (
+        f"{common} --length-pi {P1B['length_pi'] * m} --n-fine {P1B['n_fine'] * m} --k-min {k_min}"
+        f" --k-max {k_max} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out}"
+        f" --interval {t['dt_out']} --factors {list_arg(P1_FACTORS)}"
+    )
 
 
 def p1_seed(model, factor):
@@ -201,14 +228,18 @@ def p1_train_flags(wildcards):
     kind, flux, integrated = P1_MODELS[wildcards.model]
     t = P1B["training"]
     steps = t["steps"] if kind == "cnn" else t["const_steps"]
-    flags = (f"--kind {kind} --flux {flux} --steps {steps} --batch-snapshots {t['batch_snapshots']}"
-             f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
-             f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
-             f" --dtype {t['dtype']}")
+    flags = (
+        f"--kind {kind} --flux {flux} --steps {steps} --batch-snapshots {t['batch_snapshots']}"
+        f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
+        f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
+        f" --dtype {t['dtype']}"
+    )
     if integrated:
         i = t["integrated"]
-        flags += (f" --integrated-weight {i['weight']} --integrated-dt {i['dt']} --integrated-batch {i['batch_size']}"
-                  f" --integrated-outputs {i['n_outputs']}")
+        flags += (
+            f" --integrated-weight {i['weight']} --integrated-dt {i['dt']} --integrated-batch {i['batch_size']}"
+            f" --integrated-outputs {i['n_outputs']}"
+        )
     return flags
 
 
@@ -245,11 +276,15 @@ def p1_pde_check():
             raise ValueError(f"discretization.{eq}.resample_factors {bad} do not divide n_fine = {c['n_fine']}")
         extra = sorted(set(c["large_domain"]["factors"]) - set(c["resample_factors"]))
         if extra:
-            raise ValueError(f"discretization.{eq}.large_domain.factors {extra} have no trained models (resample_factors)")
+            raise ValueError(
+                f"discretization.{eq}.large_domain.factors {extra} have no trained models (resample_factors)"
+            )
     tl = P1VT["training_length"]
     if tl["factor"] not in P1P[tl["equation"]]["resample_factors"]:
-        raise ValueError(f"discretization.valid_time.training_length.factor {tl['factor']} is not one of "
-                         f"discretization.{tl['equation']}.resample_factors (its Fig. 4 runs are the comparison)")
+        raise ValueError(
+            f"discretization.valid_time.training_length.factor {tl['factor']} is not one of "
+            f"discretization.{tl['equation']}.resample_factors (its Fig. 4 runs are the comparison)"
+        )
     missing = sorted(set(P1VT["burgers_factors"]) - set(P1_FACTORS))
     if missing:
         raise ValueError(f"discretization.valid_time.burgers_factors {missing} not in burgers.resample_factors")
@@ -258,20 +293,24 @@ def p1_pde_check():
 def p1_pde_data_flags(wildcards):
     c = P1P[wildcards.pde]
     i = c["initial"]
-    flags = (f"--equation {wildcards.pde} --length {c['length']} --n-fine {c['n_fine']} --dt {c['dt']}"
-             f" --n-modes {i['n_modes']} --k-max {i['k_max']} --amplitude {i['amplitude']} --warmup {c['warmup']}")
+    flags = (
+        f"--equation {wildcards.pde} --length {c['length']} --n-fine {c['n_fine']} --dt {c['dt']}"
+        f" --n-modes {i['n_modes']} --k-max {i['k_max']} --amplitude {i['amplitude']} --warmup {c['warmup']}"
+    )
     if wildcards.split == "train":
         t = c["train"]
-        return (f"{flags} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {t['n_snapshots']}"
-                f" --interval {t['interval']} --labels")
+        return (
+            f"{flags} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {t['n_snapshots']}"
+            f" --interval {t['interval']} --labels"
+        )
     t = c["test"]
     n_out = int(round(P1VT["t_max"] / t["dt_out"])) + 1
     if wildcards.split == "large":  # the SI's 10x domain: same grid spacing and wavelengths
         g = c["large_domain"]
         m = g["multiple"]
-        flags = flags.replace(f"--length {c['length']} --n-fine {c['n_fine']}",
-                              f"--length {c['length'] * m} --n-fine {c['n_fine'] * m}").replace(
-                              f"--k-max {i['k_max']}", f"--k-min {g['k_min']} --k-max {g['k_max']}")
+        flags = flags.replace(
+            f"--length {c['length']} --n-fine {c['n_fine']}", f"--length {c['length'] * m} --n-fine {c['n_fine'] * m}"
+        ).replace(f"--k-max {i['k_max']}", f"--k-min {g['k_min']} --k-max {g['k_max']}")
         return f"{flags} --seed-offset {t['seed_offset']} --n-runs {g['n_runs']} --n-snapshots {n_out} --interval {t['dt_out']}"
     return f"{flags} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out} --interval {t['dt_out']}"
 
@@ -286,10 +325,12 @@ def p1_pde_train_args(pde, model, steps=None):
     t, c = P1B["training"], P1P[pde]["training"]  # same architecture and optimiser as Burgers
     if steps is None:
         steps = c["steps"] if kind == "cnn" else c["const_steps"]
-    return (f"--kind {kind} --flux centered --steps {steps} --batch-snapshots {c['batch_snapshots']}"
-            f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
-            f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
-            f" --dtype {t['dtype']}")
+    return (
+        f"--kind {kind} --flux centered --steps {steps} --batch-snapshots {c['batch_snapshots']}"
+        f" --lr {t['lr']} --lr-final {t['lr_final']} --val-fraction {t['val_fraction']}"
+        f" --eval-every {t['eval_every']} --layers {t['layers']} --filters {t['filters']} --kernel {t['kernel']}"
+        f" --dtype {t['dtype']}"
+    )
 
 
 def p1_pde_seed(wildcards):
@@ -313,12 +354,26 @@ def p1_pde_evals(domain="test"):
 P3 = config["kinetic"]
 P3_DIR = "results/kinetic"
 P3_FIT_TABLES = [1, 2, 3, 4, 5, 6, 7, 8, 11]
-P3_TABLE_CLAIMS = {"P3-table1-2": [1, 2], "P3-table3-4": [1, 2, 3, 4], "P3-table5-6": [5, 6],
-                   "P3-table7-8": [7, 8], "P3-table11-order": [11]}
+P3_TABLE_CLAIMS = {
+    "P3-table1-2": [1, 2],
+    "P3-table3-4": [1, 2, 3, 4],
+    "P3-table5-6": [5, 6],
+    "P3-table7-8": [7, 8],
+    "P3-table11-order": [11],
+}
 # Table -> schemes (coarsepde.kinetic.experiments.TABLES; repeated here so that parsing the workflow
 # does not import torch) and the table whose converged IMEX-BDF-2 fits warm-start its ARS(2,2,2) fits.
-P3_SCHEMES = {1: ["fe"], 2: ["imex1"], 3: ["fe"], 4: ["imex1"], 5: ["bdf2"], 6: ["ars222"], 7: ["bdf2"],
-              8: ["ars222"], 11: ["bdf2", "bdf4"]}
+P3_SCHEMES = {
+    1: ["fe"],
+    2: ["imex1"],
+    3: ["fe"],
+    4: ["imex1"],
+    5: ["bdf2"],
+    6: ["ars222"],
+    7: ["bdf2"],
+    8: ["ars222"],
+    11: ["bdf2", "bdf4"],
+}
 P3_WARM = {6: 5, 8: 7}
 
 
@@ -367,11 +422,15 @@ def p3_fit_flags(wildcards, input):
         a = P3["adam"]["ars222" if s == "ars222" else "linear"]
         c = P3["converged"]["bdf" if s.startswith("bdf") else s]
         adam.append(f"{s}={a['steps']},{a['lr']},{a['batch_windows']},{a['history_every']}")
-        conv.append(f"{s}={c['lsq_steps']},{c['gn_iterations']},{c['window_every']},{c['lbfgs_steps']},"
-                    f"{int(c['from_init'])}")
+        conv.append(
+            f"{s}={c['lsq_steps']},{c['gn_iterations']},{c['window_every']},{c['lbfgs_steps']},"
+            f"{int(c['from_init'])}"
+        )
     m = P3["model"]
-    flags = (f"--adam {' '.join(adam)} --converged {' '.join(conv)} --eps-range {list_arg(m['eps_range'])}"
-             f" --init {m['init']}")
+    flags = (
+        f"--adam {' '.join(adam)} --converged {' '.join(conv)} --eps-range {list_arg(m['eps_range'])}"
+        f" --init {m['init']}"
+    )
     if t in P3_WARM:
         flags += f" --warm-start {input.warm}"
     return flags
@@ -379,15 +438,32 @@ def p3_fit_flags(wildcards, input):
 
 def p3_claim_flags():
     c = P3["claims"]
-    keys = ["fail_threshold", "ms_ratio", "ms_cap", "agree_factor", "agree_min_inv", "small", "large",
-            "bdf2_fail_from", "ars_fail_from", "small_max_inv", "ars_cap"]
+    keys = [
+        "fail_threshold",
+        "ms_ratio",
+        "ms_cap",
+        "agree_factor",
+        "agree_min_inv",
+        "small",
+        "large",
+        "bdf2_fail_from",
+        "ars_fail_from",
+        "small_max_inv",
+        "ars_cap",
+    ]
     return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + f" --protocol {c['protocol']}"
 
 
 # P3 Examples 6.3-6.10 (Tables 9, 10, 12-15; rules in kinetic.smk)
 P3X = P3["examples"]
-P3_EXAMPLE_CLAIMS = {9: "P3-table9-sparse", 10: "P3-table10-mass", 12: "P3-table12-lasso", 13: "P3-table13-pinn",
-                     14: "P3-table14-mshdl", 15: "P3-table15-limit"}
+P3_EXAMPLE_CLAIMS = {
+    9: "P3-table9-sparse",
+    10: "P3-table10-mass",
+    12: "P3-table12-lasso",
+    13: "P3-table13-pinn",
+    14: "P3-table14-mshdl",
+    15: "P3-table15-limit",
+}
 
 
 def p3_example_inv_eps(table):
@@ -423,7 +499,7 @@ def p3_examples_check():
         raise ValueError("kinetic.cases.sigma_x is Example 6.4: inv_eps must be [1]")
 
 
-P3_DCRNN_FITS = p3_path(f"fits/table{P3X['dcrnn_table']}.zarr")   # the DC-RNN rows of Tables 12, 14
+P3_DCRNN_FITS = p3_path(f"fits/table{P3X['dcrnn_table']}.zarr")  # the DC-RNN rows of Tables 12, 14
 
 
 def p3_example_table_inputs(table):
@@ -436,8 +512,14 @@ def p3_example_table_inputs(table):
 def p3_example_settings(table):
     """The config a table's fit reads (only that: a change elsewhere must not re-run it)."""
     t = int(table)
-    keys = {9: ["gamma_rel"], 10: ["gamma_rel"], 12: ["table12_targets"], 13: ["pinn"],
-            14: ["ms_hdl_conventions"], 15: ["limit"]}[t]
+    keys = {
+        9: ["gamma_rel"],
+        10: ["gamma_rel"],
+        12: ["table12_targets"],
+        13: ["pinn"],
+        14: ["ms_hdl_conventions"],
+        15: ["limit"],
+    }[t]
     out = {"examples": {k: P3X[k] for k in keys}}
     if t in (9, 10):
         out.update(adam={"linear": P3["adam"]["linear"]}, converged={"bdf": P3["converged"]["bdf"]}, model=P3["model"])

@@ -39,8 +39,18 @@ rule p1_burgers_data:
         **script_inputs("p1_burgers_data"),
     output:
         directory(p1_path("{split}.zarr")),
+    log:
+        "results/logs/p1_burgers_data_{split}.log",
+    benchmark:
+        "results/benchmarks/p1_burgers_data_{split}.tsv"
     wildcard_constraints:
         split="train|test|large",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_burgers_data"),
+        runtime=runtime_of("p1_burgers_data"),
     params:
         flags=lambda wildcards: p1_data_flags(wildcards.split),
         # resumable: outputs committed every N output times BESIDE the directory() output (removed on success)
@@ -49,32 +59,34 @@ rule p1_burgers_data:
         seed=SEED,
         scale=SCALE,
         rule="p1_burgers_data",
-    log:
-        "results/logs/p1_burgers_data_{split}.log",
-    benchmark:
-        "results/benchmarks/p1_burgers_data_{split}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_burgers_data"),
-        runtime=runtime_of("p1_burgers_data"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
-        " --wildcards '{{\"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
+        ' --wildcards \'{{"split": "{wildcards.split}"}}\' --output {output} > {log} 2>&1'
 
 
 rule p1_train:
     """One learned discretization (NN, constant, constant + Godunov) at one resample factor."""
     input:
-        data=p1_path("train.zarr"),
         **script_inputs("p1_train"),
+        data=p1_path("train.zarr"),
     output:
         model=directory(p1_path("models/{model}_{factor}x.zarr")),
         history=directory(p1_path("models/{model}_{factor}x_history.zarr")),
+    log:
+        "results/logs/p1_train_{model}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_train_{model}_{factor}x.tsv"
     wildcard_constraints:
         model="|".join(P1_MODELS),
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_train"),
+        runtime=runtime_of("p1_train"),
+        gpu=gpu_of("p1_train"),
+        gpu_model=gpu_model_of("p1_train"),
     params:
         flags=p1_train_flags,
         seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
@@ -86,23 +98,11 @@ rule p1_train:
         device=DEVICE,
         scale=SCALE,
         rule="p1_train",
-    log:
-        "results/logs/p1_train_{model}_{factor}x.log",
-    benchmark:
-        "results/benchmarks/p1_train_{model}_{factor}x.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_train"),
-        runtime=runtime_of("p1_train"),
-        gpu=gpu_of("p1_train"),
-        gpu_model=gpu_model_of("p1_train"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        " --wildcards '{{\"model\": \"{wildcards.model}\", \"factor\": \"{wildcards.factor}\"}}'"
+        ' --wildcards \'{{"model": "{wildcards.model}", "factor": "{wildcards.factor}"}}\''
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
@@ -110,12 +110,22 @@ rule p1_evaluate:
     """Every method integrated at one resample factor on the test runs or the 10x domain."""
     input:
         unpack(p1_models_of),
-        data=p1_path("{domain}.zarr"),
         **script_inputs("p1_evaluate"),
+        data=p1_path("{domain}.zarr"),
     output:
         directory(p1_path("eval_{domain}_{factor}x.zarr")),
+    log:
+        "results/logs/p1_evaluate_{domain}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_evaluate_{domain}_{factor}x.tsv"
     wildcard_constraints:
         domain="test|large",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_evaluate"),
+        runtime=runtime_of("p1_evaluate"),
     params:
         models=p1_model_flags,
         max_step=P1B["solver"]["max_step"],
@@ -124,32 +134,35 @@ rule p1_evaluate:
         seed=SEED,
         scale=SCALE,
         rule="p1_evaluate",
-    log:
-        "results/logs/p1_evaluate_{domain}_{factor}x.log",
-    benchmark:
-        "results/benchmarks/p1_evaluate_{domain}_{factor}x.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_evaluate"),
-        runtime=runtime_of("p1_evaluate"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.models}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol} --threads {threads}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        " --wildcards '{{\"domain\": \"{wildcards.domain}\", \"factor\": \"{wildcards.factor}\"}}'"
+        ' --wildcards \'{{"domain": "{wildcards.domain}", "factor": "{wildcards.factor}"}}\''
         " --output {output} > {log} 2>&1"
 
 
 rule p1_interpolation:
     """Fig. 1 task: point values known every 8th fine point; NN vs cubic interpolation."""
     input:
-        data=p1_path("train.zarr"),
         **script_inputs("p1_interpolation"),
+        data=p1_path("train.zarr"),
     output:
         model=directory(p1_path("models/interpolation.zarr")),
         evaluation=directory(p1_path("interpolation_eval.zarr")),
+    log:
+        "results/logs/p1_interpolation.log",
+    benchmark:
+        "results/benchmarks/p1_interpolation.tsv"
+    priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_interpolation"),
+        runtime=runtime_of("p1_interpolation"),
+        gpu=gpu_of("p1_interpolation"),
+        gpu_model=gpu_model_of("p1_interpolation"),
     params:
         factor=P1B["interpolation"]["factor"],
         steps=P1B["interpolation"]["steps"],
@@ -164,19 +177,6 @@ rule p1_interpolation:
         seed=SEED,
         scale=SCALE,
         rule="p1_interpolation",
-    log:
-        "results/logs/p1_interpolation.log",
-    benchmark:
-        "results/benchmarks/p1_interpolation.tsv"
-    priority: LONG_JOB_PRIORITY
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_interpolation"),
-        runtime=runtime_of("p1_interpolation"),
-        gpu=gpu_of("p1_interpolation"),
-        gpu_model=gpu_model_of("p1_interpolation"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --factor {params.factor} --steps {params.steps}"
         " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
@@ -188,25 +188,25 @@ rule p1_interpolation:
 rule p1_figure1:
     """Fig. 1: interpolation example, exact-vs-predicted histograms, error vs curvature; claim P1-fig1-interp."""
     input:
-        evaluation=p1_path("interpolation_eval.zarr"),
         **script_inputs("p1_figure1"),
+        evaluation=p1_path("interpolation_eval.zarr"),
     output:
         figure=report("results/figures/P1_fig1.png", caption="../report/P1_fig1.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig1-interp.json",
-    params:
-        min_ratio=P1B["claims"]["fig1_min_ratio"],
-        top=P1B["claims"]["fig1_top_quantile"],
-        scale=SCALE,
     log:
         "results/logs/p1_figure1.log",
     benchmark:
         "results/benchmarks/p1_figure1.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p1_figure1"),
         runtime=runtime_of("p1_figure1"),
-    conda:
-        CONDA_ENV
+    params:
+        min_ratio=P1B["claims"]["fig1_min_ratio"],
+        top=P1B["claims"]["fig1_top_quantile"],
+        scale=SCALE,
     shell:
         "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
         " --top-decile {params.top} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
@@ -215,28 +215,28 @@ rule p1_figure1:
 rule p1_figure2:
     """Fig. 2: polynomial vs optimized constant coefficients, NN coefficients on a snapshot, centre of mass."""
     input:
+        **script_inputs("p1_figure2"),
         const=p1_path("models/const_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         nn=p1_path("models/nn_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         data=p1_path("test.zarr"),
-        **script_inputs("p1_figure2"),
     output:
         figure=report("results/figures/P1_fig2.png", caption="../report/P1_fig2.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig2-coeffs.json",
+    log:
+        "results/logs/p1_figure2.log",
+    benchmark:
+        "results/benchmarks/p1_figure2.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure2"),
+        runtime=runtime_of("p1_figure2"),
     params:
         factor=P1B["evaluation"]["fig2_factor"],
         max_corr=P1B["claims"]["fig2_max_correlation"],
         min_dist=P1B["claims"]["fig2_min_distance"],
         scale=SCALE,
-    log:
-        "results/logs/p1_figure2.log",
-    benchmark:
-        "results/benchmarks/p1_figure2.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_figure2"),
-        runtime=runtime_of("p1_figure2"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --const {input.const} --nn {input.nn} --data {input.data} --factor {params.factor}"
         " --max-correlation {params.max_corr} --min-distance {params.min_dist} --scale {params.scale}"
@@ -246,12 +246,22 @@ rule p1_figure2:
 rule p1_figure3:
     """Fig. 3: coarse integration of one realization, the 32x NN on the 10x domain, MAE vs resample factor."""
     input:
+        **script_inputs("p1_figure3"),
         panel_a=p1_evaluations("test", P1B["evaluation"]["fig3a_factors"]),
         panel_c=p1_evaluations("large", P1_FACTORS),
-        **script_inputs("p1_figure3"),
     output:
         figure=report("results/figures/P1_fig3.png", caption="../report/P1_fig3.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig3-burgers.json",
+    log:
+        "results/logs/p1_figure3.log",
+    benchmark:
+        "results/benchmarks/p1_figure3.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure3"),
+        runtime=runtime_of("p1_figure3"),
     params:
         sample=P1B["evaluation"]["fig3a_sample"],
         panel_b=P1B["evaluation"]["fig3b_factor"],
@@ -260,16 +270,6 @@ rule p1_figure3:
         const_min=P1B["claims"]["fig3_const_min_factor"],
         train_length_pi=P1B["length_pi"],
         scale=SCALE,
-    log:
-        "results/logs/p1_figure3.log",
-    benchmark:
-        "results/benchmarks/p1_figure3.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_figure3"),
-        runtime=runtime_of("p1_figure3"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --panel-a {input.panel_a} --panel-c {input.panel_c} --sample {params.sample}"
         " --panel-b-factor {params.panel_b} --mae-t-max {params.t_max} --baseline-ratio {params.ratio}"
@@ -290,9 +290,19 @@ rule p1_pde_data:
         **script_inputs("p1_pde_data"),
     output:
         directory("results/discretization/{pde}/{split}.zarr"),
+    log:
+        "results/logs/p1_pde_data_{pde}_{split}.log",
+    benchmark:
+        "results/benchmarks/p1_pde_data_{pde}_{split}.tsv"
     wildcard_constraints:
         pde="kdv|ks",
         split="train|test|large",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_data"),
+        runtime=runtime_of("p1_pde_data"),
     params:
         flags=p1_pde_data_flags,
         checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"{wildcards.split}.checkpoint.zarr"),
@@ -300,58 +310,50 @@ rule p1_pde_data:
         seed=SEED,
         scale=SCALE,
         rule="p1_pde_data",
-    log:
-        "results/logs/p1_pde_data_{pde}_{split}.log",
-    benchmark:
-        "results/benchmarks/p1_pde_data_{pde}_{split}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_pde_data"),
-        runtime=runtime_of("p1_pde_data"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
-        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"split\": \"{wildcards.split}\"}}' --output {output} > {log} 2>&1"
+        ' --wildcards \'{{"pde": "{wildcards.pde}", "split": "{wildcards.split}"}}\' --output {output} > {log} 2>&1'
 
 
 rule p1_pde_train:
     """One learned KdV / KS discretization (NN or optimized constant coefficients) at one resample factor."""
     input:
-        data="results/discretization/{pde}/train.zarr",
         **script_inputs("p1_train"),
+        data="results/discretization/{pde}/train.zarr",
     output:
         model=directory("results/discretization/{pde}/models/{model}_{factor}x.zarr"),
         history=directory("results/discretization/{pde}/models/{model}_{factor}x_history.zarr"),
-    wildcard_constraints:
-        pde="kdv|ks",
-        model="nn|const",
-    params:
-        flags=p1_pde_train_flags,
-        seed=p1_pde_seed,
-        checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"),
-        checkpoint_every=CHECKPOINT["training_steps"],
-        device=DEVICE,
-        scale=SCALE,
-        rule="p1_pde_train",
     log:
         "results/logs/p1_pde_train_{pde}_{model}_{factor}x.log",
     benchmark:
         "results/benchmarks/p1_pde_train_{pde}_{model}_{factor}x.tsv"
+    wildcard_constraints:
+        pde="kdv|ks",
+        model="nn|const",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p1_pde_train"),
         runtime=runtime_of("p1_pde_train"),
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
-    conda:
-        CONDA_ENV
+    params:
+        flags=p1_pde_train_flags,
+        seed=p1_pde_seed,
+        checkpoint=lambda wildcards: p1_pde_path(
+            wildcards.pde, f"models/{wildcards.model}_{wildcards.factor}x.checkpoint.zarr"
+        ),
+        checkpoint_every=CHECKPOINT["training_steps"],
+        device=DEVICE,
+        scale=SCALE,
+        rule="p1_pde_train",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"model\": \"{wildcards.model}\", \"factor\": \"{wildcards.factor}\"}}'"
+        ' --wildcards \'{{"pde": "{wildcards.pde}", "model": "{wildcards.model}", "factor": "{wildcards.factor}"}}\''
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
@@ -359,15 +361,25 @@ rule p1_pde_validtime:
     """All KdV / KS methods at one factor: the test (or 10x-domain) simulations as one batched integration per
     method, valid times."""
     input:
+        **script_inputs("p1_pde_validtime"),
         nn="results/discretization/{pde}/models/nn_{factor}x.zarr",
         const="results/discretization/{pde}/models/const_{factor}x.zarr",
         data="results/discretization/{pde}/{domain}.zarr",
-        **script_inputs("p1_pde_validtime"),
     output:
         directory("results/discretization/{pde}/validtime_{domain}_{factor}x.zarr"),
+    log:
+        "results/logs/p1_pde_validtime_{pde}_{domain}_{factor}x.log",
+    benchmark:
+        "results/benchmarks/p1_pde_validtime_{pde}_{domain}_{factor}x.tsv"
     wildcard_constraints:
         pde="kdv|ks",
         domain="test|large",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_validtime"),
+        runtime=runtime_of("p1_pde_validtime"),
     params:
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
@@ -378,34 +390,34 @@ rule p1_pde_validtime:
         seed=SEED,
         scale=SCALE,
         rule="p1_pde_validtime",
-    log:
-        "results/logs/p1_pde_validtime_{pde}_{domain}_{factor}x.log",
-    benchmark:
-        "results/benchmarks/p1_pde_validtime_{pde}_{domain}_{factor}x.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_pde_validtime"),
-        runtime=runtime_of("p1_pde_validtime"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn}"
         " --model const={input.const} --t-max {params.t_max} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
         " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"domain\": \"{wildcards.domain}\", \"factor\": \"{wildcards.factor}\"}}'"
+        ' --wildcards \'{{"pde": "{wildcards.pde}", "domain": "{wildcards.domain}", "factor": "{wildcards.factor}"}}\''
         " --output {output} > {log} 2>&1"
 
 
 rule p1_valid_time:
     """Per-simulation valid times of every equation, method and factor, medians and bootstrap CIs."""
     input:
+        **script_inputs("p1_valid_time"),
         burgers_data=p1_path("test.zarr"),
         burgers_evals=p1_evaluations("test", P1VT["burgers_factors"]),
         pde_evals=p1_pde_evals(),
-        **script_inputs("p1_valid_time"),
     output:
         directory("results/discretization/valid_time.zarr"),
+    log:
+        "results/logs/p1_valid_time.log",
+    benchmark:
+        "results/benchmarks/p1_valid_time.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_valid_time"),
+        runtime=runtime_of("p1_valid_time"),
     params:
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
@@ -415,16 +427,6 @@ rule p1_valid_time:
         seed=SEED,
         scale=SCALE,
         rule="p1_valid_time",
-    log:
-        "results/logs/p1_valid_time.log",
-    benchmark:
-        "results/benchmarks/p1_valid_time.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_valid_time"),
-        runtime=runtime_of("p1_valid_time"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --burgers-data {input.burgers_data} --burgers-evals {input.burgers_evals}"
         " --burgers-t-max {params.t_max} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
@@ -435,25 +437,25 @@ rule p1_valid_time:
 rule p1_figure4:
     """Fig. 4: median valid simulation time vs resample factor (Burgers, KdV, KS); claim P1-fig4-validtime."""
     input:
-        valid_time="results/discretization/valid_time.zarr",
         **script_inputs("p1_figure4"),
+        valid_time="results/discretization/valid_time.zarr",
     output:
         figure=report("results/figures/P1_fig4.png", caption="../report/P1_fig4.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig4-validtime.json",
-    params:
-        min_valid=P1VT["min_valid_fraction"],
-        note=P1VT["note"],
-        scale=SCALE,
     log:
         "results/logs/p1_figure4.log",
     benchmark:
         "results/benchmarks/p1_figure4.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),
-    conda:
-        CONDA_ENV
+    params:
+        min_valid=P1VT["min_valid_fraction"],
+        note=P1VT["note"],
+        scale=SCALE,
     shell:
         "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
         " --note {params.note:q} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
@@ -462,10 +464,20 @@ rule p1_figure4:
 rule p1_valid_time_large:
     """Valid times of KdV and KS on the 10x larger domain (the SI's check of Fig. 4), medians and bootstrap CIs."""
     input:
-        pde_evals=p1_pde_evals("large"),
         **script_inputs("p1_valid_time"),
+        pde_evals=p1_pde_evals("large"),
     output:
         directory("results/discretization/valid_time_large.zarr"),
+    log:
+        "results/logs/p1_valid_time_large.log",
+    benchmark:
+        "results/benchmarks/p1_valid_time_large.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_valid_time"),
+        runtime=runtime_of("p1_valid_time"),
     params:
         quantile=P1VT["threshold_quantile"],
         fraction=P1VT["fraction"],
@@ -474,16 +486,6 @@ rule p1_valid_time_large:
         seed=SEED,
         scale=SCALE,
         rule="p1_valid_time_large",
-    log:
-        "results/logs/p1_valid_time_large.log",
-    benchmark:
-        "results/benchmarks/p1_valid_time_large.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_valid_time"),
-        runtime=runtime_of("p1_valid_time"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
@@ -493,24 +495,27 @@ rule p1_valid_time_large:
 rule p1_figure_large:
     """Supplement to Fig. 4: median valid time of KdV and KS on the 10x larger domain (models trained on 1x)."""
     input:
-        valid_time="results/discretization/valid_time_large.zarr",
         **script_inputs("p1_figure4"),
+        valid_time="results/discretization/valid_time_large.zarr",
     output:
-        figure=report("results/figures/P1_figS_large_domain.png", caption="../report/P1_figS_large_domain.rst",
-                      category="P1 Bar-Sinai 2019"),
-    params:
-        min_valid=P1VT["min_valid_fraction"],
-        scale=SCALE,
+        figure=report(
+            "results/figures/P1_figS_large_domain.png",
+            caption="../report/P1_figS_large_domain.rst",
+            category="P1 Bar-Sinai 2019",
+        ),
     log:
         "results/logs/p1_figure_large.log",
     benchmark:
         "results/benchmarks/p1_figure_large.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),
-    conda:
-        CONDA_ENV
+    params:
+        min_valid=P1VT["min_valid_fraction"],
+        scale=SCALE,
     shell:
         "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
         " --suptitle '10x larger domain (models trained on the 1x domain)' --scale {params.scale}"
@@ -530,54 +535,66 @@ rule p1_pde_train_length:
     """The NN of one equation and factor trained for a given number of steps (same seed, data and schedule
     rule as p1_pde_train)."""
     input:
-        data="results/discretization/{pde}/train.zarr",
         **script_inputs("p1_train"),
+        data="results/discretization/{pde}/train.zarr",
     output:
         model=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr"),
         history=directory("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr"),
-    wildcard_constraints:
-        pde="kdv|ks",
-        steps=r"\d+",
-    params:
-        flags=lambda wildcards: p1_pde_train_args(wildcards.pde, "nn", int(wildcards.steps)),
-        # the seed of the Fig. 4 NN at this factor: only the training length differs
-        seed=lambda wildcards: p1_pde_seed_of(wildcards.pde, "nn", wildcards.factor),
-        checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"models/length/nn_{wildcards.factor}x_{wildcards.steps}steps.checkpoint.zarr"),
-        checkpoint_every=CHECKPOINT["training_steps"],
-        device=DEVICE,
-        scale=SCALE,
-        rule="p1_pde_train_length",
     log:
         "results/logs/p1_pde_train_length_{pde}_{factor}x_{steps}.log",
     benchmark:
         "results/benchmarks/p1_pde_train_length_{pde}_{factor}x_{steps}.tsv"
+    wildcard_constraints:
+        pde="kdv|ks",
+        steps=r"\d+",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p1_pde_train"),
         runtime=runtime_of("p1_pde_train"),
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
-    conda:
-        CONDA_ENV
+    params:
+        flags=lambda wildcards: p1_pde_train_args(wildcards.pde, "nn", int(wildcards.steps)),
+        # the seed of the Fig. 4 NN at this factor: only the training length differs
+        seed=lambda wildcards: p1_pde_seed_of(wildcards.pde, "nn", wildcards.factor),
+        checkpoint=lambda wildcards: p1_pde_path(
+            wildcards.pde, f"models/length/nn_{wildcards.factor}x_{wildcards.steps}steps.checkpoint.zarr"
+        ),
+        checkpoint_every=CHECKPOINT["training_steps"],
+        device=DEVICE,
+        scale=SCALE,
+        rule="p1_pde_train_length",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"factor\": \"{wildcards.factor}\", \"steps\": \"{wildcards.steps}\"}}'"
+        ' --wildcards \'{{"pde": "{wildcards.pde}", "factor": "{wildcards.factor}", "steps": "{wildcards.steps}"}}\''
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
 rule p1_pde_validtime_length:
     """Valid times of one training-length NN on the test runs (the same batched integration as Fig. 4)."""
     input:
+        **script_inputs("p1_pde_validtime"),
         nn="results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps.zarr",
         data="results/discretization/{pde}/test.zarr",
-        **script_inputs("p1_pde_validtime"),
     output:
         directory("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr"),
+    log:
+        "results/logs/p1_pde_validtime_length_{pde}_{factor}x_{steps}.log",
+    benchmark:
+        "results/benchmarks/p1_pde_validtime_length_{pde}_{factor}x_{steps}.tsv"
     wildcard_constraints:
         pde="kdv|ks",
         steps=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_pde_validtime"),
+        runtime=runtime_of("p1_pde_validtime"),
     params:
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
@@ -588,22 +605,12 @@ rule p1_pde_validtime_length:
         seed=SEED,
         scale=SCALE,
         rule="p1_pde_validtime_length",
-    log:
-        "results/logs/p1_pde_validtime_length_{pde}_{factor}x_{steps}.log",
-    benchmark:
-        "results/benchmarks/p1_pde_validtime_length_{pde}_{factor}x_{steps}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_pde_validtime"),
-        runtime=runtime_of("p1_pde_validtime"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn} --baselines"
         " --t-max {params.t_max} --threshold-quantile {params.quantile} --fraction {params.fraction}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
         " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        " --wildcards '{{\"pde\": \"{wildcards.pde}\", \"factor\": \"{wildcards.factor}\", \"steps\": \"{wildcards.steps}\"}}'"
+        ' --wildcards \'{{"pde": "{wildcards.pde}", "factor": "{wildcards.factor}", "steps": "{wildcards.steps}"}}\''
         " --output {output} > {log} 2>&1"
 
 
@@ -611,30 +618,38 @@ rule p1_training_length_table:
     """Supplement to Fig. 4: median valid time, diverged runs and validation MSE of the NN vs training length,
     beside the Fig. 4 baselines at the same factor."""
     input:
-        histories=expand("results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr",
-                         pde=P1TL["equation"], factor=P1TL["factor"], steps=P1TL["steps"]),
-        evals=expand("results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr",
-                     pde=P1TL["equation"], factor=P1TL["factor"], steps=P1TL["steps"]),
-        fig4=f"results/discretization/{P1TL['equation']}/validtime_test_{P1TL['factor']}x.zarr",
         **script_inputs("p1_training_length"),
+        histories=expand(
+            "results/discretization/{pde}/models/length/nn_{factor}x_{steps}steps_history.zarr",
+            pde=P1TL["equation"],
+            factor=P1TL["factor"],
+            steps=P1TL["steps"],
+        ),
+        evals=expand(
+            "results/discretization/{pde}/length/validtime_{factor}x_{steps}steps.zarr",
+            pde=P1TL["equation"],
+            factor=P1TL["factor"],
+            steps=P1TL["steps"],
+        ),
+        fig4=f"results/discretization/{P1TL['equation']}/validtime_test_{P1TL['factor']}x.zarr",
     output:
         csv=P1TL_FILES[0],
         md=P1TL_FILES[1],
+    log:
+        "results/logs/p1_training_length_table.log",
+    benchmark:
+        "results/benchmarks/p1_training_length_table.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p1_figure4"),
+        runtime=runtime_of("p1_figure4"),
     params:
         n_boot=P1VT["n_boot"],
         ci=P1VT["ci"],
         seed=SEED,
         scale=SCALE,
-    log:
-        "results/logs/p1_training_length_table.log",
-    benchmark:
-        "results/benchmarks/p1_training_length_table.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p1_figure4"),
-        runtime=runtime_of("p1_figure4"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --histories {input.histories} --evals {input.evals} --fig4 {input.fig4}"
         " --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed} --scale {params.scale}"

@@ -25,6 +25,16 @@ rule effective_coefficients:
         **script_inputs("effective_coefficients"),
     output:
         directory("results/homogenization/effective_coefficients.zarr"),
+    log:
+        "results/logs/effective_coefficients.log",
+    benchmark:
+        "results/benchmarks/effective_coefficients.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of("effective_coefficients")
+    resources:
+        mem_mb=mem_of("effective_coefficients"),
+        runtime=runtime_of("effective_coefficients"),
     params:
         a_mean=EFF["one_d"]["a_mean"],
         a_amplitude=EFF["one_d"]["a_amplitude"],
@@ -41,16 +51,6 @@ rule effective_coefficients:
         seed=SEED,
         scale=SCALE,
         rule="effective_coefficients",
-    log:
-        "results/logs/effective_coefficients.log",
-    benchmark:
-        "results/benchmarks/effective_coefficients.tsv"
-    threads: threads_of("effective_coefficients")
-    resources:
-        mem_mb=mem_of("effective_coefficients"),
-        runtime=runtime_of("effective_coefficients"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --a-mean {params.a_mean} --a-amplitude {params.a_amplitude}"
         " --resolutions {params.resolutions} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
@@ -62,8 +62,8 @@ rule effective_coefficients:
 rule effective_coefficients_table:
     """Tables of a* and K (with notes) and the checks of claims P2-astar-1d / P2-astar-2d."""
     input:
-        store="results/homogenization/effective_coefficients.zarr",
         **script_inputs("effective_coefficients_table"),
+        store="results/homogenization/effective_coefficients.zarr",
     output:
         csv=report(
             "results/tables/P2_effective_coefficients.csv",
@@ -74,6 +74,16 @@ rule effective_coefficients_table:
         md="results/tables/P2_effective_coefficients.md",
         claim_1d="results/claims/P2-astar-1d.json",
         claim_2d="results/claims/P2-astar-2d.json",
+    log:
+        "results/logs/effective_coefficients_table.log",
+    benchmark:
+        "results/benchmarks/effective_coefficients_table.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("effective_coefficients_table"),
+        runtime=runtime_of("effective_coefficients_table"),
     params:
         paper_1d=EFF["one_d"]["paper_value"],
         paper_diagonal=list_arg(EFF["two_d"]["paper_diagonal"]),
@@ -82,16 +92,6 @@ rule effective_coefficients_table:
         rel_tol_paper=EFF["claims"]["astar_1d_rel_tol_paper"],
         abs_tol_2d=EFF["claims"]["astar_2d_abs_tol"],
         scale=SCALE,
-    log:
-        "results/logs/effective_coefficients_table.log",
-    benchmark:
-        "results/benchmarks/effective_coefficients_table.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("effective_coefficients_table"),
-        runtime=runtime_of("effective_coefficients_table"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --store {input.store} --paper-1d {params.paper_1d}"
         " --paper-diagonal {params.paper_diagonal} --primary-alignment {params.primary}"
@@ -104,8 +104,8 @@ rule effective_coefficients_table:
 rule effective_coefficients_figure:
     """Convergence of a* (1D) and of the lattice decay rates to K (2D)."""
     input:
-        store="results/homogenization/effective_coefficients.zarr",
         **script_inputs("effective_coefficients_figure"),
+        store="results/homogenization/effective_coefficients.zarr",
     output:
         report(
             "results/figures/P2_effective_coefficients.png",
@@ -113,20 +113,20 @@ rule effective_coefficients_figure:
             category="P2 homogenization",
             subcategory="effective coefficients",
         ),
-    params:
-        paper_1d=EFF["one_d"]["paper_value"],
-        paper_diagonal=list_arg(EFF["two_d"]["paper_diagonal"]),
-        primary=EFF["two_d"]["primary_alignment"],
     log:
         "results/logs/effective_coefficients_figure.log",
     benchmark:
         "results/benchmarks/effective_coefficients_figure.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("effective_coefficients_figure"),
         runtime=runtime_of("effective_coefficients_figure"),
-    conda:
-        CONDA_ENV
+    params:
+        paper_1d=EFF["one_d"]["paper_value"],
+        paper_diagonal=list_arg(EFF["two_d"]["paper_diagonal"]),
+        primary=EFF["two_d"]["primary_alignment"],
     shell:
         "python {input.script} --store {input.store} --paper-1d {params.paper_1d}"
         " --paper-diagonal {params.paper_diagonal} --primary-alignment {params.primary}"
@@ -153,6 +153,16 @@ rule p2_patch1d:
         **script_inputs("p2_patch1d"),
     output:
         directory("results/homogenization/patch1d.zarr"),
+    log:
+        "results/logs/p2_patch1d.log",
+    benchmark:
+        "results/benchmarks/p2_patch1d.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_patch1d"),
+        runtime=runtime_of("p2_patch1d"),
     params:
         problem=patch1d_flags(),
         macro_dt=P1D["macro_dt"],
@@ -160,16 +170,6 @@ rule p2_patch1d:
         n_patch=N_PATCH_TRAJ,
         n_steps=P1D["n_steps"],
         rule="p2_patch1d",
-    log:
-        "results/logs/p2_patch1d.log",
-    benchmark:
-        "results/benchmarks/p2_patch1d.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_patch1d"),
-        runtime=runtime_of("p2_patch1d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {params.problem} --macro-dt {params.macro_dt} --macro-method {params.method}"
         " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {params.rule}"
@@ -179,26 +179,26 @@ rule p2_patch1d:
 rule p2_homog1d:
     """Homogenized FD reference (Eq. 22) for every trajectory, a* from the cell problem."""
     input:
-        effective="results/homogenization/effective_coefficients.zarr",
         **script_inputs("p2_homog1d"),
+        effective="results/homogenization/effective_coefficients.zarr",
     output:
         directory("results/homogenization/homog1d.zarr"),
+    log:
+        "results/logs/p2_homog1d.log",
+    benchmark:
+        "results/benchmarks/p2_homog1d.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_homog1d"),
+        runtime=runtime_of("p2_homog1d"),
     params:
         problem=patch1d_flags(),
         nodes=P1D["reference_nodes"],
         dt=P1D["macro_dt"],
         n_steps=P1D["n_steps"],
         rule="p2_homog1d",
-    log:
-        "results/logs/p2_homog1d.log",
-    benchmark:
-        "results/benchmarks/p2_homog1d.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_homog1d"),
-        runtime=runtime_of("p2_homog1d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {params.problem} --effective {input.effective} --reference-nodes {params.nodes}"
         " --dt {params.dt} --n-steps {params.n_steps} --rule {params.rule} --output {output} > {log} 2>&1"
@@ -207,11 +207,21 @@ rule p2_homog1d:
 rule p2_fully_resolved:
     """Fig. 2 data: the detailed problem on all of [0, 1] vs patch dynamics, with wall-clock (P2-cost)."""
     input:
-        effective="results/homogenization/effective_coefficients.zarr",
         **script_inputs("p2_fully_resolved"),
+        effective="results/homogenization/effective_coefficients.zarr",
     output:
         store=directory("results/homogenization/fully_resolved1d.zarr"),
         timing="results/homogenization/fully_resolved1d_timing.json",
+    log:
+        "results/logs/p2_fully_resolved.log",
+    benchmark:
+        "results/benchmarks/p2_fully_resolved.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_fully_resolved"),
+        runtime=runtime_of("p2_fully_resolved"),
     params:
         problem=patch1d_flags(),
         trajectory=P1D["n_train"],  # the first test trajectory
@@ -224,16 +234,6 @@ rule p2_fully_resolved:
         zoom=P1D["fully_resolved"]["zoom_periods"],
         nodes=P1D["reference_nodes"],
         rule="p2_fully_resolved",
-    log:
-        "results/logs/p2_fully_resolved.log",
-    benchmark:
-        "results/benchmarks/p2_fully_resolved.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_fully_resolved"),
-        runtime=runtime_of("p2_fully_resolved"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {params.problem} --trajectory {params.trajectory} --macro-dt {params.macro_dt}"
         " --t-final {params.t_final} --fr-points-per-period {params.ppp} --fr-first-step {params.first}"
@@ -245,13 +245,23 @@ rule p2_fully_resolved:
 rule p2_train1d:
     """Train one architecture on the patch-dynamics data."""
     input:
-        data="results/homogenization/patch1d.zarr",
         **script_inputs("p2_train1d"),
+        data="results/homogenization/patch1d.zarr",
     output:
         weights=directory("results/homogenization/models/p2_1d_{arch}.zarr"),
         history=directory("results/homogenization/models/p2_1d_{arch}_history.zarr"),
+    log:
+        "results/logs/p2_train1d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_train1d_{arch}.tsv"
     wildcard_constraints:
         arch="functional|discretized",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_train1d"),
+        runtime=runtime_of("p2_train1d"),
     params:
         n_train=P1D["n_train"],
         t_max=P1D["learning"]["train_time_max"],
@@ -263,35 +273,35 @@ rule p2_train1d:
         seed=SEED,
         device=DEVICE,
         rule="p2_train1d",
-    log:
-        "results/logs/p2_train1d_{arch}.log",
-    benchmark:
-        "results/benchmarks/p2_train1d_{arch}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_train1d"),
-        runtime=runtime_of("p2_train1d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-train {params.n_train}"
         " --train-time-max {params.t_max} --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr}"
         " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads} --device {params.device}"
-        " --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        ' --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
 rule p2_evaluate1d:
     """RHS prediction on the test trajectories and BDF integration of an unseen initial condition."""
     input:
+        **script_inputs("p2_evaluate1d"),
         data="results/homogenization/patch1d.zarr",
         reference="results/homogenization/homog1d.zarr",
         weights="results/homogenization/models/p2_1d_{arch}.zarr",
-        **script_inputs("p2_evaluate1d"),
     output:
         directory("results/homogenization/p2_1d_{arch}_evaluation.zarr"),
+    log:
+        "results/logs/p2_evaluate1d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_evaluate1d_{arch}.tsv"
     wildcard_constraints:
         arch="functional|discretized",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_evaluate1d"),
+        runtime=runtime_of("p2_evaluate1d"),
     params:
         hidden=P1D["learning"]["hidden"],
         n_train=P1D["n_train"],
@@ -300,20 +310,10 @@ rule p2_evaluate1d:
         late=P1D["claims"]["late_time"],
         wrong_a=P1D["a_mean"],  # the arithmetic mean of a(y): the naive, wrong effective diffusivity
         rule="p2_evaluate1d",
-    log:
-        "results/logs/p2_evaluate1d_{arch}.log",
-    benchmark:
-        "results/benchmarks/p2_evaluate1d_{arch}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_evaluate1d"),
-        runtime=runtime_of("p2_evaluate1d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
-        " --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        ' --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
         " --output {output} > {log} 2>&1"
 
 
@@ -329,8 +329,18 @@ rule p2_figure1d:
             subcategory="1D",
         ),
         claims="results/claims/P2_fig{n}.json",
+    log:
+        "results/logs/p2_figure1d_{n}.log",
+    benchmark:
+        "results/benchmarks/p2_figure1d_{n}.tsv"
     wildcard_constraints:
         n="1|2|4|5",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_figure1d"),
+        runtime=runtime_of("p2_figure1d"),
     params:
         inputs=p2_figure_flags,
         eps=P1D["eps"],
@@ -338,19 +348,13 @@ rule p2_figure1d:
         patch=P1D["patch_width"],
         burst=P1D["burst"],
         macro_dt=P1D["macro_dt"],
-        tol=lambda wc: {"1": 1.0, "2": P1D["claims"]["snapshot_rel_l2"], "4": P1D["claims"]["rhs_rmse"],
-                        "5": P1D["claims"]["traj_rmse"]}[wc.n],
+        tol=lambda wc: {
+            "1": 1.0,
+            "2": P1D["claims"]["snapshot_rel_l2"],
+            "4": P1D["claims"]["rhs_rmse"],
+            "5": P1D["claims"]["traj_rmse"],
+        }[wc.n],
         scale=SCALE,
-    log:
-        "results/logs/p2_figure1d_{n}.log",
-    benchmark:
-        "results/benchmarks/p2_figure1d_{n}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_figure1d"),
-        runtime=runtime_of("p2_figure1d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {wildcards.n} {params.inputs} --eps {params.eps} --tooth-width {params.tooth}"
         " --patch-width {params.patch} --burst {params.burst} --macro-dt {params.macro_dt} --tol {params.tol}"
@@ -367,12 +371,22 @@ CLAIM_FRAGMENTS += ["results/claims/X-p2-tensor.json"]
 rule p2_data2d:
     """Gap-tooth trajectories on the lattice and the homogenized references (full tensor, Eq. 27)."""
     input:
-        effective="results/homogenization/effective_coefficients.zarr",
         **script_inputs("p2_data2d"),
+        effective="results/homogenization/effective_coefficients.zarr",
     output:
         patch=directory("results/homogenization/patch2d.zarr"),
         homog=directory("results/homogenization/homog2d.zarr"),
         claim="results/claims/X-p2-tensor.json",
+    log:
+        "results/logs/p2_data2d.log",
+    benchmark:
+        "results/benchmarks/p2_data2d.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_data2d"),
+        runtime=runtime_of("p2_data2d"),
     params:
         kappa_x=matrix_arg(EFF2D["kappa_x"]),
         kappa_y=matrix_arg(EFF2D["kappa_y"]),
@@ -390,16 +404,6 @@ rule p2_data2d:
         seed=SEED,
         scale=SCALE,
         rule="p2_data2d",
-    log:
-        "results/logs/p2_data2d.log",
-    benchmark:
-        "results/benchmarks/p2_data2d.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_data2d"),
-        runtime=runtime_of("p2_data2d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --effective {input.effective} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
         " --alignment {params.alignment:q} --paper-diagonal {params.paper_diagonal} --n-patches {params.n_patches}"
@@ -417,13 +421,23 @@ CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (6, 7, 8)]
 rule p2_train2d:
     """Train one 2D architecture on the gap-tooth data."""
     input:
-        data="results/homogenization/patch2d.zarr",
         **script_inputs("p2_train2d"),
+        data="results/homogenization/patch2d.zarr",
     output:
         weights=directory("results/homogenization/models/p2_2d_{arch}.zarr"),
         history=directory("results/homogenization/models/p2_2d_{arch}_history.zarr"),
+    log:
+        "results/logs/p2_train2d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_train2d_{arch}.tsv"
     wildcard_constraints:
         arch="functional|discretized",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_train2d"),
+        runtime=runtime_of("p2_train2d"),
     params:
         n_test=P2D["n_test"],
         epochs=P2D["learning"]["epochs"],
@@ -436,64 +450,54 @@ rule p2_train2d:
         seed=SEED,
         device=DEVICE,
         rule="p2_train2d",
-    log:
-        "results/logs/p2_train2d_{arch}.log",
-    benchmark:
-        "results/benchmarks/p2_train2d_{arch}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_train2d"),
-        runtime=runtime_of("p2_train2d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-test {params.n_test}"
         " --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr} --val-fraction {params.val}"
         " --hidden {params.hidden} --hidden2 {params.hidden2} --kernel {params.kernel} --seed {params.seed}"
-        " --threads {threads} --device {params.device} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        ' --threads {threads} --device {params.device} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
 rule p2_evaluate2d:
     """RHS prediction and BDF integration of every test trajectory, against both references."""
     input:
+        **script_inputs("p2_evaluate2d"),
         data="results/homogenization/patch2d.zarr",
         reference="results/homogenization/homog2d.zarr",
         weights="results/homogenization/models/p2_2d_{arch}.zarr",
-        **script_inputs("p2_evaluate2d"),
     output:
         directory("results/homogenization/p2_2d_{arch}_evaluation.zarr"),
+    log:
+        "results/logs/p2_evaluate2d_{arch}.log",
+    benchmark:
+        "results/benchmarks/p2_evaluate2d_{arch}.tsv"
     wildcard_constraints:
         arch="functional|discretized",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p2_evaluate2d"),
+        runtime=runtime_of("p2_evaluate2d"),
     params:
         n_test=P2D["n_test"],
         hidden=P2D["learning"]["hidden"],
         hidden2=P2D["learning"]["hidden2"],
         kernel=P2D["learning"]["kernel"],
         rule="p2_evaluate2d",
-    log:
-        "results/logs/p2_evaluate2d_{arch}.log",
-    benchmark:
-        "results/benchmarks/p2_evaluate2d_{arch}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p2_evaluate2d"),
-        runtime=runtime_of("p2_evaluate2d"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --n-test {params.n_test} --hidden {params.hidden} --hidden2 {params.hidden2}"
-        " --kernel {params.kernel} --rule {params.rule} --wildcards '{{\"arch\": \"{wildcards.arch}\"}}'"
+        ' --kernel {params.kernel} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
         " --output {output} > {log} 2>&1"
 
 
 rule p2_figure2d:
     """Figs. 6, 7, 8 of Arbabi et al. (2D), against both references, and their claim checks."""
     input:
+        **script_inputs("p2_figures2d"),
         reference="results/homogenization/homog2d.zarr",
         evaluation=expand("results/homogenization/p2_2d_{arch}_evaluation.zarr", arch=ARCHS),
-        **script_inputs("p2_figures2d"),
     output:
         figure=report(
             "results/figures/P2_fig{n}.png",
@@ -502,22 +506,22 @@ rule p2_figure2d:
             subcategory="2D",
         ),
         claims="results/claims/P2_fig{n}.json",
-    wildcard_constraints:
-        n="6|7|8",
-    params:
-        early_time=P2D["claims"]["early_time"],
-        early_tol=P2D["claims"]["early_rel_err"],
-        scale=SCALE,
     log:
         "results/logs/p2_figure2d_{n}.log",
     benchmark:
         "results/benchmarks/p2_figure2d_{n}.tsv"
+    wildcard_constraints:
+        n="6|7|8",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p2_figure2d"),
         runtime=runtime_of("p2_figure2d"),
-    conda:
-        CONDA_ENV
+    params:
+        early_time=P2D["claims"]["early_time"],
+        early_tol=P2D["claims"]["early_rel_err"],
+        scale=SCALE,
     shell:
         "python {input.script} {wildcards.n} --reference {input.reference} --evaluation {input.evaluation}"
         " --early-time {params.early_time} --early-tol {params.early_tol} --scale {params.scale}"

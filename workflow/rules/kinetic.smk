@@ -32,21 +32,21 @@ rule p3_transport_data:
         **script_inputs("p3_transport_data"),
     output:
         [directory(p) for p in p3_data(P3["data"]["inv_eps"])],
+    log:
+        "results/logs/p3_transport_data.log",
+    benchmark:
+        "results/benchmarks/p3_transport_data.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_transport_data"),
+        runtime=runtime_of("p3_transport_data"),
     params:
         inv_eps=list_arg(P3["data"]["inv_eps"]),
         d=P3["data"],
         scale=SCALE,
         rule="p3_transport_data",
-    log:
-        "results/logs/p3_transport_data.log",
-    benchmark:
-        "results/benchmarks/p3_transport_data.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p3_transport_data"),
-        runtime=runtime_of("p3_transport_data"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --inv-eps {params.inv_eps} --nx {params.d[nx]} --stride {params.d[stride]}"
         " --n-snapshots {params.d[n_snapshots]} --sigma-s {params.d[sigma_s]} --sigma-a {params.d[sigma_a]}"
@@ -61,30 +61,30 @@ rule p3_transport_case:
         **script_inputs("p3_transport_data"),
     output:
         directory(p3_path("transport_{case}_eps{k}.zarr")),
+    log:
+        "results/logs/p3_transport_{case}_eps{k}.log",
+    benchmark:
+        "results/benchmarks/p3_transport_{case}_eps{k}.tsv"
     wildcard_constraints:
         case="|".join(P3["cases"]) if P3["cases"] else "NO_CASES",
         k=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_transport_data"),
+        runtime=runtime_of("p3_transport_data"),
     params:
         d=P3["data"],
         c=lambda wildcards: P3["cases"][wildcards.case],
         scale=SCALE,
         rule="p3_transport_case",
-    log:
-        "results/logs/p3_transport_{case}_eps{k}.log",
-    benchmark:
-        "results/benchmarks/p3_transport_{case}_eps{k}.tsv"
-    threads: 1
-    resources:
-        mem_mb=mem_of("p3_transport_data"),
-        runtime=runtime_of("p3_transport_data"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --inv-eps {wildcards.k} --nx {params.d[nx]} --stride {params.c[stride]}"
         " --dt-factor {params.c[dt_factor]} --n-snapshots {params.d[n_snapshots]} --sigma-s {params.c[sigma_s]}"
         " --sigma-s-x2 {params.c[sigma_s_x2]}"
         " --sigma-a {params.d[sigma_a]} --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale}"
-        " --rule {params.rule} --wildcards '{{\"case\": \"{wildcards.case}\", \"k\": \"{wildcards.k}\"}}'"
+        ' --rule {params.rule} --wildcards \'{{"case": "{wildcards.case}", "k": "{wildcards.k}"}}\''
         " --output {output} > {log} 2>&1"
 
 
@@ -95,46 +95,48 @@ rule p3_fit:
         **script_inputs("p3_fit"),
     output:
         directory(p3_path("fits/table{table}.zarr")),
-    params:
-        flags=p3_fit_flags,
-        seed=SEED,
-        scale=SCALE,
-        rule="p3_fit",
     log:
         "results/logs/p3_fit_table{table}.log",
     benchmark:
         "results/benchmarks/p3_fit_table{table}.tsv"
     priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
-    conda:
-        CONDA_ENV
+    params:
+        flags=p3_fit_flags,
+        seed=SEED,
+        scale=SCALE,
+        rule="p3_fit",
     shell:
         "python {input.script} --table {wildcards.table} --data {input.data} {params.flags}"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
-        " --wildcards '{{\"table\": \"{wildcards.table}\"}}' --output {output} > {log} 2>&1"
+        ' --wildcards \'{{"table": "{wildcards.table}"}}\' --output {output} > {log} 2>&1'
 
 
 rule p3_table:
     """Tables 1-8, 11: learned g-equations, Error% beside the paper's."""
     input:
-        fits=p3_path("fits/table{table}.zarr"),
         **script_inputs("p3_table"),
+        fits=p3_path("fits/table{table}.zarr"),
     output:
-        csv=report("results/tables/P3_table{table}.csv", caption="../report/P3_tables.rst", category="P3 Delgadillo DC-RNN"),
+        csv=report(
+            "results/tables/P3_table{table}.csv", caption="../report/P3_tables.rst", category="P3 Delgadillo DC-RNN"
+        ),
         md="results/tables/P3_table{table}.md",
     log:
         "results/logs/p3_table{table}.log",
     benchmark:
         "results/benchmarks/p3_table{table}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_table"),
         runtime=runtime_of("p3_table"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --fits {input.fits} --csv {output.csv} --md {output.md} > {log} 2>&1"
 
@@ -147,18 +149,18 @@ rule p3_table16:
         csv=report("results/tables/P3_table16.csv", caption="../report/P3_table16.rst", category="P3 Delgadillo DC-RNN"),
         md="results/tables/P3_table16.md",
         claim="results/claims/P3-table16-bdf.json",
-    params:
-        scale=SCALE,
     log:
         "results/logs/p3_table16.log",
     benchmark:
         "results/benchmarks/p3_table16.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_table16"),
         runtime=runtime_of("p3_table16"),
-    conda:
-        CONDA_ENV
+    params:
+        scale=SCALE,
     shell:
         "python {input.script} --csv {output.csv} --md {output.md} --claim {output.claim}"
         " --scale {params.scale} > {log} 2>&1"
@@ -167,23 +169,23 @@ rule p3_table16:
 rule p3_claim:
     """The table claims (Tables 1-8, 11), each from the fit stores it compares."""
     input:
-        fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
         **script_inputs("p3_claims"),
+        fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
     output:
         "results/claims/{p3claim}.json",
-    params:
-        flags=p3_claim_flags(),
-        scale=SCALE,
     log:
         "results/logs/p3_claim_{p3claim}.log",
     benchmark:
         "results/benchmarks/p3_claim_{p3claim}.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_claim"),
         runtime=runtime_of("p3_claim"),
-    conda:
-        CONDA_ENV
+    params:
+        flags=p3_claim_flags(),
+        scale=SCALE,
     shell:
         "python {input.script} --claim-id {wildcards.p3claim} --fits {input.fits} {params.flags}"
         " --scale {params.scale} --output {output} > {log} 2>&1"
@@ -192,26 +194,26 @@ rule p3_claim:
 rule p3_figure4:
     """Fig. 4: loss vs Adam iteration, multiscale vs non-multiscale (forward Euler); claim P3-fig4-loss."""
     input:
+        **script_inputs("p3_figure4"),
         plain=p3_path("fits/table1.zarr"),
         multiscale=p3_path("fits/table3.zarr"),
-        **script_inputs("p3_figure4"),
     output:
         figure=report("results/figures/P3_fig4.png", caption="../report/P3_fig4.rst", category="P3 Delgadillo DC-RNN"),
         claim="results/claims/P3-fig4-loss.json",
-    params:
-        inv_eps=P3["figure4_inv_eps"],
-        fraction=P3["claims"]["fig4_fraction"],
-        scale=SCALE,
     log:
         "results/logs/p3_figure4.log",
     benchmark:
         "results/benchmarks/p3_figure4.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_figure4"),
         runtime=runtime_of("p3_figure4"),
-    conda:
-        CONDA_ENV
+    params:
+        inv_eps=P3["figure4_inv_eps"],
+        fraction=P3["claims"]["fig4_fraction"],
+        scale=SCALE,
     shell:
         "python {input.script} --plain {input.plain} --multiscale {input.multiscale} --inv-eps {params.inv_eps}"
         " --fraction {params.fraction} --figure {output.figure} --claim {output.claim} --scale {params.scale}"
@@ -229,32 +231,32 @@ rule p3_example_fit:
     """Fits of one example table: 9, 10 (regularised DC-RNN), 12 (Lasso, STRidge), 13 (PINN), 14 (MS-HDL),
     15 (rho-equation in the diffusion limit)."""
     input:
-        data=p3_example_data,
         **script_inputs("p3_example_fit"),
+        data=p3_example_data,
     output:
         directory(p3_path("fits/table{etable}.zarr")),
+    log:
+        "results/logs/p3_example_fit_table{etable}.log",
+    benchmark:
+        "results/benchmarks/p3_example_fit_table{etable}.tsv"
     wildcard_constraints:
         etable="|".join(str(t) for t in P3_EXAMPLE_CLAIMS),
+    priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=mem_of("p3_fit"),
+        runtime=runtime_of("p3_fit"),
     params:
         settings=lambda wildcards: json.dumps(p3_example_settings(wildcards.etable)),
         seed=SEED,
         scale=SCALE,
         rule="p3_example_fit",
-    log:
-        "results/logs/p3_example_fit_table{etable}.log",
-    benchmark:
-        "results/benchmarks/p3_example_fit_table{etable}.tsv"
-    priority: LONG_JOB_PRIORITY
-    threads: 1
-    resources:
-        mem_mb=mem_of("p3_fit"),
-        runtime=runtime_of("p3_fit"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} --table {wildcards.etable} --data {input.data} --settings '{params.settings}'"
         " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
-        " --wildcards '{{\"etable\": \"{wildcards.etable}\"}}' --output {output} > {log} 2>&1"
+        ' --wildcards \'{{"etable": "{wildcards.etable}"}}\' --output {output} > {log} 2>&1'
 
 
 # one rule per table (the claim file is named by the claim id, which the table number alone does not give)
@@ -267,27 +269,30 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
             **p3_example_table_inputs(_t),
             **script_inputs("p3_example_table"),
         output:
-            csv=report(f"results/tables/P3_table{_t}.csv", caption="../report/P3_example_tables.rst",
-                       category="P3 Delgadillo DC-RNN"),
+            csv=report(
+                f"results/tables/P3_table{_t}.csv",
+                caption="../report/P3_example_tables.rst",
+                category="P3 Delgadillo DC-RNN",
+            ),
             md=f"results/tables/P3_table{_t}.md",
             claim=f"results/claims/{_cid}.json",
+        log:
+            f"results/logs/p3_table{_t}.log",
+        benchmark:
+            f"results/benchmarks/p3_table{_t}.tsv"
+        localrule: True
+        conda:
+            CONDA_ENV
+        threads: 1
+        resources:
+            mem_mb=mem_of("p3_table"),
+            runtime=runtime_of("p3_table"),
         params:
             table=_t,
             dcrnn=f"--dcrnn {P3_DCRNN_FITS}" if _t in (12, 14) else "",
             claims=json.dumps(P3["claims"]),
             protocol=P3["claims"]["protocol"],
             scale=SCALE,
-        log:
-            f"results/logs/p3_table{_t}.log",
-        benchmark:
-            f"results/benchmarks/p3_table{_t}.tsv"
-        localrule: True
-        threads: 1
-        resources:
-            mem_mb=mem_of("p3_table"),
-            runtime=runtime_of("p3_table"),
-        conda:
-            CONDA_ENV
         shell:
             "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn}"
             " --claim-settings '{params.claims}' --protocol {params.protocol} --csv {output.csv} --md {output.md}"
@@ -302,26 +307,26 @@ CLAIM_FRAGMENTS += ["results/claims/P3-fig5-sigma.json"]
 rule p3_sigma_fit:
     """Example 6.4: sigma_S(x) learned per grid point, without and with the continuity penalty, both protocols."""
     input:
-        data=p3_path("transport_sigma_x_eps1.zarr"),
         **script_inputs("p3_sigma_fit"),
+        data=p3_path("transport_sigma_x_eps1.zarr"),
     output:
         directory(p3_path("fits/sigma_x.zarr")),
-    params:
-        settings=json.dumps(P3X["sigma_x"]),
-        seed=SEED,
-        scale=SCALE,
-        rule="p3_sigma_fit",
     log:
         "results/logs/p3_sigma_fit.log",
     benchmark:
         "results/benchmarks/p3_sigma_fit.tsv"
     priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
-    conda:
-        CONDA_ENV
+    params:
+        settings=json.dumps(P3X["sigma_x"]),
+        seed=SEED,
+        scale=SCALE,
+        rule="p3_sigma_fit",
     shell:
         "python {input.script} --data {input.data} --settings '{params.settings}' --seed {params.seed}"
         " --scale {params.scale} --rule {params.rule} --threads {threads} --output {output} > {log} 2>&1"
@@ -330,26 +335,26 @@ rule p3_sigma_fit:
 rule p3_figure5:
     """Fig. 5: learned vs true sigma_S(x), without / with continuity; Eqs. (6.6)/(6.7); claim P3-fig5-sigma."""
     input:
-        fits=p3_path("fits/sigma_x.zarr"),
         **script_inputs("p3_figure5"),
+        fits=p3_path("fits/sigma_x.zarr"),
     output:
         figure=report("results/figures/P3_fig5.png", caption="../report/P3_fig5.rst", category="P3 Delgadillo DC-RNN"),
         md="results/tables/P3_eq6_6.md",
         claim="results/claims/P3-fig5-sigma.json",
-    params:
-        protocol=P3["claims"]["protocol"],
-        scale=SCALE,
     log:
         "results/logs/p3_figure5.log",
     benchmark:
         "results/benchmarks/p3_figure5.tsv"
     localrule: True
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("p3_figure4"),
         runtime=runtime_of("p3_figure4"),
-    conda:
-        CONDA_ENV
+    params:
+        protocol=P3["claims"]["protocol"],
+        scale=SCALE,
     shell:
         "python {input.script} --fits {input.fits} --protocol {params.protocol} --figure {output.figure}"
         " --md {output.md} --claim {output.claim} --scale {params.scale} > {log} 2>&1"

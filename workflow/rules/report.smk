@@ -1,5 +1,6 @@
 # Claims and the report: every implemented claim check -> results/claims.csv.
 
+
 localrules:
     claims,
 
@@ -10,8 +11,8 @@ ALL_TARGETS += ["results/claims.csv"]
 rule claims:
     """Gather the claim fragments of every implemented check (IDs of shared/CLAIMS.md)."""
     input:
-        fragments=CLAIM_FRAGMENTS,
         **script_inputs("gather_claims"),
+        fragments=CLAIM_FRAGMENTS,
     output:
         report(
             "results/claims.csv",
@@ -22,11 +23,11 @@ rule claims:
         "results/logs/claims.log",
     benchmark:
         "results/benchmarks/claims.tsv"
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=mem_of("claims"),
         runtime=runtime_of("claims"),
-    conda:
-        CONDA_ENV
     shell:
         "python {input.script} {input.fragments} --output {output} > {log} 2>&1"

@@ -17,8 +17,9 @@ def main(argv=None):
     p.add_argument("--resolutions", type=int, nargs="+", required=True, help="cells per period")
     p.add_argument("--kappa-x", type=matrix, required=True, help="rows separated by ';'")
     p.add_argument("--kappa-y", type=matrix, required=True)
-    p.add_argument("--alignment", type=alignment, action="append", required=True,
-                   help="NAME:xP,xQ:yP,yQ link offsets (repeatable)")
+    p.add_argument(
+        "--alignment", type=alignment, action="append", required=True, help="NAME:xP,xQ:yP,yQ link offsets (repeatable)"
+    )
     p.add_argument("--printed-decimals", type=int, required=True)
     p.add_argument("--bloch-lattice-n", type=int, nargs="+", required=True)
     p.add_argument("--bloch-modes", type=int_pairs, required=True, help="'1,0;0,1;...'")
@@ -26,21 +27,33 @@ def main(argv=None):
     args = p.parse_args(argv)
     log = setup_logging()
 
-    params = dict(a_mean=args.a_mean, a_amplitude=args.a_amplitude, resolutions=args.resolutions,
-                  kappa_x=args.kappa_x, kappa_y=args.kappa_y, alignments=dict(args.alignment),
-                  printed_decimals=args.printed_decimals, bloch_lattice_n=args.bloch_lattice_n,
-                  bloch_modes=args.bloch_modes)
+    params = dict(
+        a_mean=args.a_mean,
+        a_amplitude=args.a_amplitude,
+        resolutions=args.resolutions,
+        kappa_x=args.kappa_x,
+        kappa_y=args.kappa_y,
+        alignments=dict(args.alignment),
+        printed_decimals=args.printed_decimals,
+        bloch_lattice_n=args.bloch_lattice_n,
+        bloch_modes=args.bloch_modes,
+    )
     ds = effective_coefficients_dataset(**params)
     for al in ds.alignment.values:
         log.info("alignment %s: K =\n%s", al, ds.K.sel(alignment=al).values)
     log.info("a* at N = %s: %.15f", ds.resolution.values[-1], ds.a_star_1d.values[-1])
     write_dataset(
-        ds, args.output,
+        ds,
+        args.output,
         title="P2 effective (homogenized) coefficients: 1D cell problem and 2D lattice cell problem",
         source=f"rule {args.rule} {args.wildcards}",
         references="Arbabi et al., JOM 72 (2020), Eqs. (4)-(6), (20), (22), (25)-(27)",
-        provenance=provenance(params | {"alignments": {k: [list(v[0]), list(v[1])] for k, v in args.alignment}},
-                              seed=args.seed, rule=args.rule, wildcards=args.wildcards),
+        provenance=provenance(
+            params | {"alignments": {k: [list(v[0]), list(v[1])] for k, v in args.alignment}},
+            seed=args.seed,
+            rule=args.rule,
+            wildcards=args.wildcards,
+        ),
     )
 
 

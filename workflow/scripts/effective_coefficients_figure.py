@@ -42,7 +42,7 @@ def main(argv=None):
     ax.set_xscale("log", base=2)
     ax.set_xlabel("cells per period N")
     ax.set_ylabel(r"$|a^*_N - \sqrt{c^2-1}|$")
-    ax.set_title("1D: a(y) = %g + %g sin(2$\\pi$y)" % (c, amp))
+    ax.set_title(f"1D: a(y) = {c:g} + {amp:g} sin(2$\\pi$y)")
     ax.legend()
     panel_label(ax, "a")
 
@@ -55,12 +55,17 @@ def main(argv=None):
     paper_for = dict(zip(np.argsort([K[0, 0], K[1, 1]]), np.sort(args.paper_diagonal)))
     for k, (mode, name, col) in enumerate((("(1,0)", "xx", "C0"), ("(0,1)", "yy", "C1"))):
         kval = K[k, k]
-        ax.loglog(h, kval - rates.sel(mode=mode).values, "o-", color=col,
-                  label=f"$K_{{{name}}}$ - rate of mode {mode}")
-        ax.axhline(abs(kval - paper_for[k]), color=col, ls=":", lw=0.9,
-                   label=f"$K_{{{name}}}$ = {kval:.5f} vs paper {paper_for[k]}")
-    ax.loglog(h, (K[0, 0] - rates.sel(mode="(1,0)").values[-1]) * (h / h[-1]) ** 2, "k--", lw=0.7,
-              label="$\\propto h^2$")
+        ax.loglog(h, kval - rates.sel(mode=mode).values, "o-", color=col, label=f"$K_{{{name}}}$ - rate of mode {mode}")
+        ax.axhline(
+            abs(kval - paper_for[k]),
+            color=col,
+            ls=":",
+            lw=0.9,
+            label=f"$K_{{{name}}}$ = {kval:.5f} vs paper {paper_for[k]}",
+        )
+    ax.loglog(
+        h, (K[0, 0] - rates.sel(mode="(1,0)").values[-1]) * (h / h[-1]) ** 2, "k--", lw=0.7, label="$\\propto h^2$"
+    )
     ax.set_xlabel("lattice spacing $h = 2\\pi/n$")
     ax.set_ylabel("K - slowest decay rate")
     ax.set_title(f"2D lattice ({al} alignment); $K_{{xy}}$ = {K[0, 1]:.4f}")

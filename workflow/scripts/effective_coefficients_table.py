@@ -32,28 +32,59 @@ def main(argv=None):
     ds = read_dataset(args.store)
     if args.primary_alignment not in ds.alignment.values:
         p.error(f"--primary-alignment {args.primary_alignment!r} is not one of {list(ds.alignment.values)}")
-    table = effective_coefficients_table(ds, paper_1d=args.paper_1d, paper_diagonal=args.paper_diagonal,
-                                         primary_alignment=args.primary_alignment)
+    table = effective_coefficients_table(
+        ds, paper_1d=args.paper_1d, paper_diagonal=args.paper_diagonal, primary_alignment=args.primary_alignment
+    )
     nearest = nearest_quadrature_harmonic_mean(ds.attrs["a_mean"], ds.attrs["a_amplitude"], args.paper_1d)
     Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.csv, index=False, float_format="%.12g")
-    Path(args.md).write_text(effective_coefficients_markdown(
-        ds, table, paper_1d=args.paper_1d, paper_diagonal=args.paper_diagonal,
-        primary_alignment=args.primary_alignment, nearest=nearest), encoding="utf-8")
+    Path(args.md).write_text(
+        effective_coefficients_markdown(
+            ds,
+            table,
+            paper_1d=args.paper_1d,
+            paper_diagonal=args.paper_diagonal,
+            primary_alignment=args.primary_alignment,
+            nearest=nearest,
+        ),
+        encoding="utf-8",
+    )
 
-    write_fragment(check_astar_1d(
-        a_star=float(ds.a_star_1d.values[-1]), resolution=int(ds.resolution.values[-1]),
-        a_mean=ds.attrs["a_mean"], a_amplitude=ds.attrs["a_amplitude"], paper_value=args.paper_1d,
-        rel_tol_exact=args.rel_tol_exact, rel_tol_paper=args.rel_tol_paper, nearest_quadrature=nearest,
-        scale=args.scale), args.claim_1d)
+    write_fragment(
+        check_astar_1d(
+            a_star=float(ds.a_star_1d.values[-1]),
+            resolution=int(ds.resolution.values[-1]),
+            a_mean=ds.attrs["a_mean"],
+            a_amplitude=ds.attrs["a_amplitude"],
+            paper_value=args.paper_1d,
+            rel_tol_exact=args.rel_tol_exact,
+            rel_tol_paper=args.rel_tol_paper,
+            nearest_quadrature=nearest,
+            scale=args.scale,
+        ),
+        args.claim_1d,
+    )
     rates = ds.bloch_rate.sel(alignment=args.primary_alignment)
     labels = list(ds["mode"].values)
-    rates_at = ({int(n): (float(rates.sel(lattice_n=n, mode="(1,0)")), float(rates.sel(lattice_n=n, mode="(0,1)")))
-                 for n in ds.lattice_n.values} if "(1,0)" in labels and "(0,1)" in labels else {})
-    write_fragment(check_astar_2d(
-        K=ds.K.sel(alignment=args.primary_alignment).values, alignment=args.primary_alignment,
-        paper_diagonal=tuple(args.paper_diagonal), abs_tol=args.abs_tol_2d, rates_at=rates_at,
-        scale=args.scale), args.claim_2d)
+    rates_at = (
+        {
+            int(n): (float(rates.sel(lattice_n=n, mode="(1,0)")), float(rates.sel(lattice_n=n, mode="(0,1)")))
+            for n in ds.lattice_n.values
+        }
+        if "(1,0)" in labels and "(0,1)" in labels
+        else {}
+    )
+    write_fragment(
+        check_astar_2d(
+            K=ds.K.sel(alignment=args.primary_alignment).values,
+            alignment=args.primary_alignment,
+            paper_diagonal=tuple(args.paper_diagonal),
+            abs_tol=args.abs_tol_2d,
+            rates_at=rates_at,
+            scale=args.scale,
+        ),
+        args.claim_2d,
+    )
 
 
 if __name__ == "__main__":

@@ -51,27 +51,41 @@ def main(argv=None):
     params = draw_forcing(seeds, args.n_modes, args.k_min, args.k_max, args.amplitude)
     settings = SolverSettings(args.max_step, args.rtol, args.atol)
     t_out = args.warmup + args.interval * np.arange(args.n_snapshots)
-    v, dvdt, stats = fine_solutions(params, eta=args.eta, length=length, n_fine=args.n_fine, warmup=args.warmup,
-                                    t_out=t_out, settings=settings, log=log.info,
-                                    chunk_outputs=args.checkpoint_outputs if args.checkpoint else 0,
-                                    checkpoint=args.checkpoint)
+    v, dvdt, stats = fine_solutions(
+        params,
+        eta=args.eta,
+        length=length,
+        n_fine=args.n_fine,
+        warmup=args.warmup,
+        t_out=t_out,
+        settings=settings,
+        log=log.info,
+        chunk_outputs=args.checkpoint_outputs if args.checkpoint else 0,
+        checkpoint=args.checkpoint,
+    )
     dx = length / args.n_fine
     x = np.arange(args.n_fine) * dx
     data = {
         "v": (("sample", "time", "x"), v, {"units": "1", "long_name": "fine solution (cell averages)"}),
         "dvdt": (("sample", "time", "x"), dvdt, {"units": "1/time", "long_name": "unforced fine time derivative"}),
     }
-    coords = {"sample": ("sample", seeds, {"long_name": "forcing seed"}), "time": ("time", t_out, {"units": "time"}),
-              "x": ("x", x, {"units": "length", "long_name": "fine cell centre"}),
-              "mode": ("mode", np.arange(args.n_modes))}
+    coords = {
+        "sample": ("sample", seeds, {"long_name": "forcing seed"}),
+        "time": ("time", t_out, {"units": "time"}),
+        "x": ("x", x, {"units": "length", "long_name": "fine cell centre"}),
+        "mode": ("mode", np.arange(args.n_modes)),
+    }
     for name in ("a", "omega", "k", "phi"):
         data[f"forcing_{name}"] = (("sample", "mode"), getattr(params, name), {"long_name": f"forcing {name}"})
     for f in args.factors:
         xf = coarse_grain(x, f)  # coarse cell centres
         coords[f"x_{f}"] = (f"x_{f}", xf, {"units": "length"})
         data[f"v_{f}"] = (("sample", "time", f"x_{f}"), coarse_grain(v, f), {"long_name": f"cell averages, {f}x"})
-        data[f"dvdt_{f}"] = (("sample", "time", f"x_{f}"), coarse_grain(dvdt, f),
-                             {"long_name": f"cell-averaged unforced time derivative, {f}x"})
+        data[f"dvdt_{f}"] = (
+            ("sample", "time", f"x_{f}"),
+            coarse_grain(dvdt, f),
+            {"long_name": f"cell-averaged unforced time derivative, {f}x"},
+        )
     if args.rollouts:
         # targets of the time-integrated loss: unforced fine WENO from the first snapshots
         flat = torch.as_tensor(v.reshape(-1, args.n_fine)[: args.rollouts])
@@ -84,15 +98,24 @@ def main(argv=None):
         coords["rollout"] = ("rollout", np.arange(flat.shape[0]))
         coords["lag"] = ("lag", lags, {"units": "time"})
         log.info("%d unforced rollouts over %.3g time units", flat.shape[0], args.rollout_horizon)
-    ds = xr.Dataset(data, coords=coords, attrs={"eta": args.eta, "length": length, "n_fine": args.n_fine,
-                                                "factors": list(args.factors)})
+    ds = xr.Dataset(
+        data,
+        coords=coords,
+        attrs={"eta": args.eta, "length": length, "n_fine": args.n_fine, "factors": list(args.factors)},
+    )
     # not in the store: a resumed run makes a few more calls, and the store must not depend on that
     log.info("fine WENO: %d right-hand-side evaluations in this process", stats["nfev"])
-    params_prov = {k: v for k, v in vars(args).items()
-                   if k not in ("output", "rule", "wildcards", "seed", *CHECKPOINT_ARGS)}
-    write_dataset(ds, args.output, title="P1 forced Burgers exact data (WENO5-Godunov, fine grid)",
-                  source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Eq. (4), Results",
-                  provenance=provenance(params_prov, seed=args.seed, rule=args.rule))
+    params_prov = {
+        k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed", *CHECKPOINT_ARGS)
+    }
+    write_dataset(
+        ds,
+        args.output,
+        title="P1 forced Burgers exact data (WENO5-Godunov, fine grid)",
+        source=f"rule {args.rule}",
+        references="Bar-Sinai et al. 2019, Eq. (4), Results",
+        provenance=provenance(params_prov, seed=args.seed, rule=args.rule),
+    )
     if args.checkpoint:
         SimulationCheckpoint.discard(args.checkpoint)
     log.info("wrote %s: %d samples x %d snapshots x %d points", args.output, *v.shape)

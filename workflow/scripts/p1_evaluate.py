@@ -22,8 +22,13 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="exact data store (test.zarr / large.zarr)")
     p.add_argument("--factor", type=int, required=True)
     p.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=BASELINES)
-    p.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
-                   help=f"learned model store, NAME in {LEARNED} (repeatable)")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help=f"learned model store, NAME in {LEARNED} (repeatable)",
+    )
     p.add_argument("--t-max", type=float, default=None, help="integrate up to this absolute time (default: all)")
     p.add_argument("--max-step", type=float, required=True)
     p.add_argument("--rtol", type=float, required=True)
@@ -75,20 +80,38 @@ def main(argv=None):
         methods.append(name)
         nfev.append(sol.nfev)
         tdiv.append(sol.t_diverged)
-        log.info("%s at %dx: %.2f s, %d rhs evaluations, %d/%d diverged", name, args.factor, seconds[-1], sol.nfev,
-                 int(np.isfinite(sol.t_diverged).sum()), len(sol.t_diverged))
+        log.info(
+            "%s at %dx: %.2f s, %d rhs evaluations, %d/%d diverged",
+            name,
+            args.factor,
+            seconds[-1],
+            sol.nfev,
+            int(np.isfinite(sol.t_diverged).sum()),
+            len(sol.t_diverged),
+        )
     out["wall_seconds"] = (("method",), np.array(seconds), {"units": "s"})
     out["rhs_evaluations"] = (("method",), np.array(nfev))
     out["t_diverged"] = (("method", "sample"), np.array(tdiv), {"units": "time", "long_name": "inf: never"})
     xf = coarse_grain(ds.x.values, args.factor)
-    result = xr.Dataset(out, coords={"method": ("method", np.array(methods, dtype=object)),
-                                     "sample": ds.sample.values, "time": ("time", times, {"units": "time"}),
-                                     "x": ("x", xf, {"units": "length"})},
-                        attrs={"factor": args.factor, "dx": dx, "length": length, "eta": eta})
+    result = xr.Dataset(
+        out,
+        coords={
+            "method": ("method", np.array(methods, dtype=object)),
+            "sample": ds.sample.values,
+            "time": ("time", times, {"units": "time"}),
+            "x": ("x", xf, {"units": "length"}),
+        },
+        attrs={"factor": args.factor, "dx": dx, "length": length, "eta": eta},
+    )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed", "threads")}
-    write_dataset(result, args.output, title=f"P1 Burgers coarse integration at {args.factor}x",
-                  source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Fig. 3",
-                  provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
+    write_dataset(
+        result,
+        args.output,
+        title=f"P1 Burgers coarse integration at {args.factor}x",
+        source=f"rule {args.rule}",
+        references="Bar-Sinai et al. 2019, Fig. 3",
+        provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards),
+    )
 
 
 if __name__ == "__main__":

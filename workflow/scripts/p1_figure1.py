@@ -9,7 +9,7 @@ from matplotlib.colors import LogNorm
 from coarsepde.claims import ClaimResult, write_fragment
 from coarsepde.cli import common_parser
 from coarsepde.discretization.interpolation_metrics import decile_ratio
-from coarsepde.plotting import panel_label, plt, save, STYLE
+from coarsepde.plotting import STYLE, panel_label, plt, save
 from coarsepde.store import read_dataset
 
 COLORS = {"exact": "k", "known": "C0", "poly": "C1", "nn": "C2"}
@@ -50,8 +50,17 @@ def main(argv=None):
     for name in ("poly", "nn"):
         ax_a.plot(x[sel], ev[f"example_{name}"].values[sel], "-", color=COLORS[name], lw=1.3, label=LABELS[name])
     selk = (xk >= lo - 0.1) & (xk <= hi + 0.1)
-    ax_a.plot(xk[selk], ev.example_known.values[selk], "D", color=COLORS["known"], ms=6, mec="k", mew=0.5,
-              label="known points", zorder=5)
+    ax_a.plot(
+        xk[selk],
+        ev.example_known.values[selk],
+        "D",
+        color=COLORS["known"],
+        ms=6,
+        mec="k",
+        mew=0.5,
+        label="known points",
+        zorder=5,
+    )
     ax_a.set_xlim(lo, hi)
     ax_a.set_ylim(*args.ylim)
     ax_a.set_xlabel("x")
@@ -95,23 +104,34 @@ def main(argv=None):
     passed = bool(ratio >= args.min_ratio and dec["ratio_top"] > dec["ratio_all_intervals"])
     extra = ""
     if "median_abs_error_poly6" in ev.attrs:
-        extra = (f"; for reference: 6-point polynomial (the NN's stencil at zero output) median "
-                 f"{ev.attrs['median_abs_error_poly6']:.3e}, linear {ev.attrs['median_abs_error_linear']:.3e}")
-    write_fragment(ClaimResult(
-        id="P1-fig1-interp",
-        claim=(f"On held-out Burgers snapshots (point values known every {ev.attrs['factor']}th fine point), the NN "
-               f"interpolation of the points between has a median absolute error at least {args.min_ratio:g}x lower "
-               "than the fourth-order polynomial (cubic through the 4 nearest known points), and its advantage "
-               f"(cubic / NN median of the per-interval mean |error|) is larger in the top "
-               f"{100 * (1 - args.top_decile):g}% of local curvature than over all intervals."),
-        paper_value="NN far superior to fourth-order polynomial interpolation, most at shocks (Fig. 1)",
-        reproduced_value=(f"median |error| NN {ev.attrs['median_abs_error_nn']:.3e}, cubic "
-                          f"{ev.attrs['median_abs_error_poly']:.3e}: ratio {ratio:.2f}; per-interval ratio "
-                          f"{dec['ratio_top']:.2f} in the top curvature group (max |v_xx| >= {dec['top_threshold']:.3g}, "
-                          f"{dec['n_top']} intervals) vs {dec['ratio_all_intervals']:.2f} over all; "
-                          f"{ev.attrs['n_val']} validation snapshots" + extra),
-        tolerance=f"ratio >= {args.min_ratio:g}; top-group ratio > overall",
-        passed=passed, scale=args.scale), args.claim)
+        extra = (
+            f"; for reference: 6-point polynomial (the NN's stencil at zero output) median "
+            f"{ev.attrs['median_abs_error_poly6']:.3e}, linear {ev.attrs['median_abs_error_linear']:.3e}"
+        )
+    write_fragment(
+        ClaimResult(
+            id="P1-fig1-interp",
+            claim=(
+                f"On held-out Burgers snapshots (point values known every {ev.attrs['factor']}th fine point), the NN "
+                f"interpolation of the points between has a median absolute error at least {args.min_ratio:g}x lower "
+                "than the fourth-order polynomial (cubic through the 4 nearest known points), and its advantage "
+                f"(cubic / NN median of the per-interval mean |error|) is larger in the top "
+                f"{100 * (1 - args.top_decile):g}% of local curvature than over all intervals."
+            ),
+            paper_value="NN far superior to fourth-order polynomial interpolation, most at shocks (Fig. 1)",
+            reproduced_value=(
+                f"median |error| NN {ev.attrs['median_abs_error_nn']:.3e}, cubic "
+                f"{ev.attrs['median_abs_error_poly']:.3e}: ratio {ratio:.2f}; per-interval ratio "
+                f"{dec['ratio_top']:.2f} in the top curvature group (max |v_xx| >= {dec['top_threshold']:.3g}, "
+                f"{dec['n_top']} intervals) vs {dec['ratio_all_intervals']:.2f} over all; "
+                f"{ev.attrs['n_val']} validation snapshots" + extra
+            ),
+            tolerance=f"ratio >= {args.min_ratio:g}; top-group ratio > overall",
+            passed=passed,
+            scale=args.scale,
+        ),
+        args.claim,
+    )
 
 
 if __name__ == "__main__":

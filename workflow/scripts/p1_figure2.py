@@ -24,9 +24,15 @@ OFFSETS = stencils.centered_offsets(6)  # -2.5 ... 2.5
 def polynomial_stencils() -> dict[str, np.ndarray]:
     """d/dx stencils on subsets of the 6 cells, embedded in the 6-cell vector, in units of 1/dx."""
     out = {}
-    for name, cells in (("centred 2-pt", [2, 3]), ("centred 4-pt", [1, 2, 3, 4]), ("centred 6-pt", list(range(6))),
-                        ("one-sided left 3-pt", [0, 1, 2]), ("one-sided right 3-pt", [3, 4, 5]),
-                        ("one-sided left 4-pt", [0, 1, 2, 3]), ("one-sided right 4-pt", [2, 3, 4, 5])):
+    for name, cells in (
+        ("centred 2-pt", [2, 3]),
+        ("centred 4-pt", [1, 2, 3, 4]),
+        ("centred 6-pt", list(range(6))),
+        ("one-sided left 3-pt", [0, 1, 2]),
+        ("one-sided right 3-pt", [3, 4, 5]),
+        ("one-sided left 4-pt", [0, 1, 2, 3]),
+        ("one-sided right 4-pt", [2, 3, 4, 5]),
+    ):
         c = np.zeros(6)
         c[cells] = stencils.coefficients(OFFSETS[cells], 1, None, "finite_volume")
         out[name] = c
@@ -65,15 +71,15 @@ def main(argv=None):
 
     const, nn = load_model(args.const), load_model(args.nn)
     ds = read_dataset(args.data)
-    v_fine = ds.v.values                                        # (S, T, Nf)
-    v = coarse_grain(v_fine, args.factor)                       # (S, T, N)
+    v_fine = ds.v.values  # (S, T, Nf)
+    v = coarse_grain(v_fine, args.factor)  # (S, T, N)
     S, T, N = v.shape
     with torch.inference_mode():
         c_const = const.coefficients(torch.zeros(1, N, dtype=torch.float64))["v_x"][0, 0].numpy() * const.dx
         coeffs_nn = nn.coefficients(torch.as_tensor(v.reshape(-1, N)))
-    c_nn = coeffs_nn["v_x"].numpy() * nn.dx                                              # (S*T, N, 6)
+    c_nn = coeffs_nn["v_x"].numpy() * nn.dx  # (S*T, N, 6)
     com = centre_of_mass(c_nn).ravel()
-    com_v = centre_of_mass(coeffs_nn["v"].numpy()).ravel()   # the face-value stencil (SI Fig. S3C)
+    com_v = centre_of_mass(coeffs_nn["v"].numpy()).ravel()  # the face-value stencil (SI Fig. S3C)
     v_face = 0.5 * (v.reshape(-1, N) + np.roll(v.reshape(-1, N), 1, axis=-1)).ravel()  # face i: cells i-1, i
     corr = float(np.corrcoef(com, v_face)[0, 1])
     corr_v = float(np.corrcoef(com_v, v_face)[0, 1])
@@ -105,22 +111,27 @@ def main(argv=None):
     cmax = np.abs(coeffs[faces]).max() * 1.1
     lo, hi = v[s, t].min(), v[s, t].max()
     ax_b.set_ylim(lo - 0.15 * (hi - lo), hi + 0.9 * (hi - lo))
-    for k, i in enumerate(faces):
+    for _k, i in enumerate(faces):
         xf = edges[i]
         ax_b.axvline(xf, color="C3", lw=0.6, ls=":")
-        ins = ax_b.inset_axes([xf - 2.5 * dxc, hi + 0.15 * (hi - lo), 5 * dxc, 0.6 * (hi - lo)],
-                              transform=ax_b.transData)
+        ins = ax_b.inset_axes(
+            [xf - 2.5 * dxc, hi + 0.15 * (hi - lo), 5 * dxc, 0.6 * (hi - lo)], transform=ax_b.transData
+        )
         bars(ins, coeffs[i], "C3", "", cmax)
         ins.set_xticks([])
         ins.set_facecolor("none")
     ax_b.set_xlabel("x")
     ax_b.set_ylabel("v")
-    ax_b.set_title(f"test realization {int(ds.sample.values[s])}, t = {ds.time.values[t]:g}: NN coefficients at "
-                   "dotted faces")
+    ax_b.set_title(
+        f"test realization {int(ds.sample.values[s])}, t = {ds.time.values[t]:g}: NN coefficients at dotted faces"
+    )
     ax_b.legend(loc="lower left", fontsize=7)
     panel_label(ax_b, "B")
 
-    for ax, c, r, title in ((ax_in, com, corr, "B inset: d/dx stencil"), (ax_v, com_v, corr_v, "value stencil\n(SI Fig. S3C)")):
+    for ax, c, r, title in (
+        (ax_in, com, corr, "B inset: d/dx stencil"),
+        (ax_v, com_v, corr_v, "value stencil\n(SI Fig. S3C)"),
+    ):
         h, xe, ye = np.histogram2d(v_face, c, bins=[60, 60], range=[[-2.0, 2.0], [-1.5, 1.5]], density=True)
         ax.pcolormesh(xe, ye, np.ma.masked_equal(h.T, 0), norm=LogNorm(), cmap="viridis")
         ax.set_xlabel("v (face value)")
@@ -131,9 +142,15 @@ def main(argv=None):
     ax_in.set_ylabel("coefficient centre of mass (dx)")
     save(fig, args.figure)
 
-    result = check_p1_fig2(correlation=corr, value_correlation=corr_v, max_correlation=args.max_correlation,
-                           distances=dist,
-                           min_distance=args.min_distance, factor=args.factor, scale=args.scale)
+    result = check_p1_fig2(
+        correlation=corr,
+        value_correlation=corr_v,
+        max_correlation=args.max_correlation,
+        distances=dist,
+        min_distance=args.min_distance,
+        factor=args.factor,
+        scale=args.scale,
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -12,11 +12,18 @@ from matplotlib.patches import Rectangle
 from coarsepde.claims import check_p1_fig3, write_fragment
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.discretization.metrics import mae_summary
-from coarsepde.plotting import figure, panel_label, plt, save
+from coarsepde.plotting import panel_label, plt, save
 from coarsepde.store import read_dataset
 
-LABELS = {"exact": "Exact (1x WENO)", "fv1": "FV 1st order", "fv3": "FV 3rd order", "weno": "WENO",
-          "const": "Opt. const.", "const_godunov": "Opt. God.", "nn": "NN"}
+LABELS = {
+    "exact": "Exact (1x WENO)",
+    "fv1": "FV 1st order",
+    "fv3": "FV 3rd order",
+    "weno": "WENO",
+    "const": "Opt. const.",
+    "const_godunov": "Opt. God.",
+    "nn": "NN",
+}
 PANEL_A = ["exact", "fv1", "weno", "const_godunov", "nn"]
 COLORS = {"fv1": "C0", "fv3": "C4", "weno": "C1", "const": "C5", "const_godunov": "C2", "nn": "C3"}
 
@@ -55,8 +62,9 @@ def main(argv=None):
         for j, name in enumerate(PANEL_A):
             ax = axes_a[i, j]
             field = ds[name].values[args.sample]
-            im = ax.pcolormesh(x, t, np.ma.masked_invalid(field), cmap=cmap, norm=norm, shading="nearest",
-                               rasterized=True)
+            im = ax.pcolormesh(
+                x, t, np.ma.masked_invalid(field), cmap=cmap, norm=norm, shading="nearest", rasterized=True
+            )
             ax.grid(False)
             if i == 0:
                 ax.set_title(LABELS[name])
@@ -71,13 +79,31 @@ def main(argv=None):
     db = large[args.panel_b_factor]
     L_train = args.train_length_pi * np.pi
     show = db.x.values <= 4 * L_train  # "only partially shown"
-    for ax, name, title in ((ax_b, "nn", f"NN {args.panel_b_factor}x on [0, 20 pi]"),
-                            (ax_b2, "exact", "Exact (averaged)")):
+    for ax, name, title in (
+        (ax_b, "nn", f"NN {args.panel_b_factor}x on [0, 20 pi]"),
+        (ax_b2, "exact", "Exact (averaged)"),
+    ):
         field = db[name].values[args.sample][:, show]
-        ax.pcolormesh(db.x.values[show], db.time.values, np.ma.masked_invalid(field), cmap=cmap, norm=norm,
-                      shading="nearest", rasterized=True)
-        ax.add_patch(Rectangle((0, db.time.values[0]), L_train, db.time.values[-1] - db.time.values[0], fill=False,
-                               ls="--", lw=1.2, ec="k"))
+        ax.pcolormesh(
+            db.x.values[show],
+            db.time.values,
+            np.ma.masked_invalid(field),
+            cmap=cmap,
+            norm=norm,
+            shading="nearest",
+            rasterized=True,
+        )
+        ax.add_patch(
+            Rectangle(
+                (0, db.time.values[0]),
+                L_train,
+                db.time.values[-1] - db.time.values[0],
+                fill=False,
+                ls="--",
+                lw=1.2,
+                ec="k",
+            )
+        )
         ax.set_title(title)
         ax.set_xlabel("x")
         ax.grid(False)
@@ -106,8 +132,15 @@ def main(argv=None):
     save(fig, args.figure)
 
     nn_stable = bool(np.all(~np.isfinite(db.t_diverged.sel({"method": "nn"}).values)))
-    result = check_p1_fig3(mae=mae, shown=shown, ratio=args.baseline_ratio, const_min_factor=args.const_min_factor,
-                           nn_factor=args.panel_b_factor, nn_stable=nn_stable, scale=args.scale)
+    result = check_p1_fig3(
+        mae=mae,
+        shown=shown,
+        ratio=args.baseline_ratio,
+        const_min_factor=args.const_min_factor,
+        nn_factor=args.panel_b_factor,
+        nn_stable=nn_stable,
+        scale=args.scale,
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

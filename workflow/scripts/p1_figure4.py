@@ -12,8 +12,14 @@ from coarsepde.plotting import figure, panel_label, save
 from coarsepde.store import read_dataset
 
 TITLES = {"burgers": "Burgers", "kdv": "Korteweg-de Vries", "ks": "Kuramoto-Sivashinsky"}
-LABELS = {"fv1": "FV 1st order", "fv3": "FV 3rd order", "weno": "WENO", "const": "Opt. const.",
-          "const_godunov": "Opt. God.", "nn": "NN"}
+LABELS = {
+    "fv1": "FV 1st order",
+    "fv3": "FV 3rd order",
+    "weno": "WENO",
+    "const": "Opt. const.",
+    "const_godunov": "Opt. God.",
+    "nn": "NN",
+}
 COLORS = {"fv1": "C0", "fv3": "C4", "weno": "C1", "const": "C5", "const_godunov": "C2", "nn": "C3"}
 
 
@@ -22,8 +28,10 @@ def table(ds, eq: str) -> dict[str, dict[int, tuple[float, float, float]]]:
     sub = ds.sel(equation=eq)
     out = {}
     for m in ds.method.values:
-        rows = {int(f): tuple(float(sub[k].sel({"method": m, "factor": f})) for k in ("median", "ci_low", "ci_high"))
-                for f in ds.factor.values}
+        rows = {
+            int(f): tuple(float(sub[k].sel({"method": m, "factor": f})) for k in ("median", "ci_low", "ci_high"))
+            for f in ds.factor.values
+        }
         rows = {f: r for f, r in rows.items() if np.isfinite(r[0])}
         if rows:
             out[str(m)] = rows
@@ -72,8 +80,14 @@ def main(argv=None):
     if args.claim is None:
         return
 
-    result = check_p1_fig4(stats=stats, t_max=t_max, n_sims=n_sims, min_valid_fraction=args.min_valid_fraction,
-                           scale=args.scale, note=args.note)
+    result = check_p1_fig4(
+        stats=stats,
+        t_max=t_max,
+        n_sims=n_sims,
+        min_valid_fraction=args.min_valid_fraction,
+        scale=args.scale,
+        note=args.note,
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -48,10 +48,17 @@ def main(argv=None):
     p.add_argument("--max-snapshots", type=int, default=0, help="use at most this many snapshots (0: all)")
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
-                   help="training precision (prediction and metrics in float64)")
-    p.add_argument("--device", default="auto",
-                   help='torch device for training and prediction ("auto": CUDA when available, else CPU)')
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="training precision (prediction and metrics in float64)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        help='torch device for training and prediction ("auto": CUDA when available, else CPU)',
+    )
     p.add_argument("--model", required=True, help="output: weights and training curve (Zarr)")
     p.add_argument("--evaluation", required=True, help="output: evaluation store (Zarr)")
     args = p.parse_args(argv)
@@ -72,43 +79,90 @@ def main(argv=None):
     length = float(x[1] - x[0]) * n_fine
     i_train, i_val = split_snapshots(fields.shape[0], args.train_fraction, args.max_snapshots)
     train, val = fields[i_train], fields[i_val]
-    log.info("%d snapshots: %d training, %d validation (of %d fine points, known every %d)",
-             fields.shape[0], len(i_train), len(i_val), n_fine, args.factor)
+    log.info(
+        "%d snapshots: %d training, %d validation (of %d fine points, known every %d)",
+        fields.shape[0],
+        len(i_train),
+        len(i_val),
+        n_fine,
+        args.factor,
+    )
 
-    model = InterpolationModel(args.factor, stencil_width=args.stencil_width, accuracy_order=args.accuracy_order,
-                               layers=args.layers, filters=args.filters, kernel=args.kernel,
-                               input_scale=args.input_scale, seed=args.seed)
-    hist = train_interpolation(model, train, steps=args.steps, batch_size=args.batch_size,
-                               lr_schedule=piecewise_schedule(args.steps, args.lr, args.lr_final), seed=args.seed,
-                               val_fields=val, eval_every=args.eval_every, log=log.info, device=args.device,
-                               dtype=getattr(torch, args.dtype))
+    model = InterpolationModel(
+        args.factor,
+        stencil_width=args.stencil_width,
+        accuracy_order=args.accuracy_order,
+        layers=args.layers,
+        filters=args.filters,
+        kernel=args.kernel,
+        input_scale=args.input_scale,
+        seed=args.seed,
+    )
+    hist = train_interpolation(
+        model,
+        train,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr_schedule=piecewise_schedule(args.steps, args.lr, args.lr_final),
+        seed=args.seed,
+        val_fields=val,
+        eval_every=args.eval_every,
+        log=log.info,
+        device=args.device,
+        dtype=getattr(torch, args.dtype),
+    )
     model.double()
-    log.info("trained %d steps in %.1f s (%.3f s/step); final val loss %.4e", args.steps, hist.seconds,
-             hist.seconds / args.steps, hist.val_loss[-1])
+    log.info(
+        "trained %d steps in %.1f s (%.3f s/step); final val loss %.4e",
+        args.steps,
+        hist.seconds,
+        hist.seconds / args.steps,
+        hist.val_loss[-1],
+    )
     model.to("cpu")
 
-    params = {k: val_ for k, val_ in vars(args).items()
-              if k not in ("model", "evaluation", "rule", "wildcards", "seed", "threads", "device")}
+    params = {
+        k: val_
+        for k, val_ in vars(args).items()
+        if k not in ("model", "evaluation", "rule", "wildcards", "seed", "threads", "device")
+    }
     params |= {"n_train": len(i_train), "n_val": len(i_val), "n_fine": n_fine}
     prov = provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
     state = dict(model.state_dict())
-    state |= {"history.step": torch.as_tensor(hist.step), "history.loss": torch.as_tensor(hist.loss),
-              "history.val_loss": torch.as_tensor(hist.val_loss)}
-    save_state_dict(state, args.model, title="P1 Fig. 1 interpolation network weights (history.*: training curve, "
-                    "losses normalised by the MSE of linear interpolation)",
-                    source=f"rule {args.rule} {args.wildcards}", provenance=prov)
+    state |= {
+        "history.step": torch.as_tensor(hist.step),
+        "history.loss": torch.as_tensor(hist.loss),
+        "history.val_loss": torch.as_tensor(hist.val_loss),
+    }
+    save_state_dict(
+        state,
+        args.model,
+        title="P1 Fig. 1 interpolation network weights (history.*: training curve, "
+        "losses normalised by the MSE of linear interpolation)",
+        source=f"rule {args.rule} {args.wildcards}",
+        provenance=prov,
+    )
 
     # evaluation on the validation snapshots
     known, _ = split_fine(val, args.factor)
-    predicted = {"nn": predict_between(model, val, device=args.device),
-                 "poly": assemble_fine(known, polynomial_interpolation(known, args.factor, args.baseline_points)).numpy()}
+    predicted = {
+        "nn": predict_between(model, val, device=args.device),
+        "poly": assemble_fine(known, polynomial_interpolation(known, args.factor, args.baseline_points)).numpy(),
+    }
     for name, n_points in EXTRA_BASELINES.items():
         predicted[name] = assemble_fine(known, polynomial_interpolation(known, args.factor, n_points)).numpy()
     met = interpolation_metrics(val, predicted, args.factor, length=length)
-    log.info("median |error|: NN %.3e, cubic %.3e (ratio %.2f), 6-point %.3e, linear %.3e; top-decile ratio %.2f "
-             "vs %.2f over all intervals", met["median_abs_error_nn"], met["median_abs_error_poly"], met["ratio"],
-             met["median_abs_error_poly6"], met["median_abs_error_linear"], met["ratio_top"],
-             met["ratio_all_intervals"])
+    log.info(
+        "median |error|: NN %.3e, cubic %.3e (ratio %.2f), 6-point %.3e, linear %.3e; top-decile ratio %.2f "
+        "vs %.2f over all intervals",
+        met["median_abs_error_nn"],
+        met["median_abs_error_poly"],
+        met["ratio"],
+        met["median_abs_error_poly6"],
+        met["median_abs_error_linear"],
+        met["ratio_top"],
+        met["ratio_all_intervals"],
+    )
 
     k_known = np.arange(n_fine // args.factor) * args.factor + args.factor - 1
     edges = met["hist_edges"]
@@ -117,8 +171,11 @@ def main(argv=None):
         "example_exact": (("x",), val[0], {"units": "1", "long_name": "first validation snapshot"}),
         "example_known": (("x_known",), val[0, k_known], {"units": "1", "long_name": "known point values"}),
         "hist_edges": (("hist_edge",), edges, {"units": "1"}),
-        "curvature": (("snapshot", "interval"), met["curvature"],
-                      {"units": "1/length^2", "long_name": "max |v_xx| over the interval (second differences)"}),
+        "curvature": (
+            ("snapshot", "interval"),
+            met["curvature"],
+            {"units": "1/length^2", "long_name": "max |v_xx| over the interval (second differences)"},
+        ),
         "bin_count": (("curvature_bin",), met["bin_count"], {"units": "1"}),
         "training_step": (("eval",), hist.step, {"units": "1"}),
         "training_loss": (("eval",), hist.loss, {"units": "1", "long_name": "MSE / MSE of linear interpolation"}),
@@ -126,10 +183,16 @@ def main(argv=None):
     }
     for name in predicted:
         data[f"example_{name}"] = (("x",), predicted[name][0], {"units": "1"})
-        data[f"error_{name}"] = (("snapshot", "interval"), met[f"error_{name}"],
-                                 {"units": "1", "long_name": f"{name}: mean |error| over the interval"})
-        data[f"hist_{name}"] = (("hist_exact", "hist_predicted"), met[f"{name}_hist"],
-                                {"units": "1", "long_name": f"{name}: counts of (exact, predicted)"})
+        data[f"error_{name}"] = (
+            ("snapshot", "interval"),
+            met[f"error_{name}"],
+            {"units": "1", "long_name": f"{name}: mean |error| over the interval"},
+        )
+        data[f"hist_{name}"] = (
+            ("hist_exact", "hist_predicted"),
+            met[f"{name}_hist"],
+            {"units": "1", "long_name": f"{name}: counts of (exact, predicted)"},
+        )
         for stat in ("median", "q05", "q95"):
             data[f"{name}_{stat}"] = (("curvature_bin",), met[f"{name}_{stat}"], {"units": "1"})
     coords = {
@@ -142,15 +205,27 @@ def main(argv=None):
         "interval": ("interval", np.arange(k_known.size), {"long_name": "between known j and j+1"}),
     }
     scalars = {k: met[k] for k in met if np.ndim(met[k]) == 0}
-    attrs = scalars | {"factor": args.factor, "n_train": len(i_train), "n_val": len(i_val), "length": length,
-                       "baseline_points": args.baseline_points, "linear_mse_train": hist.linear_mse,
-                       "final_val_loss": float(hist.val_loss[-1]), "train_seconds": hist.seconds,
-                       "seconds_per_step": hist.seconds / args.steps,
-                       "names": "nn: network; poly: cubic (4 points); poly6: 6-point polynomial (the network's "
-                                "stencil at zero output); linear: 2 points"}
-    write_dataset(xr.Dataset(data, coords=coords, attrs=attrs), args.evaluation,
-                  title="P1 Fig. 1 interpolation: evaluation on the validation snapshots",
-                  source=f"rule {args.rule} {args.wildcards}", references=REFERENCES, provenance=prov)
+    attrs = scalars | {
+        "factor": args.factor,
+        "n_train": len(i_train),
+        "n_val": len(i_val),
+        "length": length,
+        "baseline_points": args.baseline_points,
+        "linear_mse_train": hist.linear_mse,
+        "final_val_loss": float(hist.val_loss[-1]),
+        "train_seconds": hist.seconds,
+        "seconds_per_step": hist.seconds / args.steps,
+        "names": "nn: network; poly: cubic (4 points); poly6: 6-point polynomial (the network's "
+        "stencil at zero output); linear: 2 points",
+    }
+    write_dataset(
+        xr.Dataset(data, coords=coords, attrs=attrs),
+        args.evaluation,
+        title="P1 Fig. 1 interpolation: evaluation on the validation snapshots",
+        source=f"rule {args.rule} {args.wildcards}",
+        references=REFERENCES,
+        provenance=prov,
+    )
     log.info("wrote %s and %s", args.model, args.evaluation)
 
 

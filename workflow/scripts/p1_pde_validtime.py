@@ -29,8 +29,13 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="test.zarr of p1_pde_data")
     p.add_argument("--factor", type=int, required=True)
     p.add_argument("--baselines", nargs="*", default=list(BASELINES), choices=BASELINES)
-    p.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
-                   help=f"learned model store, NAME in {LEARNED} (repeatable)")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help=f"learned model store, NAME in {LEARNED} (repeatable)",
+    )
     p.add_argument("--t-max", type=float, required=True, help="simulated time after the warm-up")
     p.add_argument("--threshold-quantile", type=float, required=True)
     p.add_argument("--fraction", type=float, required=True, help="fraction of cells that must be within tau")
@@ -59,8 +64,15 @@ def main(argv=None):
     n = n_fine // args.factor
     dx = equation.length / n
     settings = SolverSettings(args.max_step, args.rtol, args.atol)
-    log.info("%s at %dx: %d simulations of %d cells to t = %g after the warm-up, tau = %.4g", equation.name,
-             args.factor, len(exact), n, args.t_max, tau)
+    log.info(
+        "%s at %dx: %d simulations of %d cells to t = %g after the warm-up, tau = %.4g",
+        equation.name,
+        args.factor,
+        len(exact),
+        n,
+        args.t_max,
+        tau,
+    )
 
     methods = {name: baseline_for(equation, name, n) for name in args.baselines}
     for item in args.model:
@@ -69,8 +81,10 @@ def main(argv=None):
             p.error(f"--model expects NAME=PATH with NAME in {LEARNED}, got {item!r}")
         model = load_model(path)
         if model.equation.name != equation.name or abs(model.dx - dx) > 1e-12 * dx:
-            p.error(f"model {path} is for {model.equation.name} with dx = {model.dx}, the data are {equation.name} "
-                    f"with dx = {dx}")
+            p.error(
+                f"model {path} is for {model.equation.name} with dx = {model.dx}, the data are {equation.name} "
+                f"with dx = {dx}"
+            )
         methods[name] = (model.equation, model)
 
     valid, tdiv, seconds, nfev, first = [], [], [], [], []
@@ -82,28 +96,62 @@ def main(argv=None):
         tdiv.append(res["t_diverged"])
         nfev.append(res["nfev"])
         first.append(res["example"])
-        log.info("%s: %.1f s, %d rhs evaluations, %d/%d diverged while valid, median valid time %.3g", name,
-                 seconds[-1], res["nfev"], int(np.isfinite(res["t_diverged"]).sum()), len(exact),
-                 float(np.median(valid[-1])))
+        log.info(
+            "%s: %.1f s, %d rhs evaluations, %d/%d diverged while valid, median valid time %.3g",
+            name,
+            seconds[-1],
+            res["nfev"],
+            int(np.isfinite(res["t_diverged"]).sum()),
+            len(exact),
+            float(np.median(valid[-1])),
+        )
     names = np.array(list(methods), dtype=object)
     out = xr.Dataset(
-        {"valid_time": (("method", "sample"), np.array(valid), {"units": "time", "long_name": "valid simulation time"}),
-         "t_diverged": (("method", "sample"), np.array(tdiv),
-                        {"units": "time", "long_name": "divergence while still valid, after the warm-up; inf: none"}),
-         "wall_seconds": (("method",), np.array(seconds), {"units": "s"}),
-         "rhs_evaluations": (("method",), np.array(nfev)),
-         "example": (("method", "time", "x"), np.array(first),
-                     {"long_name": "coarse solution of the first simulation (NaN once invalid)"}),
-         "example_exact": (("time", "x"), exact[0], {"long_name": "cell-averaged exact solution, first simulation"})},
-        coords={"method": ("method", names), "sample": ds.sample.values,
-                "time": ("time", times - times[0], {"units": "time", "long_name": "time after the warm-up"}),
-                "x": ("x", coarse_grain(ds.x.values, args.factor), {"units": "length"})},
-        attrs={"equation": equation.name, "factor": args.factor, "dx": dx, "threshold": tau,
-               "threshold_quantile": args.threshold_quantile, "fraction": args.fraction, "t_max": args.t_max})
+        {
+            "valid_time": (
+                ("method", "sample"),
+                np.array(valid),
+                {"units": "time", "long_name": "valid simulation time"},
+            ),
+            "t_diverged": (
+                ("method", "sample"),
+                np.array(tdiv),
+                {"units": "time", "long_name": "divergence while still valid, after the warm-up; inf: none"},
+            ),
+            "wall_seconds": (("method",), np.array(seconds), {"units": "s"}),
+            "rhs_evaluations": (("method",), np.array(nfev)),
+            "example": (
+                ("method", "time", "x"),
+                np.array(first),
+                {"long_name": "coarse solution of the first simulation (NaN once invalid)"},
+            ),
+            "example_exact": (("time", "x"), exact[0], {"long_name": "cell-averaged exact solution, first simulation"}),
+        },
+        coords={
+            "method": ("method", names),
+            "sample": ds.sample.values,
+            "time": ("time", times - times[0], {"units": "time", "long_name": "time after the warm-up"}),
+            "x": ("x", coarse_grain(ds.x.values, args.factor), {"units": "length"}),
+        },
+        attrs={
+            "equation": equation.name,
+            "factor": args.factor,
+            "dx": dx,
+            "threshold": tau,
+            "threshold_quantile": args.threshold_quantile,
+            "fraction": args.fraction,
+            "t_max": args.t_max,
+        },
+    )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed", "threads")}
-    write_dataset(out, args.output, title=f"P1 {equation.name} valid simulation times at {args.factor}x",
-                  source=f"rule {args.rule}", references="Bar-Sinai et al. 2019, Fig. 4",
-                  provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
+    write_dataset(
+        out,
+        args.output,
+        title=f"P1 {equation.name} valid simulation times at {args.factor}x",
+        source=f"rule {args.rule}",
+        references="Bar-Sinai et al. 2019, Fig. 4",
+        provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards),
+    )
 
 
 if __name__ == "__main__":

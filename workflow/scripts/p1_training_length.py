@@ -17,8 +17,16 @@ NAMES = {"kdv": "KdV", "ks": "Kuramoto-Sivashinsky"}
 
 def row(label, steps, val_mse, valid, t_div, n_boot, ci, seed):
     med, lo, hi = bootstrap_median_ci(valid, n_boot, ci, seed=seed)
-    return {"method": label, "training_steps": steps, "val_mse": val_mse, "median_valid_time": med,
-            "ci_low": lo, "ci_high": hi, "diverged": int(np.isfinite(t_div).sum()), "runs": len(valid)}
+    return {
+        "method": label,
+        "training_steps": steps,
+        "val_mse": val_mse,
+        "median_valid_time": med,
+        "ci_low": lo,
+        "ci_high": hi,
+        "diverged": int(np.isfinite(t_div).sum()),
+        "runs": len(valid),
+    }
 
 
 def main(argv=None):
@@ -46,31 +54,57 @@ def main(argv=None):
             p.error(f"{e} is {ev.attrs['equation']} at {ev.attrs['factor']}x, the Fig. 4 store {eq} at {factor}x")
         steps = int(hist.attrs["provenance"]["params"]["steps"])
         nn = {"method": "nn"}
-        rows.append(row("NN", steps, float(hist.attrs["final_val_mse"]), ev.valid_time.sel(nn).values,
-                        ev.t_diverged.sel(nn).values, args.n_boot, args.ci, args.seed + k))
+        rows.append(
+            row(
+                "NN",
+                steps,
+                float(hist.attrs["final_val_mse"]),
+                ev.valid_time.sel(nn).values,
+                ev.t_diverged.sel(nn).values,
+                args.n_boot,
+                args.ci,
+                args.seed + k,
+            )
+        )
     rows.sort(key=lambda r: r["training_steps"])
     for j, m in enumerate(str(m) for m in fig4.method.values):
         sel = {"method": m}
-        rows.append(row(f"Fig. 4: {m}", None, None, fig4.valid_time.sel(sel).values, fig4.t_diverged.sel(sel).values,
-                        args.n_boot, args.ci, args.seed + 100 + j))
+        rows.append(
+            row(
+                f"Fig. 4: {m}",
+                None,
+                None,
+                fig4.valid_time.sel(sel).values,
+                fig4.t_diverged.sel(sel).values,
+                args.n_boot,
+                args.ci,
+                args.seed + 100 + j,
+            )
+        )
     df = pd.DataFrame(rows)
     df.insert(0, "equation", eq)
     df.insert(1, "factor", factor)
     df.to_csv(args.csv, index=False)
 
     t_max = float(fig4.attrs["t_max"])
-    lines = [f"# P1 {NAMES.get(eq, eq)} at {factor}x: NN valid time vs training length (supplement to Fig. 4)", "",
-             f"{df['runs'].iloc[0]} test simulations to t = {t_max:g} after the warm-up; valid while >= "
-             f"{fig4.attrs['fraction']:g} of the cells are within tau = {fig4.attrs['threshold']:.4g}; median and "
-             f"{args.ci:g} bootstrap CI. Same data, seed and learning-rate rule for every length; the Fig. 4 NN is "
-             f"the configured length. Scale: {args.scale}.", "",
-             "| method | training steps | validation MSE (normalized) | median valid time [CI] | diverged while valid |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"# P1 {NAMES.get(eq, eq)} at {factor}x: NN valid time vs training length (supplement to Fig. 4)",
+        "",
+        f"{df['runs'].iloc[0]} test simulations to t = {t_max:g} after the warm-up; valid while >= "
+        f"{fig4.attrs['fraction']:g} of the cells are within tau = {fig4.attrs['threshold']:.4g}; median and "
+        f"{args.ci:g} bootstrap CI. Same data, seed and learning-rate rule for every length; the Fig. 4 NN is "
+        f"the configured length. Scale: {args.scale}.",
+        "",
+        "| method | training steps | validation MSE (normalized) | median valid time [CI] | diverged while valid |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         steps = "" if r["training_steps"] is None else f"{r['training_steps']:,}"
         mse = "" if r["val_mse"] is None else f"{r['val_mse']:.2e}"
-        lines.append(f"| {r['method']} | {steps} | {mse} | {r['median_valid_time']:.3g} [{r['ci_low']:.3g}, "
-                     f"{r['ci_high']:.3g}] | {r['diverged']} of {r['runs']} |")
+        lines.append(
+            f"| {r['method']} | {steps} | {mse} | {r['median_valid_time']:.3g} [{r['ci_low']:.3g}, "
+            f"{r['ci_high']:.3g}] | {r['diverged']} of {r['runs']} |"
+        )
     with open(args.md, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     log.info("wrote %s and %s:\n%s", args.csv, args.md, "\n".join(lines[5:]))

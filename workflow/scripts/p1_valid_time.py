@@ -29,8 +29,12 @@ def burgers_valid_times(data: str, evals: list[str], t_max: float, quantile: flo
         methods = [str(m) for m in ev.method.values]
         vt = np.array([valid_times(ev[m].values[:, keep], exact, times[keep], tau, fraction) for m in methods])
         out[int(ev.attrs["factor"])] = (methods, vt, tau, float(times[keep][-1] - times[0]))
-        log.info("burgers %dx: tau %.4g, median valid times %s", ev.attrs["factor"], tau,
-                 {m: float(np.median(v)) for m, v in zip(methods, vt)})
+        log.info(
+            "burgers %dx: tau %.4g, median valid times %s",
+            ev.attrs["factor"],
+            tau,
+            {m: float(np.median(v)) for m, v in zip(methods, vt)},
+        )
     return out
 
 
@@ -55,16 +59,22 @@ def main(argv=None):
     if args.burgers_evals:  # the 10x-domain supplement has no Burgers panel (Fig. 3 covers it)
         if args.burgers_data is None or args.burgers_t_max is None:
             p.error("--burgers-evals needs --burgers-data and --burgers-t-max")
-        table = {("burgers", f): v for f, v in burgers_valid_times(
-            args.burgers_data, args.burgers_evals, args.burgers_t_max, args.threshold_quantile, args.fraction,
-            log).items()}
+        table = {
+            ("burgers", f): v
+            for f, v in burgers_valid_times(
+                args.burgers_data, args.burgers_evals, args.burgers_t_max, args.threshold_quantile, args.fraction, log
+            ).items()
+        }
     for path in args.pde_evals:
         ev = read_dataset(path)
         if ev.attrs["threshold_quantile"] != args.threshold_quantile or ev.attrs["fraction"] != args.fraction:
             p.error(f"{path} was scored with other valid-time settings")
         table[(ev.attrs["equation"], int(ev.attrs["factor"]))] = (
-            [str(m) for m in ev.method.values], ev.valid_time.values, float(ev.attrs["threshold"]),
-            float(ev.attrs["t_max"]))
+            [str(m) for m in ev.method.values],
+            ev.valid_time.values,
+            float(ev.attrs["threshold"]),
+            float(ev.attrs["t_max"]),
+        )
 
     factors = sorted({f for _, f in table})
     n_sample = max(v[1].shape[1] for v in table.values())
@@ -79,25 +89,52 @@ def main(argv=None):
             k = METHODS.index(m)
             vt[i, j, k, : len(v)] = v
             # one bootstrap stream per cell of the table, derived from the root seed
-            med, lo, hi = bootstrap_median_ci(v, args.n_boot, args.ci, seed=args.seed + 1000 * (i * len(factors) + j) + k)
+            med, lo, hi = bootstrap_median_ci(
+                v, args.n_boot, args.ci, seed=args.seed + 1000 * (i * len(factors) + j) + k
+            )
             stats["median"][i, j, k], stats["ci_low"][i, j, k], stats["ci_high"][i, j, k] = med, lo, hi
             log.info("%s %dx %s: median %.3g [%.3g, %.3g]", eq, f, m, med, lo, hi)
     dims = ("equation", "factor", "method")
     ds = xr.Dataset(
-        {"valid_time": (dims + ("sample",), vt, {"units": "time", "long_name": "valid simulation time (NaN: not run)"}),
-         "median": (dims, stats["median"], {"units": "time"}),
-         "ci_low": (dims, stats["ci_low"], {"units": "time", "long_name": f"{args.ci:g} bootstrap CI of the median"}),
-         "ci_high": (dims, stats["ci_high"], {"units": "time"}),
-         "threshold": (("equation",), tau, {"long_name": "tau: quantile of |v_exact|"}),
-         "t_max": (("equation",), t_max, {"units": "time", "long_name": "simulated time after the warm-up"}),
-         "n_simulations": (("equation",), n_sims)},
-        coords={"equation": ("equation", np.array(EQUATIONS, dtype=object)), "factor": ("factor", np.array(factors)),
-                "method": ("method", np.array(METHODS, dtype=object)), "sample": ("sample", np.arange(n_sample))},
-        attrs={"threshold_quantile": args.threshold_quantile, "fraction": args.fraction, "n_boot": args.n_boot,
-               "ci": args.ci})
+        {
+            "valid_time": (
+                dims + ("sample",),
+                vt,
+                {"units": "time", "long_name": "valid simulation time (NaN: not run)"},
+            ),
+            "median": (dims, stats["median"], {"units": "time"}),
+            "ci_low": (
+                dims,
+                stats["ci_low"],
+                {"units": "time", "long_name": f"{args.ci:g} bootstrap CI of the median"},
+            ),
+            "ci_high": (dims, stats["ci_high"], {"units": "time"}),
+            "threshold": (("equation",), tau, {"long_name": "tau: quantile of |v_exact|"}),
+            "t_max": (("equation",), t_max, {"units": "time", "long_name": "simulated time after the warm-up"}),
+            "n_simulations": (("equation",), n_sims),
+        },
+        coords={
+            "equation": ("equation", np.array(EQUATIONS, dtype=object)),
+            "factor": ("factor", np.array(factors)),
+            "method": ("method", np.array(METHODS, dtype=object)),
+            "sample": ("sample", np.arange(n_sample)),
+        },
+        attrs={
+            "threshold_quantile": args.threshold_quantile,
+            "fraction": args.fraction,
+            "n_boot": args.n_boot,
+            "ci": args.ci,
+        },
+    )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
-    write_dataset(ds, args.output, title="P1 valid simulation times (Burgers, KdV, KS)", source=f"rule {args.rule}",
-                  references="Bar-Sinai et al. 2019, Fig. 4", provenance=provenance(params, seed=args.seed, rule=args.rule))
+    write_dataset(
+        ds,
+        args.output,
+        title="P1 valid simulation times (Burgers, KdV, KS)",
+        source=f"rule {args.rule}",
+        references="Bar-Sinai et al. 2019, Fig. 4",
+        provenance=provenance(params, seed=args.seed, rule=args.rule),
+    )
 
 
 if __name__ == "__main__":

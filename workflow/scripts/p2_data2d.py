@@ -44,8 +44,13 @@ def main(argv=None):
     K = read_dataset(args.effective).K.sel(alignment=name).values
     K27 = np.diag(args.paper_diagonal)
     ps = PatchScheme2D(args.n_patches, args.lattice_n, cx, cy)
-    ics = draw_sinsin_conditions(np.random.default_rng(args.seed), args.n_traj, terms=args.ic_terms,
-                                 amplitude=args.ic_amplitude, max_wavenumber=args.ic_max_wavenumber)
+    ics = draw_sinsin_conditions(
+        np.random.default_rng(args.seed),
+        args.n_traj,
+        terms=args.ic_terms,
+        amplitude=args.ic_amplitude,
+        max_wavenumber=args.ic_max_wavenumber,
+    )
     # t = dt ... n dt: "100 snapshots at sampling intervals 0.01"; t = 0 is left out because the
     # sampled smooth initial field has no micro-scale corrector, and its instantaneous lattice RHS
     # is an initial-layer artifact (it relaxes within ~h^2 / kappa ~ 1e-4)
@@ -55,41 +60,82 @@ def main(argv=None):
     Ue, Fe = homogenized_patch_averages(ps, ics, K27, times)
     log.info("gap-tooth: %d trajectories x %d snapshots, %d patches of 3x3 interior points", *U.shape[:3])
 
-    coords = {"trajectory": ("trajectory", np.arange(args.n_traj), {"units": "1"}),
-              "time": ("time", times, {"units": "time"}),
-              "x": ("x", ps.centers, {"units": "length"}), "y": ("y", ps.centers, {"units": "length"}),
-              "term": ("term", np.arange(args.ic_terms), {"units": "1"})}
+    coords = {
+        "trajectory": ("trajectory", np.arange(args.n_traj), {"units": "1"}),
+        "time": ("time", times, {"units": "time"}),
+        "x": ("x", ps.centers, {"units": "length"}),
+        "y": ("y", ps.centers, {"units": "length"}),
+        "term": ("term", np.arange(args.ic_terms), {"units": "1"}),
+    }
     dims = ("trajectory", "time", "x", "y")
-    ic_vars = {f"ic_{k}": (("trajectory", "term"), v, {"units": u}) for k, v, u in
-               zip(("amplitude", "lx", "ly", "phase_x", "phase_y"), ics, ("1", "1/length", "1/length", "rad", "rad"))}
-    patch = xr.Dataset({"U": (dims, U, {"units": "1", "long_name": "gap-tooth macro field (3x3 patch-interior mean)"}),
-                        "dUdt": (dims, F, {"units": "1/time", "long_name": "patch mean of the scheme's exact RHS"}),
-                        **ic_vars}, coords=coords,
-                       attrs={"space_fraction": float((3 * ps.h / ps.DX) ** 2), "alignment": name})
-    homog = xr.Dataset({"U_full": (dims, Uh, {"units": "1", "long_name": "homogenized, full cell-problem tensor"}),
-                        "dUdt_full": (dims, Fh, {"units": "1/time"}),
-                        "U_eq27": (dims, Ue, {"units": "1", "long_name": "homogenized, Eq. (27) as printed"}),
-                        "dUdt_eq27": (dims, Fe, {"units": "1/time"}),
-                        "K_full": (("i", "j"), K, {"units": "1"}), "K_eq27": (("i", "j"), K27, {"units": "1"})},
-                       coords={k: v for k, v in coords.items() if k != "term"} | {"i": ("i", np.array(["x", "y"], dtype=object)),
-                                                                                   "j": ("j", np.array(["x", "y"], dtype=object))})
-    params = {k: v for k, v in vars(args).items() if k not in ("patch_output", "homog_output", "claim", "rule",
-                                                                "wildcards", "seed")}
+    ic_vars = {
+        f"ic_{k}": (("trajectory", "term"), v, {"units": u})
+        for k, v, u in zip(
+            ("amplitude", "lx", "ly", "phase_x", "phase_y"), ics, ("1", "1/length", "1/length", "rad", "rad")
+        )
+    }
+    patch = xr.Dataset(
+        {
+            "U": (dims, U, {"units": "1", "long_name": "gap-tooth macro field (3x3 patch-interior mean)"}),
+            "dUdt": (dims, F, {"units": "1/time", "long_name": "patch mean of the scheme's exact RHS"}),
+            **ic_vars,
+        },
+        coords=coords,
+        attrs={"space_fraction": float((3 * ps.h / ps.DX) ** 2), "alignment": name},
+    )
+    homog = xr.Dataset(
+        {
+            "U_full": (dims, Uh, {"units": "1", "long_name": "homogenized, full cell-problem tensor"}),
+            "dUdt_full": (dims, Fh, {"units": "1/time"}),
+            "U_eq27": (dims, Ue, {"units": "1", "long_name": "homogenized, Eq. (27) as printed"}),
+            "dUdt_eq27": (dims, Fe, {"units": "1/time"}),
+            "K_full": (("i", "j"), K, {"units": "1"}),
+            "K_eq27": (("i", "j"), K27, {"units": "1"}),
+        },
+        coords={k: v for k, v in coords.items() if k != "term"}
+        | {"i": ("i", np.array(["x", "y"], dtype=object)), "j": ("j", np.array(["x", "y"], dtype=object))},
+    )
+    params = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("patch_output", "homog_output", "claim", "rule", "wildcards", "seed")
+    }
     params["alignment"] = [name, list(xoff), list(yoff)]
     prov = provenance(params, seed=args.seed, rule=args.rule)
     refs = "Arbabi et al. 2020, Eqs. (25)-(28), Sect. 5.2"
-    write_dataset(patch, args.patch_output, title="P2 2D gap-tooth data", source=f"rule {args.rule}", references=refs,
-                  provenance=prov)
-    write_dataset(homog, args.homog_output, title="P2 2D homogenized references (full tensor and Eq. 27)",
-                  source=f"rule {args.rule}", references=refs, provenance=prov)
+    write_dataset(
+        patch,
+        args.patch_output,
+        title="P2 2D gap-tooth data",
+        source=f"rule {args.rule}",
+        references=refs,
+        provenance=prov,
+    )
+    write_dataset(
+        homog,
+        args.homog_output,
+        title="P2 2D homogenized references (full tensor and Eq. 27)",
+        source=f"rule {args.rule}",
+        references=refs,
+        provenance=prov,
+    )
 
     def rel(a, b):
         return float(np.mean((a - b) ** 2) / np.mean(b**2))
 
-    by_time = {t: (rel(U[:, k], Uh[:, k]), rel(U[:, k], Ue[:, k])) for k, t in enumerate(times)
-               if np.isclose(t, [0.1, 0.5, times[-1]]).any()}
-    write_fragments([check_p2_tensor(K=K, paper_diagonal=args.paper_diagonal, by_time=by_time, tol=args.tensor_tol,
-                                     scale=args.scale)], args.claim)
+    by_time = {
+        t: (rel(U[:, k], Uh[:, k]), rel(U[:, k], Ue[:, k]))
+        for k, t in enumerate(times)
+        if np.isclose(t, [0.1, 0.5, times[-1]]).any()
+    }
+    write_fragments(
+        [
+            check_p2_tensor(
+                K=K, paper_diagonal=args.paper_diagonal, by_time=by_time, tol=args.tensor_tol, scale=args.scale
+            )
+        ],
+        args.claim,
+    )
 
 
 if __name__ == "__main__":

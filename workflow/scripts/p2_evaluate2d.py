@@ -29,15 +29,20 @@ def main(argv=None):
     log = setup_logging()
     torch.set_num_threads(1)
     data, ref = read_dataset(args.data), read_dataset(args.reference)
-    kw = {"hidden": args.hidden, "hidden2": args.hidden2} if args.arch == "functional" else {
-        "filters": args.hidden, "kernel": args.kernel}
+    kw = (
+        {"hidden": args.hidden, "hidden2": args.hidden2}
+        if args.arch == "functional"
+        else {"filters": args.hidden, "kernel": args.kernel}
+    )
     model = build_model_2d(args.arch, **kw)
     model.load_state_dict(load_state_dict(args.weights))
     test = slice(data.sizes["trajectory"] - args.n_test, data.sizes["trajectory"])
     U = data.U.isel(trajectory=test).values  # (n_test, T, n, n)
     t = data.time.values
-    references = {name: (ref[f"U_{name}"].isel(trajectory=test).values, ref[f"dUdt_{name}"].isel(trajectory=test).values)
-                  for name in ("full", "eq27")}
+    references = {
+        name: (ref[f"U_{name}"].isel(trajectory=test).values, ref[f"dUdt_{name}"].isel(trajectory=test).values)
+        for name in ("full", "eq27")
+    }
     F_pred, U_int, scores = evaluate_2d(model, U, t, references)
     out = {
         "dUdt_pred": (("trajectory", "time", "x", "y"), F_pred, {"units": "1/time"}),
@@ -45,26 +50,62 @@ def main(argv=None):
     }
     for name, sc in scores.items():
         out |= {
-            f"rhs_rel_err_{name}": (("trajectory", "time"), sc["rhs_rel_err"], {"units": "1", "long_name": "||F_nn - F_h|| / ||F_h|| per snapshot"}),
+            f"rhs_rel_err_{name}": (
+                ("trajectory", "time"),
+                sc["rhs_rel_err"],
+                {"units": "1", "long_name": "||F_nn - F_h|| / ||F_h|| per snapshot"},
+            ),
             f"rhs_norm_{name}": (("trajectory", "time"), sc["rhs_norm"], {"units": "1/time"}),
-            f"u_rel_err_{name}": (("trajectory", "time"), sc["u_rel_err"], {"units": "1", "long_name": "integrated model vs reference"}),
-            f"data_rel_err_{name}": (("trajectory", "time"), sc["data_rel_err"], {"units": "1", "long_name": "gap-tooth data vs reference"}),
-            f"mse_time_{name}": (("time",), sc["mse_time"], {"units": "1", "long_name": "relative MSE of test trajectories"}),
+            f"u_rel_err_{name}": (
+                ("trajectory", "time"),
+                sc["u_rel_err"],
+                {"units": "1", "long_name": "integrated model vs reference"},
+            ),
+            f"data_rel_err_{name}": (
+                ("trajectory", "time"),
+                sc["data_rel_err"],
+                {"units": "1", "long_name": "gap-tooth data vs reference"},
+            ),
+            f"mse_time_{name}": (
+                ("time",),
+                sc["mse_time"],
+                {"units": "1", "long_name": "relative MSE of test trajectories"},
+            ),
             f"amp_ref_{name}": (("time", "fmode"), sc["amp_ref"], {"units": "1"}),
             f"amp_nn_{name}": (("time", "fmode"), sc["amp_nn"], {"units": "1"}),
             f"fmode_index_{name}": (("fmode", "axis"), sc["fmode_index"], {"units": "1"}),
         }
-        log.info("%s vs %s: RHS rel. err. median %.3e; integrated rel. err. t=%.2f: %.3e, t=%.2f: %.3e", args.arch,
-                 name, np.median(sc["rhs_rel_err"]), t[9], sc["u_rel_err"][:, 9].mean(), t[-1], sc["u_rel_err"][:, -1].mean())
-    ds = xr.Dataset(out, coords={
-        "trajectory": ("trajectory", np.arange(test.start, test.stop), {"units": "1"}),
-        "time": ("time", t, {"units": "time"}), "x": ("x", data.x.values, {"units": "length"}),
-        "y": ("y", data.y.values, {"units": "length"}), "fmode": ("fmode", np.arange(6), {"units": "1"}),
-        "axis": ("axis", np.array(["kx", "ky"], dtype=object))}, attrs={"arch": args.arch})
+        log.info(
+            "%s vs %s: RHS rel. err. median %.3e; integrated rel. err. t=%.2f: %.3e, t=%.2f: %.3e",
+            args.arch,
+            name,
+            np.median(sc["rhs_rel_err"]),
+            t[9],
+            sc["u_rel_err"][:, 9].mean(),
+            t[-1],
+            sc["u_rel_err"][:, -1].mean(),
+        )
+    ds = xr.Dataset(
+        out,
+        coords={
+            "trajectory": ("trajectory", np.arange(test.start, test.stop), {"units": "1"}),
+            "time": ("time", t, {"units": "time"}),
+            "x": ("x", data.x.values, {"units": "length"}),
+            "y": ("y", data.y.values, {"units": "length"}),
+            "fmode": ("fmode", np.arange(6), {"units": "1"}),
+            "axis": ("axis", np.array(["kx", "ky"], dtype=object)),
+        },
+        attrs={"arch": args.arch},
+    )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
-    write_dataset(ds, args.output, title=f"P2 2D evaluation of the {args.arch} model", source=f"rule {args.rule} {args.wildcards}",
-                  references="Arbabi et al. 2020, Sect. 5.2, Figs. 6-8",
-                  provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
+    write_dataset(
+        ds,
+        args.output,
+        title=f"P2 2D evaluation of the {args.arch} model",
+        source=f"rule {args.rule} {args.wildcards}",
+        references="Arbabi et al. 2020, Sect. 5.2, Figs. 6-8",
+        provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards),
+    )
 
 
 if __name__ == "__main__":

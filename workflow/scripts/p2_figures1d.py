@@ -38,24 +38,49 @@ def fig1(args):
                     tb = max(burst * args.time_magnify, 0.0)
                     ax.add_patch(plt.Rectangle((c - mag * H / 2, t0), mag * H, tb, fc="C1", alpha=0.35, ec="C1"))
                     ax.add_patch(plt.Rectangle((c - mag_h * h / 2, t0), mag_h * h, tb, fc="C0", alpha=0.8, ec="C0"))
-                    ax.annotate("", xy=(c, t0 + Dt), xytext=(c, t0 + tb), arrowprops=dict(arrowstyle="->", lw=0.6, color="0.4"))
+                    ax.annotate(
+                        "", xy=(c, t0 + Dt), xytext=(c, t0 + tb), arrowprops=dict(arrowstyle="->", lw=0.6, color="0.4")
+                    )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, (n_show + 1.4) * Dt)
         ax.set_xlabel("x")
         ax.set_ylabel("t")
         ax.set_yticks(np.arange(n_show + 1) * Dt)
         ax.set_title(kind)
-    axes[0, 0].text(0.02, 0.97, f"teeth h = {h:g} (drawn x{mag_h:g})\nmacro step {Dt:g}: teeth run all the time", transform=axes[0, 0].transAxes,
-                    va="top", fontsize=7, bbox=dict(fc="w", alpha=0.8))
-    axes[0, 1].text(0.02, 0.97, f"teeth h = {h:g} (x{mag_h:g}), patches H = {H:g} (x{mag:g})\nburst dt = {burst:g} (x{args.time_magnify:g}), "
-                    f"projective step {Dt:g}\n{100 * data.attrs['space_fraction']:.1f}% of space, "
-                    f"{100 * data.attrs['time_fraction']:.2f}% of time", transform=axes[0, 1].transAxes, va="top",
-                    fontsize=7, bbox=dict(fc="w", alpha=0.8))
+    axes[0, 0].text(
+        0.02,
+        0.97,
+        f"teeth h = {h:g} (drawn x{mag_h:g})\nmacro step {Dt:g}: teeth run all the time",
+        transform=axes[0, 0].transAxes,
+        va="top",
+        fontsize=7,
+        bbox=dict(fc="w", alpha=0.8),
+    )
+    axes[0, 1].text(
+        0.02,
+        0.97,
+        f"teeth h = {h:g} (x{mag_h:g}), patches H = {H:g} (x{mag:g})\nburst dt = {burst:g} (x{args.time_magnify:g}), "
+        f"projective step {Dt:g}\n{100 * data.attrs['space_fraction']:.1f}% of space, "
+        f"{100 * data.attrs['time_fraction']:.2f}% of time",
+        transform=axes[0, 1].transAxes,
+        va="top",
+        fontsize=7,
+        bbox=dict(fc="w", alpha=0.8),
+    )
     panel_label(axes[0, 0], "a")
     panel_label(axes[0, 1], "b")
     save(fig, args.output)
-    write_fragments([check_p2_fig1_grid(space_fraction=data.attrs["space_fraction"], time_fraction=data.attrs["time_fraction"],
-                                      n_patches=xc.size, scale=args.scale)], args.claim)
+    write_fragments(
+        [
+            check_p2_fig1_grid(
+                space_fraction=data.attrs["space_fraction"],
+                time_fraction=data.attrs["time_fraction"],
+                n_patches=xc.size,
+                scale=args.scale,
+            )
+        ],
+        args.claim,
+    )
 
 
 def fig2(args):
@@ -77,8 +102,12 @@ def fig2(args):
     ax.set_ylabel(f"u(x, t = {t:g})")
     ax.legend()
     panel_label(ax, "a")
-    for k, (xv, uv, name) in enumerate(((fr.x_zoom, fr.u_fully_resolved_zoom, "fully resolved"),
-                                        (fr.x_zoom_patch, fr.u_patch_zoom, "patch dynamics (after the burst)"))):
+    for k, (xv, uv, name) in enumerate(
+        (
+            (fr.x_zoom, fr.u_fully_resolved_zoom, "fully resolved"),
+            (fr.x_zoom_patch, fr.u_patch_zoom, "patch dynamics (after the burst)"),
+        )
+    ):
         ax = fig.add_subplot(gs[1, k])
         ax.plot((xv - xv.mean()) / args.eps, uv, "-", color="k" if k == 0 else "C3", lw=1)
         ax.set_xlabel(f"(x - {float(xv.mean()):.4g}) / eps")
@@ -91,13 +120,29 @@ def fig2(args):
     homn = hom[::stride]
     period = dominant_period(fr.x_zoom.values, fr.u_fully_resolved_zoom.values)
     timing = json.loads(open(args.timing).read())
-    write_fragments([check_p2_fig2_snapshot(
-        rel_fr_homog=relative_l2(fr.U_fully_resolved.values, homn), rel_pd_homog=relative_l2(fr.U_patch.values, homn),
-        rel_pd_fr=relative_l2(fr.U_patch.values, fr.U_fully_resolved.values), oscillation_period=period,
-        rel_pd_macro_fd=relative_l2(fr.U_patch.values, fr.U_homog_macro.values),
-        eps=args.eps, tol=args.tol, scale=args.scale), check_p2_cost(space_fraction=fr.attrs["space_fraction"], time_fraction=fr.attrs["time_fraction"],
-                                 patch_seconds=timing["patch_dynamics_seconds"], full_seconds=timing["fully_resolved_seconds"],
-                                 interval=t, scale=args.scale)], args.claim)
+    write_fragments(
+        [
+            check_p2_fig2_snapshot(
+                rel_fr_homog=relative_l2(fr.U_fully_resolved.values, homn),
+                rel_pd_homog=relative_l2(fr.U_patch.values, homn),
+                rel_pd_fr=relative_l2(fr.U_patch.values, fr.U_fully_resolved.values),
+                oscillation_period=period,
+                rel_pd_macro_fd=relative_l2(fr.U_patch.values, fr.U_homog_macro.values),
+                eps=args.eps,
+                tol=args.tol,
+                scale=args.scale,
+            ),
+            check_p2_cost(
+                space_fraction=fr.attrs["space_fraction"],
+                time_fraction=fr.attrs["time_fraction"],
+                patch_seconds=timing["patch_dynamics_seconds"],
+                full_seconds=timing["fully_resolved_seconds"],
+                interval=t,
+                scale=args.scale,
+            ),
+        ],
+        args.claim,
+    )
 
 
 def fig4(args):
@@ -110,9 +155,17 @@ def fig4(args):
         for j, frac in enumerate((0.1, 0.03, 0.3)):  # early, very early and later snapshots
             it = min(nt - 1, int(round(frac * (nt - 1))))
             tv = float(ev.time.values[it])
-            ax.plot(ref.x, ref.dUdt.sel(trajectory=traj, time=tv).values, "k--", lw=1, label="truth" if j == 0 else None)
-            ax.plot(ev.x, ev.dUdt_pred.sel(trajectory=traj).isel(time=it).values, "x", color=f"C{j}", ms=6,
-                    label=f"NN, t = {tv:.3f}")
+            ax.plot(
+                ref.x, ref.dUdt.sel(trajectory=traj, time=tv).values, "k--", lw=1, label="truth" if j == 0 else None
+            )
+            ax.plot(
+                ev.x,
+                ev.dUdt_pred.sel(trajectory=traj).isel(time=it).values,
+                "x",
+                color=f"C{j}",
+                ms=6,
+                label=f"NN, t = {tv:.3f}",
+            )
         ax.set_title(f"{arch}: test rMSE {ev.attrs['rhs_rmse']:.2e}")
         ax.set_xlabel("x")
         ax.set_ylabel(r"$\partial_t u$")
@@ -120,11 +173,19 @@ def fig4(args):
     panel_label(axes[0, 0], "a")
     panel_label(axes[0, 1], "b")
     save(fig, args.output)
-    write_fragments([check_p2_fig4_rhs(rmse={a: float(e.attrs["rhs_rmse"]) for a, e in evals.items()},
-                                     data_rmse=float(evals["functional"].attrs["rhs_rmse_patch_data"]), tol=args.tol,
-                                     late={a: float(e.attrs["rhs_rmse_late"]) for a, e in evals.items()},
-                                     late_time=float(evals["functional"].attrs["late_time"]),
-                                     scale=args.scale)], args.claim)
+    write_fragments(
+        [
+            check_p2_fig4_rhs(
+                rmse={a: float(e.attrs["rhs_rmse"]) for a, e in evals.items()},
+                data_rmse=float(evals["functional"].attrs["rhs_rmse_patch_data"]),
+                tol=args.tol,
+                late={a: float(e.attrs["rhs_rmse_late"]) for a, e in evals.items()},
+                late_time=float(evals["functional"].attrs["late_time"]),
+                scale=args.scale,
+            )
+        ],
+        args.claim,
+    )
 
 
 def fig5(args):
@@ -136,9 +197,13 @@ def fig5(args):
         pred = ev.U_integrated.values
         stride = (ev.sizes["x_ref"] - 1) // (ev.sizes["x"] - 1)
         lev = np.linspace(np.nanmin(truth), np.nanmax(truth), 31)
-        for col, (xv, field, title) in enumerate(((ev.x_ref, truth, "truth (homogenized)"), (ev.x, pred, f"{arch} NN"),
-                                                  (ev.x, np.abs(pred - truth[:, ::stride]),
-                                                   f"|error|, rMSE {ev.attrs['traj_rmse']:.2e}"))):
+        for col, (xv, field, title) in enumerate(
+            (
+                (ev.x_ref, truth, "truth (homogenized)"),
+                (ev.x, pred, f"{arch} NN"),
+                (ev.x, np.abs(pred - truth[:, ::stride]), f"|error|, rMSE {ev.attrs['traj_rmse']:.2e}"),
+            )
+        ):
             ax = axes[row, col]
             cs = ax.contourf(xv, t, field, levels=31 if col == 2 else lev, cmap="jet")
             fig.colorbar(cs, ax=ax)
@@ -146,12 +211,20 @@ def fig5(args):
             ax.set_xlabel("x")
             ax.set_ylabel("t")
     save(fig, args.output)
-    write_fragments([check_p2_fig5_integrate(rmse={a: float(e.attrs["traj_rmse"]) for a, e in evals.items()},
-                                           stable={a: bool(e.attrs["stable"]) for a, e in evals.items()}, tol=args.tol,
-                                           late={a: float(e.attrs["traj_rmse_late"]) for a, e in evals.items()},
-                                           late_time=float(evals["functional"].attrs["late_time"]),
-                                           t_max=float(next(iter(evals.values())).time_int.values[-1]), scale=args.scale)],
-                    args.claim)
+    write_fragments(
+        [
+            check_p2_fig5_integrate(
+                rmse={a: float(e.attrs["traj_rmse"]) for a, e in evals.items()},
+                stable={a: bool(e.attrs["stable"]) for a, e in evals.items()},
+                tol=args.tol,
+                late={a: float(e.attrs["traj_rmse_late"]) for a, e in evals.items()},
+                late_time=float(evals["functional"].attrs["late_time"]),
+                t_max=float(next(iter(evals.values())).time_int.values[-1]),
+                scale=args.scale,
+            )
+        ],
+        args.claim,
+    )
 
 
 def main(argv=None):

@@ -15,8 +15,14 @@ REFS = {"eq27": "Eq. (27) as printed", "full": "full cell-problem tensor"}
 
 def _img(ax, field, title, cmap="RdGy", sym=True):
     v = np.nanmax(np.abs(field)) if sym else None
-    im = ax.imshow(np.asarray(field).T, origin="lower", extent=(0, 2 * np.pi, 0, 2 * np.pi), cmap=cmap,
-                   vmin=-v if sym else None, vmax=v if sym else None)
+    im = ax.imshow(
+        np.asarray(field).T,
+        origin="lower",
+        extent=(0, 2 * np.pi, 0, 2 * np.pi),
+        cmap=cmap,
+        vmin=-v if sym else None,
+        vmax=v if sym else None,
+    )
     ax.set_title(title, fontsize=7)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -25,7 +31,10 @@ def _img(ax, field, title, cmap="RdGy", sym=True):
 
 def fig6(args, evals, ref):
     traj = int(evals["functional"].trajectory.values[-1])
-    times = [float(ref.time.values[min(5, ref.sizes["time"] - 1)]), float(ref.time.values[int(0.9 * (ref.sizes["time"] - 1))])]
+    times = [
+        float(ref.time.values[min(5, ref.sizes["time"] - 1)]),
+        float(ref.time.values[int(0.9 * (ref.sizes["time"] - 1))]),
+    ]
     fig, axes = plt.subplots(2, 5, figsize=(11, 4.2), layout="constrained")
     for row, t in enumerate(times):
         truth = ref.dUdt_eq27.sel(trajectory=traj, time=t).values
@@ -33,8 +42,16 @@ def fig6(args, evals, ref):
         _img(axes[row, 0], truth, f"d_t u, Eq. 27, t = {t:.2f}")
         for k, (arch, ev) in enumerate(evals.items()):
             pred = ev.dUdt_pred.sel(trajectory=traj, time=t).values
-            _img(axes[row, 1 + 2 * k], pred - truth, f"{arch} - Eq. 27 ({np.linalg.norm(pred - truth) / np.linalg.norm(truth):.1%})")
-            _img(axes[row, 2 + 2 * k], pred - full, f"{arch} - full K ({np.linalg.norm(pred - full) / np.linalg.norm(full):.1%})")
+            _img(
+                axes[row, 1 + 2 * k],
+                pred - truth,
+                f"{arch} - Eq. 27 ({np.linalg.norm(pred - truth) / np.linalg.norm(truth):.1%})",
+            )
+            _img(
+                axes[row, 2 + 2 * k],
+                pred - full,
+                f"{arch} - full K ({np.linalg.norm(pred - full) / np.linalg.norm(full):.1%})",
+            )
     save(fig, args.output)
     rel = {a: {r: ev[f"rhs_rel_err_{r}"].values for r in REFS} for a, ev in evals.items()}
     norm = {r: evals["functional"][f"rhs_norm_{r}"].values for r in REFS}
@@ -51,16 +68,32 @@ def fig7(args, evals, ref):
         _img(axes[row, 0], full, f"u (full K), t = {t:g}")
         for k, (arch, ev) in enumerate(evals.items()):
             u = ev.U_integrated.sel(trajectory=traj, time=t, method="nearest").values
-            _img(axes[row, 1 + 2 * k], u - eq27, f"{arch} - Eq. 27 ({np.linalg.norm(u - eq27) / np.linalg.norm(eq27):.1%})")
-            _img(axes[row, 2 + 2 * k], u - full, f"{arch} - full K ({np.linalg.norm(u - full) / np.linalg.norm(full):.1%})")
+            _img(
+                axes[row, 1 + 2 * k],
+                u - eq27,
+                f"{arch} - Eq. 27 ({np.linalg.norm(u - eq27) / np.linalg.norm(eq27):.1%})",
+            )
+            _img(
+                axes[row, 2 + 2 * k],
+                u - full,
+                f"{arch} - full K ({np.linalg.norm(u - full) / np.linalg.norm(full):.1%})",
+            )
     save(fig, args.output)
     t = evals["functional"].time.values
     early_mask = t <= args.early_time + 1e-12
     # pooled over the test trajectories (a per-trajectory ratio explodes for a trajectory that decays to ~0)
-    early = {a: {r: float(np.sqrt(ev[f"mse_time_{r}"].values[early_mask].max())) for r in REFS} for a, ev in evals.items()}
+    early = {
+        a: {r: float(np.sqrt(ev[f"mse_time_{r}"].values[early_mask].max())) for r in REFS} for a, ev in evals.items()
+    }
     late = {a: {r: float(np.sqrt(ev[f"mse_time_{r}"].values[-1])) for r in REFS} for a, ev in evals.items()}
-    write_fragments([check_p2_fig7_traj2d(early=early, late=late, early_time=args.early_time, early_tol=args.early_tol,
-                                          scale=args.scale)], args.claim)
+    write_fragments(
+        [
+            check_p2_fig7_traj2d(
+                early=early, late=late, early_time=args.early_time, early_tol=args.early_tol, scale=args.scale
+            )
+        ],
+        args.claim,
+    )
 
 
 def fig8(args, evals, ref):
@@ -93,8 +126,10 @@ def fig8(args, evals, ref):
         if j == 0:
             ax.legend(fontsize=5.5)
     save(fig, args.output)
-    distance = {a: {r: amplitude_distance(ev[f"amp_nn_{r}"].values, ev[f"amp_ref_{r}"].values) for r in REFS}
-                for a, ev in evals.items()}
+    distance = {
+        a: {r: amplitude_distance(ev[f"amp_nn_{r}"].values, ev[f"amp_ref_{r}"].values) for r in REFS}
+        for a, ev in evals.items()
+    }
     mse_end = {a: {r: float(ev[f"mse_time_{r}"].values[-1]) for r in REFS} for a, ev in evals.items()}
     write_fragments([check_p2_fig8_phase(distance=distance, mse_end=mse_end, scale=args.scale)], args.claim)
 

@@ -48,8 +48,15 @@ def main(argv=None):
 
     a = heterogeneous_diffusivity(args.eps, args.a_mean, args.a_amplitude)
     x, u, fr_seconds, fr_steps = fully_resolved(
-        u0, a, eps=args.eps, points_per_period=args.fr_points_per_period, t_final=args.t_final,
-        first_step=args.fr_first_step, growth=args.fr_growth, max_step=args.fr_max_step)
+        u0,
+        a,
+        eps=args.eps,
+        points_per_period=args.fr_points_per_period,
+        t_final=args.t_final,
+        first_step=args.fr_first_step,
+        growth=args.fr_growth,
+        max_step=args.fr_max_step,
+    )
     u = u[0]
     dxf = x[1] - x[0]
     log.info("fully resolved: %d points, %d steps, %.1f s", x.size, fr_steps, fr_seconds)
@@ -80,13 +87,28 @@ def main(argv=None):
     psel = np.abs(teeth.offsets) <= half + 1e-15
     ds = xr.Dataset(
         {
-            "U_fully_resolved": (("x_macro",), tooth_avg, {"units": "1", "long_name": "tooth averages of the detailed solution"}),
+            "U_fully_resolved": (
+                ("x_macro",),
+                tooth_avg,
+                {"units": "1", "long_name": "tooth averages of the detailed solution"},
+            ),
             "U_patch": (("x_macro",), U[0], {"units": "1", "long_name": "patch-dynamics macro field"}),
-            "U_homog_macro": (("x_macro",), U_fd, {"units": "1",
-                              "long_name": "homogenized FD on the macro grid, forward Euler (macro-grid error only)"}),
-            "u_fully_resolved_smooth": (("x_ref",), period_avg, {"units": "1", "long_name": "one-period averages of the detailed solution"}),
+            "U_homog_macro": (
+                ("x_macro",),
+                U_fd,
+                {"units": "1", "long_name": "homogenized FD on the macro grid, forward Euler (macro-grid error only)"},
+            ),
+            "u_fully_resolved_smooth": (
+                ("x_ref",),
+                period_avg,
+                {"units": "1", "long_name": "one-period averages of the detailed solution"},
+            ),
             "u_fully_resolved_zoom": (("x_zoom",), u[sel], {"units": "1", "long_name": "detailed solution (zoom)"}),
-            "u_patch_zoom": (("x_zoom_patch",), u_patch[0, p_mid, psel], {"units": "1", "long_name": "patch micro profile after the burst (zoom)"}),
+            "u_patch_zoom": (
+                ("x_zoom_patch",),
+                u_patch[0, p_mid, psel],
+                {"units": "1", "long_name": "patch micro profile after the burst (zoom)"},
+            ),
             "u_patch_restricted": (("x_macro_patch",), restrict(u_patch, teeth)[0], {"units": "1"}),
         },
         coords={
@@ -96,21 +118,40 @@ def main(argv=None):
             "x_zoom": ("x_zoom", x[sel], {"units": "length"}),
             "x_zoom_patch": ("x_zoom_patch", xc + teeth.offsets[psel], {"units": "length"}),
         },
-        attrs={"t_final": args.t_final, "trajectory": args.trajectory, "fully_resolved_points": int(x.size),
-               "fully_resolved_steps": int(fr_steps), "patch_micro_points": pd.micro_points,
-               "patch_macro_steps": n_steps, "space_fraction": teeth.space_fraction,
-               "time_fraction": args.burst / args.macro_dt},
+        attrs={
+            "t_final": args.t_final,
+            "trajectory": args.trajectory,
+            "fully_resolved_points": int(x.size),
+            "fully_resolved_steps": int(fr_steps),
+            "patch_micro_points": pd.micro_points,
+            "patch_macro_steps": n_steps,
+            "space_fraction": teeth.space_fraction,
+            "time_fraction": args.burst / args.macro_dt,
+        },
     )
     # wall-clock times are measurements of this machine, not of the data: they go to a separate JSON
     # (the store stays byte-identical on reruns)
     Path(args.timing).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.timing).write_text(json.dumps(
-        {"fully_resolved_seconds": fr_seconds, "patch_dynamics_seconds": pd_seconds,
-         "patch_dynamics_seconds_per_macro_step": pd_seconds / n_steps}, indent=2) + "\n")
+    Path(args.timing).write_text(
+        json.dumps(
+            {
+                "fully_resolved_seconds": fr_seconds,
+                "patch_dynamics_seconds": pd_seconds,
+                "patch_dynamics_seconds_per_macro_step": pd_seconds / n_steps,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "timing", "rule", "wildcards", "seed")}
-    write_dataset(ds, args.output, title="P2 Fig. 2: fully resolved vs patch dynamics at t_final",
-                  source=f"rule {args.rule}", references="Arbabi et al. 2020, Eq. (20), Fig. 2",
-                  provenance=provenance(params, seed=args.seed, rule=args.rule))
+    write_dataset(
+        ds,
+        args.output,
+        title="P2 Fig. 2: fully resolved vs patch dynamics at t_final",
+        source=f"rule {args.rule}",
+        references="Arbabi et al. 2020, Eq. (20), Fig. 2",
+        provenance=provenance(params, seed=args.seed, rule=args.rule),
+    )
 
 
 if __name__ == "__main__":

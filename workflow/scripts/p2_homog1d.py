@@ -26,17 +26,34 @@ def main(argv=None):
     U, dU = homogenized_trajectories(ic(x), a_star, times)
     log.info("homogenized reference: %d trajectories on %d nodes, a* = %.12f", U.shape[1], x.size, a_star)
     ds = xr.Dataset(
-        {"U": (("trajectory", "time", "x"), U.transpose(1, 0, 2), {"units": "1", "long_name": "homogenized solution"}),
-         "dUdt": (("trajectory", "time", "x"), dU.transpose(1, 0, 2),
-                  {"units": "1/time", "long_name": "exact FD right-hand side at the saved states"})},
-        coords={"trajectory": ("trajectory", np.arange(U.shape[1]), {"units": "1"}),
-                "time": ("time", times, {"units": "time"}), "x": ("x", x, {"units": "length"})},
+        {
+            "U": (
+                ("trajectory", "time", "x"),
+                U.transpose(1, 0, 2),
+                {"units": "1", "long_name": "homogenized solution"},
+            ),
+            "dUdt": (
+                ("trajectory", "time", "x"),
+                dU.transpose(1, 0, 2),
+                {"units": "1/time", "long_name": "exact FD right-hand side at the saved states"},
+            ),
+        },
+        coords={
+            "trajectory": ("trajectory", np.arange(U.shape[1]), {"units": "1"}),
+            "time": ("time", times, {"units": "time"}),
+            "x": ("x", x, {"units": "length"}),
+        },
         attrs={"a_star": a_star},
     )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
-    write_dataset(ds, args.output, title="P2 1D homogenized reference (Eq. 22)", source=f"rule {args.rule}",
-                  references="Arbabi et al. 2020, Eqs. (21)-(23), Sect. 5.1",
-                  provenance=provenance(params | {"a_star": a_star}, seed=args.seed, rule=args.rule))
+    write_dataset(
+        ds,
+        args.output,
+        title="P2 1D homogenized reference (Eq. 22)",
+        source=f"rule {args.rule}",
+        references="Arbabi et al. 2020, Eqs. (21)-(23), Sect. 5.1",
+        provenance=provenance(params | {"a_star": a_star}, seed=args.seed, rule=args.rule),
+    )
 
 
 if __name__ == "__main__":

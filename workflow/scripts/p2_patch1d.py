@@ -27,17 +27,30 @@ def main(argv=None):
     ic, teeth, pd = setup(**patch1d_kwargs(args))
     U0 = ic(teeth.x_macro)[: args.n_patch_traj]  # point values at the nodes = tooth averages to O(h^2)
     bar = tqdm(total=args.n_steps, desc="patch dynamics", mininterval=10)
-    times, U, F, seconds = patch_dynamics_trajectories(U0, pd, dt=args.macro_dt, n_steps=args.n_steps,
-                                                       method=args.macro_method, progress=lambda n: bar.update(1))
+    times, U, F, seconds = patch_dynamics_trajectories(
+        U0, pd, dt=args.macro_dt, n_steps=args.n_steps, method=args.macro_method, progress=lambda n: bar.update(1)
+    )
     bar.close()
-    log.info("%d trajectories x %d macro steps in %.1f s (%d micro points, %d TR-BDF2 steps per burst)",
-             U0.shape[0], args.n_steps, seconds, pd.micro_points, len(pd.steps))
+    log.info(
+        "%d trajectories x %d macro steps in %.1f s (%d micro points, %d TR-BDF2 steps per burst)",
+        U0.shape[0],
+        args.n_steps,
+        seconds,
+        pd.micro_points,
+        len(pd.steps),
+    )
     ds = xr.Dataset(
         {
-            "U": (("trajectory", "time", "x"), U.transpose(1, 0, 2),
-                  {"units": "1", "long_name": "patch-dynamics macro field (tooth averages, Eq. 7)"}),
-            "dUdt": (("trajectory", "time", "x"), F.transpose(1, 0, 2),
-                     {"units": "1/time", "long_name": "Eq. (11) estimate of dU/dt (0 at Dirichlet nodes)"}),
+            "U": (
+                ("trajectory", "time", "x"),
+                U.transpose(1, 0, 2),
+                {"units": "1", "long_name": "patch-dynamics macro field (tooth averages, Eq. 7)"},
+            ),
+            "dUdt": (
+                ("trajectory", "time", "x"),
+                F.transpose(1, 0, 2),
+                {"units": "1/time", "long_name": "Eq. (11) estimate of dU/dt (0 at Dirichlet nodes)"},
+            ),
             "ic_amplitude": (("trajectory", "term"), ic.amp[: args.n_patch_traj], {"units": "1"}),
             "ic_wavenumber": (("trajectory", "term"), ic.wavenumber[: args.n_patch_traj], {"units": "1/length"}),
             "ic_phase": (("trajectory", "term"), ic.phase[: args.n_patch_traj], {"units": "rad"}),
@@ -56,10 +69,14 @@ def main(argv=None):
         },
     )
     params = {k: v for k, v in vars(args).items() if k not in ("output", "rule", "wildcards", "seed")}
-    write_dataset(ds, args.output, title="P2 1D patch-dynamics trajectories (Arbabi et al. Sect. 5.1)",
-                  source=f"rule {args.rule} {args.wildcards}",
-                  references="Arbabi et al. 2020, Eqs. (7), (10), (11), (20), (21), (23)",
-                  provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards))
+    write_dataset(
+        ds,
+        args.output,
+        title="P2 1D patch-dynamics trajectories (Arbabi et al. Sect. 5.1)",
+        source=f"rule {args.rule} {args.wildcards}",
+        references="Arbabi et al. 2020, Eqs. (7), (10), (11), (20), (21), (23)",
+        provenance=provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards),
+    )
 
 
 if __name__ == "__main__":

@@ -48,21 +48,48 @@ def main(argv=None):
         if epoch % every == 0 or epoch == args.epochs:
             logging.info("epoch %d: train %.3e  val %.3e", epoch, tr, va)
 
-    res = train_2d(model, U, F, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                   val_fraction=args.val_fraction, seed=args.seed, progress=progress, device=args.device)
+    res = train_2d(
+        model,
+        U,
+        F,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        progress=progress,
+        device=args.device,
+    )
     log.info("%s: %d samples, %d epochs in %.1f s", args.arch, U.shape[0], res.epochs, res.seconds)
-    params = {k: v for k, v in vars(args).items() if k not in ("weights", "history", "rule", "wildcards", "seed", "threads", "device")}
+    params = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("weights", "history", "rule", "wildcards", "seed", "threads", "device")
+    }
     prov = provenance(params | {"n_samples": int(U.shape[0])}, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
-    save_state_dict(model.state_dict(), args.weights, title=f"P2 2D {args.arch} network weights",
-                    source=f"rule {args.rule} {args.wildcards}", provenance=prov)
+    save_state_dict(
+        model.state_dict(),
+        args.weights,
+        title=f"P2 2D {args.arch} network weights",
+        source=f"rule {args.rule} {args.wildcards}",
+        provenance=prov,
+    )
     hist = xr.Dataset(
-        {"train_loss": (("epoch",), res.train_loss, {"units": "(1/time)^2", "long_name": "MSE of dU/dt"}),
-         "val_loss": (("epoch",), res.val_loss, {"units": "(1/time)^2"})},
+        {
+            "train_loss": (("epoch",), res.train_loss, {"units": "(1/time)^2", "long_name": "MSE of dU/dt"}),
+            "val_loss": (("epoch",), res.val_loss, {"units": "(1/time)^2"}),
+        },
         coords={"epoch": ("epoch", np.arange(1, res.epochs + 1), {"units": "1"})},
         attrs={"arch": args.arch, "target_variance": float(np.var(F))},
     )
-    write_dataset(hist, args.history, title=f"P2 2D {args.arch} training history", source=f"rule {args.rule}",
-                  references="Arbabi et al. 2020, Sect. 5.2", provenance=prov)
+    write_dataset(
+        hist,
+        args.history,
+        title=f"P2 2D {args.arch} training history",
+        source=f"rule {args.rule}",
+        references="Arbabi et al. 2020, Sect. 5.2",
+        provenance=prov,
+    )
 
 
 if __name__ == "__main__":

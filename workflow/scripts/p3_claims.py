@@ -15,8 +15,13 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic.experiments import PAPER_ERRORS
 from coarsepde.store import read_dataset
 
-NEEDS = {"P3-table1-2": (1, 2), "P3-table3-4": (1, 2, 3, 4), "P3-table5-6": (5, 6), "P3-table7-8": (7, 8),
-         "P3-table11-order": (11,)}
+NEEDS = {
+    "P3-table1-2": (1, 2),
+    "P3-table3-4": (1, 2, 3, 4),
+    "P3-table5-6": (5, 6),
+    "P3-table7-8": (7, 8),
+    "P3-table11-order": (11,),
+}
 
 
 def main(argv=None):
@@ -34,8 +39,12 @@ def main(argv=None):
     p.add_argument("--ars-fail-from", type=int, default=64)
     p.add_argument("--small-max-inv", type=int, default=256, help="Tables 7-8: errors small up to this 1/eps")
     p.add_argument("--ars-cap", type=float, default=15.0)
-    p.add_argument("--protocol", choices=["converged", "adam"], required=True,
-                   help="the fits the claim is scored on (both are reported)")
+    p.add_argument(
+        "--protocol",
+        choices=["converged", "adam"],
+        required=True,
+        help="the fits the claim is scored on (both are reported)",
+    )
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     setup_logging()
@@ -48,22 +57,51 @@ def main(argv=None):
         ds = stores[t]
         for s in ds.scheme.values:
             s = str(s)
-            errors[(t, s)] = {int(inv): {str(pr): float(ds.error.sel({"scheme": s, "inv_eps": inv, "protocol": pr}))
-                                         for pr in ds.protocol.values} for inv in ds.inv_eps.values}
+            errors[(t, s)] = {
+                int(inv): {
+                    str(pr): float(ds.error.sel({"scheme": s, "inv_eps": inv, "protocol": pr}))
+                    for pr in ds.protocol.values
+                }
+                for inv in ds.inv_eps.values
+            }
             ref = PAPER_ERRORS[t].get(s, PAPER_ERRORS[t])
             paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
     sc = args.scale
     if args.claim_id == "P3-table1-2":
-        res = check_p3_table1_2(errors=errors, paper=paper, threshold=args.fail_threshold, scale=sc, protocol=args.protocol)
+        res = check_p3_table1_2(
+            errors=errors, paper=paper, threshold=args.fail_threshold, scale=sc, protocol=args.protocol
+        )
     elif args.claim_id == "P3-table3-4":
-        res = check_p3_table3_4(errors=errors, paper=paper, ratio=args.ms_ratio, cap=args.ms_cap,
-                                agree_factor=args.agree_factor, agree_min_inv=args.agree_min_inv, scale=sc, protocol=args.protocol)
+        res = check_p3_table3_4(
+            errors=errors,
+            paper=paper,
+            ratio=args.ms_ratio,
+            cap=args.ms_cap,
+            agree_factor=args.agree_factor,
+            agree_min_inv=args.agree_min_inv,
+            scale=sc,
+            protocol=args.protocol,
+        )
     elif args.claim_id == "P3-table5-6":
-        res = check_p3_table5_6(errors=errors, paper=paper, small=args.small, large=args.large,
-                                fail_from={"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from}, scale=sc, protocol=args.protocol)
+        res = check_p3_table5_6(
+            errors=errors,
+            paper=paper,
+            small=args.small,
+            large=args.large,
+            fail_from={"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from},
+            scale=sc,
+            protocol=args.protocol,
+        )
     elif args.claim_id == "P3-table7-8":
-        res = check_p3_table7_8(errors=errors, paper=paper, small=args.small, small_max_inv=args.small_max_inv,
-                                ars_cap=args.ars_cap, scale=sc, protocol=args.protocol)
+        res = check_p3_table7_8(
+            errors=errors,
+            paper=paper,
+            small=args.small,
+            small_max_inv=args.small_max_inv,
+            ars_cap=args.ars_cap,
+            scale=sc,
+            protocol=args.protocol,
+        )
     else:
         res = check_p3_table11(errors=errors, paper=paper, scale=sc, protocol=args.protocol)
     write_fragment(res, args.output)

@@ -38,10 +38,14 @@ def main(argv=None):
         p.error(str(err))
     ds, params = fit_example(args.table, stores, settings, seed=args.seed or 0, log=log.info)
     prov = provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
-    write_dataset(ds, args.output, title=f"P3 Table {args.table} fits ({EXAMPLE_TITLES[args.table]})",
-                  source=f"rule {args.rule}",
-                  references="Delgadillo, Hu, Yang: Examples 6.3-6.10, Eqs. (4.15), (4.17), (5.16), (6.8)-(6.15)",
-                  provenance=prov)
+    write_dataset(
+        ds,
+        args.output,
+        title=f"P3 Table {args.table} fits ({EXAMPLE_TITLES[args.table]})",
+        source=f"rule {args.rule}",
+        references="Delgadillo, Hu, Yang: Examples 6.3-6.10, Eqs. (4.15), (4.17), (5.16), (6.8)-(6.15)",
+        provenance=prov,
+    )
 
 
 if __name__ == "__main__":

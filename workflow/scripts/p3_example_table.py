@@ -19,8 +19,14 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic.example_tables import DCRNN_TABLES, TableOptions, example_table
 from coarsepde.store import read_dataset
 
-CHECKS = {9: check_p3_table9, 10: check_p3_table10, 12: check_p3_table12, 13: check_p3_table13,
-          14: check_p3_table14, 15: check_p3_table15}
+CHECKS = {
+    9: check_p3_table9,
+    10: check_p3_table10,
+    12: check_p3_table12,
+    13: check_p3_table13,
+    14: check_p3_table14,
+    15: check_p3_table15,
+}
 
 
 def main(argv=None):
@@ -29,8 +35,12 @@ def main(argv=None):
     p.add_argument("--fits", required=True)
     p.add_argument("--dcrnn", default=None, help="Tables 12, 14: fit store of the DC-RNN table compared")
     p.add_argument("--claim-settings", required=True, help="JSON: the config's kinetic claims section")
-    p.add_argument("--protocol", choices=["converged", "adam"], required=True,
-                   help="the DC-RNN fits Tables 12 and 14 are scored on")
+    p.add_argument(
+        "--protocol",
+        choices=["converged", "adam"],
+        required=True,
+        help="the DC-RNN fits Tables 12 and 14 are scored on",
+    )
     p.add_argument("--csv", required=True)
     p.add_argument("--md", required=True)
     p.add_argument("--claim", required=True)
@@ -38,8 +48,9 @@ def main(argv=None):
     log = setup_logging()
     ds = read_dataset(args.fits)
     dcrnn = read_dataset(args.dcrnn) if args.table in DCRNN_TABLES else None
-    options = TableOptions(claim_settings=json.loads(args.claim_settings), protocol=args.protocol,
-                           scale=args.scale, dcrnn=dcrnn)
+    options = TableOptions(
+        claim_settings=json.loads(args.claim_settings), protocol=args.protocol, scale=args.scale, dcrnn=dcrnn
+    )
     table = example_table(args.table, ds, options)
     res = CHECKS[args.table](**table.claim_inputs)
     Path(args.csv).parent.mkdir(parents=True, exist_ok=True)

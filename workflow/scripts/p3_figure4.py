@@ -59,9 +59,18 @@ def main(argv=None):
     reached = hit.size > 0
     first = float(it2[hit[0]]) if reached else float("nan")
     log.info(f"M=0 final loss {final0:.4g} at {it0[-1]}; M=2 reaches it at {first}")
-    write_fragment(check_p3_fig4(iterations_ms=first, iterations_plain=float(it0[-1]), final_plain=final0,
-                                 reached=reached, fraction=args.fraction, inv_eps=args.inv_eps, scale=args.scale),
-                   args.claim)
+    write_fragment(
+        check_p3_fig4(
+            iterations_ms=first,
+            iterations_plain=float(it0[-1]),
+            final_plain=final0,
+            reached=reached,
+            fraction=args.fraction,
+            inv_eps=args.inv_eps,
+            scale=args.scale,
+        ),
+        args.claim,
+    )
 
 
 if __name__ == "__main__":

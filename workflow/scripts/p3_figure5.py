@@ -13,8 +13,10 @@ from coarsepde.cli import common_parser, setup_logging
 from coarsepde.plotting import figure, panel_label, save
 from coarsepde.store import read_dataset
 
-PAPER = {"plain": "d_t g = (1 - 0.011) v d_x g - (1 - 0.016) <v d_x g> + (1 + 0.005) v d_x rho + [1 + 0.100, 100 - 3.757] g",
-         "continuity": "d_t g = (1 - 0.008) v d_x g - (1 - 0.017) <v d_x g> + (1 + 0.001) v d_x rho + [1 + 0.060, 100 - 3.893] g"}
+PAPER = {
+    "plain": "d_t g = (1 - 0.011) v d_x g - (1 - 0.016) <v d_x g> + (1 + 0.005) v d_x rho + [1 + 0.100, 100 - 3.757] g",
+    "continuity": "d_t g = (1 - 0.008) v d_x g - (1 - 0.017) <v d_x g> + (1 + 0.001) v d_x rho + [1 + 0.060, 100 - 3.893] g",
+}
 
 
 def _equation(s) -> str:
@@ -22,9 +24,11 @@ def _equation(s) -> str:
     c = {str(t): float(v) for t, v in zip(s.term.values, s.coefficient.values)}
     fmt = lambda v: f"(1 {'+' if abs(v) - 1 >= 0 else '-'} {abs(abs(v) - 1):.3f})"  # noqa: E731
     lo, hi = float(s.sigma.min()), float(s.sigma.max())
-    return (f"d_t g = {fmt(c['v d_x g'])} v d_x g - {fmt(c['<v d_x g>'])} <v d_x g> + {fmt(c['v d_x rho'])} v d_x rho"
-            f" + [{lo:.3f}, {hi:.3f}] g   (signs: {c['v d_x g']:+.4f}, {c['<v d_x g>']:+.4f}, {c['v d_x rho']:+.4f};"
-            f" relaxation enters as -sigma_S g)")
+    return (
+        f"d_t g = {fmt(c['v d_x g'])} v d_x g - {fmt(c['<v d_x g>'])} <v d_x g> + {fmt(c['v d_x rho'])} v d_x rho"
+        f" + [{lo:.3f}, {hi:.3f}] g   (signs: {c['v d_x g']:+.4f}, {c['<v d_x g>']:+.4f}, {c['v d_x rho']:+.4f};"
+        f" relaxation enters as -sigma_S g)"
+    )
 
 
 def main(argv=None):
@@ -40,11 +44,19 @@ def main(argv=None):
     x = ds.x.values
     truth = ds.sigma_true.values
     fig, axes = figure(2, 2, width=3.6, height=2.8)
-    for j, (v, title) in enumerate((("plain", "no continuity constraint"), ("continuity", "with continuity (Eq. 4.18)"))):
+    for j, (v, title) in enumerate(
+        (("plain", "no continuity constraint"), ("continuity", "with continuity (Eq. 4.18)"))
+    ):
         ax = axes[0][j]
         ax.plot(x, truth, "-", color="k", lw=1.2, label="exact 1 + 100 x^2")
-        ax.plot(x, ds.sigma.sel(variant=v, protocol=args.protocol).values, ".", ms=1.8, color="tab:red",
-                label=f"predicted ({args.protocol})")
+        ax.plot(
+            x,
+            ds.sigma.sel(variant=v, protocol=args.protocol).values,
+            ".",
+            ms=1.8,
+            color="tab:red",
+            label=f"predicted ({args.protocol})",
+        )
         ax.set_xlabel("x")
         ax.set_ylabel("sigma_S(x)")
         ax.set_title(title, fontsize=9)
@@ -52,27 +64,37 @@ def main(argv=None):
         panel_label(ax, "ab"[j])
         ax = axes[1][j]
         for pr, st in (("converged", "-"), ("adam", ":")):
-            ax.semilogy(x, np.abs(ds.sigma.sel(variant=v, protocol=pr).values - truth) + 1e-12, st, lw=0.9,
-                        label=f"{pr}: TV {float(ds.tv.sel(variant=v, protocol=pr)):.1f}, "
-                              f"max {float(ds.max_error.sel(variant=v, protocol=pr)):.3g}")
+            ax.semilogy(
+                x,
+                np.abs(ds.sigma.sel(variant=v, protocol=pr).values - truth) + 1e-12,
+                st,
+                lw=0.9,
+                label=f"{pr}: TV {float(ds.tv.sel(variant=v, protocol=pr)):.1f}, "
+                f"max {float(ds.max_error.sel(variant=v, protocol=pr)):.3g}",
+            )
         ax.set_xlabel("x")
         ax.set_ylabel("|error of sigma_S|")
         ax.legend(fontsize=6.5, loc="lower center")
         panel_label(ax, "cd"[j])
     save(fig, args.figure)
     true_tv = float(np.abs(np.diff(truth)).sum())
-    res = check_p3_fig5(tv={v: float(ds.tv.sel(variant=v, protocol=args.protocol)) for v in ("plain", "continuity")},
-                        max_error={v: float(ds.max_error.sel(variant=v, protocol=args.protocol))
-                                   for v in ("plain", "continuity")}, true_tv=true_tv, scale=args.scale,
-                        protocol=args.protocol)
+    res = check_p3_fig5(
+        tv={v: float(ds.tv.sel(variant=v, protocol=args.protocol)) for v in ("plain", "continuity")},
+        max_error={v: float(ds.max_error.sel(variant=v, protocol=args.protocol)) for v in ("plain", "continuity")},
+        true_tv=true_tv,
+        scale=args.scale,
+        protocol=args.protocol,
+    )
     md = ["# P3 Example 6.4: learned g-equations (Eqs. 6.6, 6.7)", ""]
     for v, eq in (("plain", "6.6"), ("continuity", "6.7")):
         md.append(f"## {'without' if v == 'plain' else 'with'} continuity (Eq. {eq})")
         md.append(f"- paper: `{PAPER[v]}`")
         for pr in ("adam", "converged"):
             s = ds.sel(variant=v, protocol=pr)
-            md.append(f"- {pr}: `{_equation(s)}`; TV {float(s.tv):.4g} (truth {true_tv:.4g}), max |error| "
-                      f"{float(s.max_error):.4g}, rms {float(s.rms_error):.4g}, {float(s.seconds):.0f} s")
+            md.append(
+                f"- {pr}: `{_equation(s)}`; TV {float(s.tv):.4g} (truth {true_tv:.4g}), max |error| "
+                f"{float(s.max_error):.4g}, rms {float(s.rms_error):.4g}, {float(s.seconds):.0f} s"
+            )
         md.append("")
     md.append(f"Claim {res.id}: {'PASS' if res.passed else 'FAIL'}: {res.reproduced_value}")
     Path(args.md).parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ layers K, for every eps, under the paper's Adam protocol and the converged (leas
 protocol (coarsepde.kinetic.experiments). The ARS(2,2,2) tables start their converged fits also from the
 IMEX-BDF-2 fits of the same M (--warm-start)."""
 
-import numpy as np
 import torch
 
 from coarsepde.cli import common_parser, setup_logging
@@ -43,10 +42,15 @@ def main(argv=None):
     p = common_parser(__doc__)
     p.add_argument("--table", type=int, choices=sorted(TABLES), required=True)
     p.add_argument("--data", nargs="+", required=True, help="transport stores, one per eps")
-    p.add_argument("--adam", nargs="+", required=True,
-                   help="SCHEME=steps,lr,batch_windows(0 = all),history_every per scheme")
-    p.add_argument("--converged", nargs="+", required=True,
-                   help="SCHEME=lsq_steps,gn_iterations,window_every,lbfgs_steps,from_init(0/1) per scheme")
+    p.add_argument(
+        "--adam", nargs="+", required=True, help="SCHEME=steps,lr,batch_windows(0 = all),history_every per scheme"
+    )
+    p.add_argument(
+        "--converged",
+        nargs="+",
+        required=True,
+        help="SCHEME=lsq_steps,gn_iterations,window_every,lbfgs_steps,from_init(0/1) per scheme",
+    )
     p.add_argument("--eps-range", type=float, nargs=2, required=True, help="eps_pred interval of M > 0 (Eq. 5.2)")
     p.add_argument("--init", type=float, required=True, help="initial block weight (authors: 1.5)")
     p.add_argument("--warm-start", default=None, help="fit store of the IMEX-BDF-2 table with the same M")
@@ -63,8 +67,12 @@ def main(argv=None):
         p.error(f"Table {args.table} needs --adam and --converged for {missing}")
     stores = [read_dataset(path) for path in args.data]
     datasets = {float(ds.attrs["eps"]): fit_data_from_store(ds) for ds in stores}
-    if any(float(ds.attrs["sigma_s"]) != 1.0 or float(ds.attrs.get("sigma_s_x2", 0.0)) != 0.0
-           or float(ds.attrs["sigma_a"]) != 0.0 for ds in stores):
+    if any(
+        float(ds.attrs["sigma_s"]) != 1.0
+        or float(ds.attrs.get("sigma_s_x2", 0.0)) != 0.0
+        or float(ds.attrs["sigma_a"]) != 0.0
+        for ds in stores
+    ):
         p.error("Tables 1-8 and 11 use sigma_S = 1, sigma_A = 0 (Eq. 2.5 exact coefficients)")
 
     warm = None
@@ -80,26 +88,47 @@ def main(argv=None):
             if inv not in wds.inv_eps.values:
                 p.error(f"--warm-start has no fit at 1/eps = {inv}")
             vals = wds["parameters"].sel({"scheme": "bdf2", "inv_eps": inv, "protocol": "converged"}).values
-            model = make_model(data.ops, spec.K, spec.M, args.eps_range, args.init, spec.dictionary_g,
-                               spec.dictionary_rho)
+            model = make_model(
+                data.ops, spec.K, spec.M, args.eps_range, args.init, spec.dictionary_g, spec.dictionary_rho
+            )
             warm[("bdf2", e)] = load_flat_parameters(model, vals)
 
-    ds, _ = fit_table(datasets, args.table, adam=adam, converged=converged, eps_range=args.eps_range,
-                      init=args.init, warm_starts=warm, seed=args.seed or 0, log=log.info)
+    ds, _ = fit_table(
+        datasets,
+        args.table,
+        adam=adam,
+        converged=converged,
+        eps_range=args.eps_range,
+        init=args.init,
+        warm_starts=warm,
+        seed=args.seed or 0,
+        log=log.info,
+    )
     for s in ds.scheme.values:
         for inv in ds.inv_eps.values:
             e = ds.error.sel({"scheme": s, "inv_eps": inv}).values
             log.info(f"Table {args.table} {s} 1/eps = {inv}: Error% adam {e[0]:.4g}, converged {e[1]:.4g}")
-    params = {"table": args.table, "schemes": list(spec.schemes), "M": spec.M, "K": spec.K,
-              "adam": {k: vars(v) for k, v in adam.items() if k in spec.schemes},
-              "converged": {k: vars(v) for k, v in converged.items() if k in spec.schemes},
-              "eps_range": args.eps_range, "init": args.init, "inv_eps": [int(v) for v in ds.inv_eps.values],
-              "data": stores[0].attrs["provenance"]["params"] | {"eps": None}}
+    params = {
+        "table": args.table,
+        "schemes": list(spec.schemes),
+        "M": spec.M,
+        "K": spec.K,
+        "adam": {k: vars(v) for k, v in adam.items() if k in spec.schemes},
+        "converged": {k: vars(v) for k, v in converged.items() if k in spec.schemes},
+        "eps_range": args.eps_range,
+        "init": args.init,
+        "inv_eps": [int(v) for v in ds.inv_eps.values],
+        "data": stores[0].attrs["provenance"]["params"] | {"eps": None},
+    }
     prov = provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
-    write_dataset(ds, args.output, title=f"P3 Table {args.table} fits (Example {spec.example})",
-                  source=f"rule {args.rule}",
-                  references="Delgadillo, Hu, Yang: Eqs. (3.5)-(3.9), (4.4), (4.11)-(4.12), (8.6)-(8.18), (6.2)",
-                  provenance=prov)
+    write_dataset(
+        ds,
+        args.output,
+        title=f"P3 Table {args.table} fits (Example {spec.example})",
+        source=f"rule {args.rule}",
+        references="Delgadillo, Hu, Yang: Eqs. (3.5)-(3.9), (4.4), (4.11)-(4.12), (8.6)-(8.18), (6.2)",
+        provenance=prov,
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,17 @@ def main(argv=None):
     data = fit_data_from_store(src)
     truth = np.asarray(src["sigma_s"].values, dtype=float)
     protocol = SigmaProtocol(**{k: v for k, v in cfg.items() if k != "gamma_rel"})
-    res = {v: fit_sigma_x(data, truth, gamma_rel=0.0 if v == "plain" else cfg["gamma_rel"], protocol=protocol,
-                          seed=args.seed or 0, log=log.info) for v in VARIANTS}
+    res = {
+        v: fit_sigma_x(
+            data,
+            truth,
+            gamma_rel=0.0 if v == "plain" else cfg["gamma_rel"],
+            protocol=protocol,
+            seed=args.seed or 0,
+            log=log.info,
+        )
+        for v in VARIANTS
+    }
     shape = (len(VARIANTS), len(PROTOCOLS))
     sig = np.array([[res[v][pr]["sigma"] for pr in PROTOCOLS] for v in VARIANTS])
     scal = lambda key: np.array([[res[v][pr][key] for pr in PROTOCOLS] for v in VARIANTS])  # noqa: E731
@@ -45,30 +54,52 @@ def main(argv=None):
         {
             "sigma": (("variant", "protocol", "x"), sig, {"long_name": "learned sigma_S(x)"}),
             "sigma_true": ("x", truth, {"long_name": "true sigma_S(x) = 1 + 100 x^2 (Eq. 6.5)"}),
-            "coefficient": (("variant", "protocol", "term"), coef,
-                            {"long_name": "learned coefficient (true sign, d_t g = sum c term - sigma g)"}),
+            "coefficient": (
+                ("variant", "protocol", "term"),
+                coef,
+                {"long_name": "learned coefficient (true sign, d_t g = sum c term - sigma g)"},
+            ),
             "objective": (("variant", "protocol"), scal("objective"), {"long_name": "L1 data loss + continuity term"}),
             "tv": (("variant", "protocol"), scal("tv"), {"long_name": "total variation of the learned sigma_S"}),
             "max_error": (("variant", "protocol"), scal("max_error")),
             "rms_error": (("variant", "protocol"), scal("rms_error")),
             "gamma": ("variant", np.array([res[v]["gamma"] for v in VARIANTS])),
-            "seconds": (("variant", "protocol"), np.array([[res[v]["seconds"][pr] for pr in PROTOCOLS] for v in VARIANTS]),
-                        {"units": "s"}),
+            "seconds": (
+                ("variant", "protocol"),
+                np.array([[res[v]["seconds"][pr] for pr in PROTOCOLS] for v in VARIANTS]),
+                {"units": "s"},
+            ),
         },
-        coords={"variant": string_array(VARIANTS), "protocol": string_array(PROTOCOLS), "term": string_array(TERMS),
-                "x": src.x.values},
+        coords={
+            "variant": string_array(VARIANTS),
+            "protocol": string_array(PROTOCOLS),
+            "term": string_array(TERMS),
+            "x": src.x.values,
+        },
         attrs={"example": "6.4", "scheme": "bdf2", "K": 1},
     )
     assert ds.sigma.shape[:2] == shape
     for v in VARIANTS:
         for pr in PROTOCOLS:
             s = ds.sel(variant=v, protocol=pr)
-            log.info(f"{v} [{pr}]: sigma in [{float(s.sigma.min()):.4g}, {float(s.sigma.max()):.4g}], TV {float(s.tv):.4g} "
-                     f"(truth {np.abs(np.diff(truth)).sum():.4g}), max error {float(s.max_error):.4g}")
-    prov = provenance({"sigma_x": cfg, "data": src.attrs["provenance"]["params"]}, seed=args.seed, rule=args.rule,
-                      wildcards=args.wildcards)
-    write_dataset(ds, args.output, title="P3 Example 6.4 fits (sigma_S(x))", source=f"rule {args.rule}",
-                  references="Delgadillo, Hu, Yang: Eqs. (4.18), (6.5)-(6.7), Fig. 5", provenance=prov)
+            log.info(
+                f"{v} [{pr}]: sigma in [{float(s.sigma.min()):.4g}, {float(s.sigma.max()):.4g}], TV {float(s.tv):.4g} "
+                f"(truth {np.abs(np.diff(truth)).sum():.4g}), max error {float(s.max_error):.4g}"
+            )
+    prov = provenance(
+        {"sigma_x": cfg, "data": src.attrs["provenance"]["params"]},
+        seed=args.seed,
+        rule=args.rule,
+        wildcards=args.wildcards,
+    )
+    write_dataset(
+        ds,
+        args.output,
+        title="P3 Example 6.4 fits (sigma_S(x))",
+        source=f"rule {args.rule}",
+        references="Delgadillo, Hu, Yang: Eqs. (4.18), (6.5)-(6.7), Fig. 5",
+        provenance=prov,
+    )
 
 
 if __name__ == "__main__":

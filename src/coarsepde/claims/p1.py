@@ -13,8 +13,16 @@ from .rows import ClaimResult, sci
 __all__ = ["check_p1_fig2", "check_p1_fig3", "check_p1_fig4"]
 
 
-def check_p1_fig2(*, correlation: float, max_correlation: float, distances: dict[str, float], min_distance: float,
-                  factor: int, scale: str, value_correlation: float | None = None) -> ClaimResult:
+def check_p1_fig2(
+    *,
+    correlation: float,
+    max_correlation: float,
+    distances: dict[str, float],
+    min_distance: float,
+    factor: int,
+    scale: str,
+    value_correlation: float | None = None,
+) -> ClaimResult:
     """P1-fig2-coeffs: constant coefficients differ from every polynomial stencil (relative L2
     distance > min_distance) and the NN centre of mass of the d/dx stencil (the paper's Fig. 2
     panel) anti-correlates with v (< max_correlation). The value stencil's correlation (SI Fig.
@@ -23,19 +31,37 @@ def check_p1_fig2(*, correlation: float, max_correlation: float, distances: dict
     passed = bool(correlation < max_correlation and distances[nearest] > min_distance)
     return ClaimResult(
         id="P1-fig2-coeffs",
-        claim=(f"The optimized constant d/dx coefficients ({factor}x) differ from every centered/one-sided polynomial "
-               f"stencil by a relative L2 distance > {min_distance:g}; the NN coefficient centre of mass is upwind: its "
-               f"Pearson correlation with the face value v over the test set is < {max_correlation:g}."),
+        claim=(
+            f"The optimized constant d/dx coefficients ({factor}x) differ from every centered/one-sided polynomial "
+            f"stencil by a relative L2 distance > {min_distance:g}; the NN coefficient centre of mass is upwind: its "
+            f"Pearson correlation with the face value v over the test set is < {max_correlation:g}."
+        ),
         paper_value="constant coefficients unlike polynomial stencils; centre of mass opposite to sign(v) (Fig. 2)",
-        reproduced_value=(f"correlation {correlation:.3f} (d/dx stencil)"
-                          + ("" if value_correlation is None else
-                             f", {value_correlation:.3f} for the value stencil (SI Fig. S3C, not scored)")
-                          + f"; nearest polynomial stencil {nearest} at distance {distances[nearest]:.3f}"),
-        tolerance=f"correlation < {max_correlation:g}, distance > {min_distance:g}", passed=passed, scale=scale)
+        reproduced_value=(
+            f"correlation {correlation:.3f} (d/dx stencil)"
+            + (
+                ""
+                if value_correlation is None
+                else f", {value_correlation:.3f} for the value stencil (SI Fig. S3C, not scored)"
+            )
+            + f"; nearest polynomial stencil {nearest} at distance {distances[nearest]:.3f}"
+        ),
+        tolerance=f"correlation < {max_correlation:g}, distance > {min_distance:g}",
+        passed=passed,
+        scale=scale,
+    )
 
 
-def check_p1_fig3(*, mae: dict[str, dict[int, float]], shown: dict[str, dict[int, bool]], ratio: int,
-                  const_min_factor: int, nn_factor: int, nn_stable: bool, scale: str) -> ClaimResult:
+def check_p1_fig3(
+    *,
+    mae: dict[str, dict[int, float]],
+    shown: dict[str, dict[int, bool]],
+    ratio: int,
+    const_min_factor: int,
+    nn_factor: int,
+    nn_stable: bool,
+    scale: str,
+) -> ClaimResult:
     """P1-fig3-burgers on the 10x domain: NN at R vs fv1 at R/ratio; constant models vs fv1 for
     R >= const_min_factor; the NN at ``nn_factor`` does not diverge.
 
@@ -66,18 +92,31 @@ def check_p1_fig3(*, mae: dict[str, dict[int, float]], shown: dict[str, dict[int
         fails.append(f"NN {nn_factor}x diverged on the 10x domain")
     return ClaimResult(
         id="P1-fig3-burgers",
-        claim=(f"On the 10x domain [0, 20 pi], MAE (space, t < 15, all realizations): the NN at resample factor R is no "
-               f"worse than the first-order baseline at R/{ratio} wherever that baseline is stable; both constant-"
-               f"coefficient models beat the baseline at every R >= {const_min_factor} (a diverged baseline counts as "
-               f"beaten); the {nn_factor}x NN does not diverge on the 10x domain."),
+        claim=(
+            f"On the 10x domain [0, 20 pi], MAE (space, t < 15, all realizations): the NN at resample factor R is no "
+            f"worse than the first-order baseline at R/{ratio} wherever that baseline is stable; both constant-"
+            f"coefficient models beat the baseline at every R >= {const_min_factor} (a diverged baseline counts as "
+            f"beaten); the {nn_factor}x NN does not diverge on the 10x domain."
+        ),
         paper_value="NN ~ baseline at 8x finer resolution; constant coefficients beat the baseline (Fig. 3C)",
-        reproduced_value="; ".join(pairs + const_txt) + f"; NN {nn_factor}x {'stable' if nn_stable else 'DIVERGED'}"
-                         + (f"; failing: {', '.join(fails)}" if fails else ""),
-        tolerance="MAE ordering (no numeric tolerance)", passed=not fails, scale=scale)
+        reproduced_value="; ".join(pairs + const_txt)
+        + f"; NN {nn_factor}x {'stable' if nn_stable else 'DIVERGED'}"
+        + (f"; failing: {', '.join(fails)}" if fails else ""),
+        tolerance="MAE ordering (no numeric tolerance)",
+        passed=not fails,
+        scale=scale,
+    )
 
 
-def check_p1_fig4(*, stats: dict[str, dict[str, dict[int, tuple[float, float, float]]]], t_max: dict[str, float],
-                  n_sims: dict[str, int], min_valid_fraction: float, scale: str, note: str = "") -> ClaimResult:
+def check_p1_fig4(
+    *,
+    stats: dict[str, dict[str, dict[int, tuple[float, float, float]]]],
+    t_max: dict[str, float],
+    n_sims: dict[str, int],
+    min_valid_fraction: float,
+    scale: str,
+    note: str = "",
+) -> ClaimResult:
     """P1-fig4-validtime. ``stats[equation][method][factor] = (median, ci_low, ci_high)`` of the
     valid time; ``t_max[equation]`` the simulated time, ``n_sims`` the simulations per equation.
 
@@ -95,8 +134,7 @@ def check_p1_fig4(*, stats: dict[str, dict[str, dict[int, tuple[float, float, fl
         factors = sorted(by_method["nn"])
         level = min_valid_fraction * t_max[eq]
         nn = by_method["nn"]
-        below = [f"{m} {f}x" for f in factors for m in others
-                 if f in by_method[m] and nn[f][0] < by_method[m][f][1]]
+        below = [f"{m} {f}x" for f in factors for m in others if f in by_method[m] and nn[f][0] < by_method[m][f][1]]
         if below:
             fails.append(f"{eq}: NN below the CI of {', '.join(below)}")
         valid_f = [f for f in factors if any(by_method[m].get(f, (0.0,))[0] >= level for m in by_method)]
@@ -114,19 +152,26 @@ def check_p1_fig4(*, stats: dict[str, dict[str, dict[int, tuple[float, float, fl
         top = factors[-1]
         if nn[top][0] >= level:
             fails.append(f"{eq}: NN still valid at the coarsest factor {top}x ({sci(nn[top][0])})")
-        medians = ", ".join(f"{f}x " + "/".join(f"{m} {sci(by_method[m][f][0])}" for m in by_method if f in by_method[m])
-                            for f in factors)
-        parts.append(f"{eq} ({n_sims[eq]} sims, t_max {t_max[eq]:g}, valid >= {level:g}): {medians}; {strict}; "
-                     f"NN at {top}x {sci(nn[top][0])}")
+        medians = ", ".join(
+            f"{f}x " + "/".join(f"{m} {sci(by_method[m][f][0])}" for m in by_method if f in by_method[m])
+            for f in factors
+        )
+        parts.append(
+            f"{eq} ({n_sims[eq]} sims, t_max {t_max[eq]:g}, valid >= {level:g}): {medians}; {strict}; "
+            f"NN at {top}x {sci(nn[top][0])}"
+        )
     return ClaimResult(
         id="P1-fig4-validtime",
-        claim=("Median valid simulation time (bootstrap 95% CI; valid while >= 80% of the cells are within the 20th "
-               "percentile of |v_exact|), Burgers/KdV/KS: at every resample factor the NN median is >= the lower CI "
-               "bound of every other method; at the coarsest factor where any method has a median valid time >= "
-               f"{min_valid_fraction:g} t_max the NN median exceeds every other method's upper CI bound; at the "
-               "coarsest factor evaluated the NN median is below that level (it fails too)."
-               + (f" {note}" if note else "")),
+        claim=(
+            "Median valid simulation time (bootstrap 95% CI; valid while >= 80% of the cells are within the 20th "
+            "percentile of |v_exact|), Burgers/KdV/KS: at every resample factor the NN median is >= the lower CI "
+            "bound of every other method; at the coarsest factor where any method has a median valid time >= "
+            f"{min_valid_fraction:g} t_max the NN median exceeds every other method's upper CI bound; at the "
+            "coarsest factor evaluated the NN median is below that level (it fails too)." + (f" {note}" if note else "")
+        ),
         paper_value="NN >= all methods at all factors, best at coarse factors, fails at large factors (Fig. 4)",
         reproduced_value="; ".join(parts) + (f"; failing: {'; '.join(fails)}" if fails else ""),
-        tolerance="95% bootstrap CI of the median", passed=not fails, scale=scale)
-
+        tolerance="95% bootstrap CI of the median",
+        passed=not fails,
+        scale=scale,
+    )

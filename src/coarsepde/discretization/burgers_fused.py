@@ -50,7 +50,7 @@ def _compile():
         e0 = eps + b0
         e1 = eps + b1
         e2 = eps + b2
-        a0 = 0.1 / (e0 * e0)     # WENO5_LINEAR_WEIGHTS (0.1, 0.6, 0.3), p = 2
+        a0 = 0.1 / (e0 * e0)  # WENO5_LINEAR_WEIGHTS (0.1, 0.6, 0.3), p = 2
         a1 = 0.6 / (e1 * e1)
         a2 = 0.3 / (e2 * e2)
         return (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
@@ -84,8 +84,9 @@ def _compile():
     return kernel
 
 
-def burgers_weno_godunov_rhs(v: np.ndarray, eta: float, dx: float, slope: np.ndarray, eps: float = 1e-6,
-                             out: np.ndarray | None = None) -> np.ndarray:
+def burgers_weno_godunov_rhs(
+    v: np.ndarray, eta: float, dx: float, slope: np.ndarray, eps: float = 1e-6, out: np.ndarray | None = None
+) -> np.ndarray:
     """Unforced dv/dt of Burgers' equation (WENO5 faces, exact Godunov flux, viscous slope).
 
     v : (B, N) float64 periodic cell averages (N >= 6); slope : the 4 coefficients of the face

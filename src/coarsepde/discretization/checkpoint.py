@@ -120,21 +120,35 @@ def save_checkpoint(path, state: TrainingState, step: int) -> None:
             arrays[f"history.{key}"] = torch.tensor(values, dtype=torch.float64)
     for name, values in state.windows.items():
         arrays[f"window.{name}"] = torch.tensor(values, dtype=torch.float64)
-    meta = {"format": CHECKPOINT_FORMAT, "training": state.params, "step": int(step),
-            "lr": float(state.optimizer.param_groups[0]["lr"]), "device": state.device.type,
-            "batches_pos": {name: int(b.pos) for name, b in state.batches.items()},
-            "optim_state_keys": {str(i): list(st) for i, st in opt_state.items()}}
-    save_state_dict(arrays, path, title=f"P1 training checkpoint after step {step}",
-                    source="coarsepde.discretization.training.train", provenance=provenance(meta))
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "training": state.params,
+        "step": int(step),
+        "lr": float(state.optimizer.param_groups[0]["lr"]),
+        "device": state.device.type,
+        "batches_pos": {name: int(b.pos) for name, b in state.batches.items()},
+        "optim_state_keys": {str(i): list(st) for i, st in opt_state.items()},
+    }
+    save_state_dict(
+        arrays,
+        path,
+        title=f"P1 training checkpoint after step {step}",
+        source="coarsepde.discretization.training.train",
+        provenance=provenance(meta),
+    )
 
 
 def _check_params(path: Path, stored: dict, wanted: dict) -> None:
-    diffs = [f"{key}: checkpoint {stored.get(key, '<absent>')!r}, this run {value!r}"
-             for key, value in wanted.items() if stored.get(key, "<absent>") != value]
+    diffs = [
+        f"{key}: checkpoint {stored.get(key, '<absent>')!r}, this run {value!r}"
+        for key, value in wanted.items()
+        if stored.get(key, "<absent>") != value
+    ]
     diffs += [f"{key}: checkpoint {stored[key]!r}, this run <absent>" for key in stored if key not in wanted]
     if diffs:
-        raise CheckpointMismatch(f"{path}: training checkpoint of a different run ({'; '.join(diffs)}); "
-                                 "delete it to start afresh")
+        raise CheckpointMismatch(
+            f"{path}: training checkpoint of a different run ({'; '.join(diffs)}); delete it to start afresh"
+        )
 
 
 def load_checkpoint(path, state: TrainingState) -> int:
@@ -152,17 +166,24 @@ def load_checkpoint(path, state: TrainingState) -> int:
     except KeyError as exc:
         raise StoreError(f"{path}: not a training checkpoint (missing {exc})") from exc
     if fmt != CHECKPOINT_FORMAT:
-        raise CheckpointMismatch(f"{path}: checkpoint format {fmt}, this code writes {CHECKPOINT_FORMAT}; "
-                                 "delete it to start afresh")
+        raise CheckpointMismatch(
+            f"{path}: checkpoint format {fmt}, this code writes {CHECKPOINT_FORMAT}; delete it to start afresh"
+        )
     _check_params(path, meta["training"], state.params)
     if meta["device"] != state.device.type:
-        _logger.warning("%s was written on %s, resuming on %s: the result will not be bit-identical to "
-                        "an uninterrupted run on either", path, meta["device"], state.device.type)
+        _logger.warning(
+            "%s was written on %s, resuming on %s: the result will not be bit-identical to "
+            "an uninterrupted run on either",
+            path,
+            meta["device"],
+            state.device.type,
+        )
     try:
         state.model.load_state_dict({k.removeprefix("model."): v for k, v in arrays.items() if k.startswith("model.")})
         opt = state.optimizer.state_dict()
-        opt["state"] = {int(i): {key: arrays[f"optim.{i}.{key}"] for key in keys}
-                        for i, keys in meta["optim_state_keys"].items()}
+        opt["state"] = {
+            int(i): {key: arrays[f"optim.{i}.{key}"] for key in keys} for i, keys in meta["optim_state_keys"].items()
+        }
         state.optimizer.load_state_dict(opt)  # moves the moments to the parameters' device and dtype
         state.generator.set_state(arrays["rng.torch"])
         for name, b in state.batches.items():
@@ -176,16 +197,20 @@ def load_checkpoint(path, state: TrainingState) -> int:
     return int(meta["step"])
 
 
-def checkpoint_params(model, data: dict, integrated: dict | None, *, steps, batch_size, lr_schedule, betas,
-                     eval_every, seed) -> dict:
+def checkpoint_params(
+    model, data: dict, integrated: dict | None, *, steps, batch_size, lr_schedule, betas, eval_every, seed
+) -> dict:
     """What a resumed run must share with the checkpoint (:attr:`TrainingState.params`): the training
     settings, and fingerprints of the data
     (``data``: name -> tensor, as trained on) and of the initial weights (which carry the
     architecture, its initialisation and the dtype)."""
     params = {
-        "steps": int(steps), "batch_size": int(batch_size),
+        "steps": int(steps),
+        "batch_size": int(batch_size),
         "lr_schedule": [[int(s), float(lr)] for s, lr in lr_schedule],
-        "betas": [float(b) for b in betas], "eval_every": int(eval_every), "seed": int(seed),
+        "betas": [float(b) for b in betas],
+        "eval_every": int(eval_every),
+        "seed": int(seed),
         "dtype": str(next(iter(model.parameters())).dtype).removeprefix("torch."),
         "data": _fingerprint(data),
         "initial_weights": _fingerprint(model.state_dict()),
@@ -193,7 +218,9 @@ def checkpoint_params(model, data: dict, integrated: dict | None, *, steps, batc
     }
     if integrated is not None:
         params["integrated"] = {
-            "dt": float(integrated["dt"]), "steps_per_output": int(integrated["steps_per_output"]),
-            "weight": float(integrated["weight"]), "batch_size": int(integrated["batch_size"]),
+            "dt": float(integrated["dt"]),
+            "steps_per_output": int(integrated["steps_per_output"]),
+            "weight": float(integrated["weight"]),
+            "batch_size": int(integrated["batch_size"]),
         }
     return params

@@ -211,15 +211,22 @@ def equation_to_dict(equation) -> dict:
     return {"name": equation.name} | {f.name: getattr(equation, f.name) for f in fields(equation)}
 
 
-def equation_from_dict(d: Mapping) -> "Burgers | KdV | KuramotoSivashinsky":
+def equation_from_dict(d: Mapping) -> Burgers | KdV | KuramotoSivashinsky:
     """Rebuild an equation from :func:`equation_to_dict`; a dict without ``name`` is Burgers (stores
     written before KdV/KS existed)."""
     d = dict(d)
     return make_equation(d.pop("name", "burgers"), **d)
 
 
-def random_initial_conditions(seeds: Sequence[int], length: float, n: int, n_modes: int = 10,
-                              k_max: int = 3, amplitude: float = 1.0, k_min: int = 1) -> np.ndarray:
+def random_initial_conditions(
+    seeds: Sequence[int],
+    length: float,
+    n: int,
+    n_modes: int = 10,
+    k_max: int = 3,
+    amplitude: float = 1.0,
+    k_min: int = 1,
+) -> np.ndarray:
     """KdV/KS initial conditions at the n points x_j = j L/n, (S, n):
 
         v(x, 0) = sum_{i<n_modes} a_i sin(2 pi k_i x / L + phi_i),   a ~ U(-A/2, A/2),
@@ -232,8 +239,9 @@ def random_initial_conditions(seeds: Sequence[int], length: float, n: int, n_mod
     return Forcing(params, length, n)(0.0).numpy()
 
 
-def face_derivatives_polynomial(v: torch.Tensor, dx: float, names: Mapping[str, int],
-                                accuracy_order: int) -> dict[str, torch.Tensor]:
+def face_derivatives_polynomial(
+    v: torch.Tensor, dx: float, names: Mapping[str, int], accuracy_order: int
+) -> dict[str, torch.Tensor]:
     """Face values/derivatives from the centred polynomial baseline stencils ("first-order" and
     "third-order" finite volumes: the smallest even stencil of accuracy ``accuracy_order``).
     Godunov names get the same centred value on both sides."""
@@ -262,7 +270,7 @@ def face_derivatives_weno(v: torch.Tensor, dx: float) -> dict[str, torch.Tensor]
     """WENO5 face values (both biases) and the 4-cell order-3 face slope."""
     vm, vp = weno5_faces(v)
     c = torch.as_tensor(stencils.coefficients(WENO_VX_OFFSETS, 1, 3, "finite_volume", dx), dtype=v.dtype)
-    v_x = (torch.roll(v, 2, -1) * c[0] + torch.roll(v, 1, -1) * c[1] + v * c[2] + torch.roll(v, -1, -1) * c[3])
+    v_x = torch.roll(v, 2, -1) * c[0] + torch.roll(v, 1, -1) * c[1] + v * c[2] + torch.roll(v, -1, -1) * c[3]
     return {"v_minus": vm, "v_plus": vp, "v_x": v_x}
 
 
@@ -276,8 +284,9 @@ class ForcingParams:
     phi: np.ndarray
 
 
-def draw_forcing(seeds: Sequence[int], n_modes: int = 20, k_min: int = 3, k_max: int = 6,
-                 amplitude: float = 1.0) -> ForcingParams:
+def draw_forcing(
+    seeds: Sequence[int], n_modes: int = 20, k_min: int = 3, k_max: int = 6, amplitude: float = 1.0
+) -> ForcingParams:
     """The authors' draw, one ``RandomState(seed)`` per realization, in their order (a, omega, k, phi)."""
     if not 1 <= k_min <= k_max:
         raise ValueError(f"need 1 <= k_min <= k_max, got {k_min}, {k_max}")
@@ -318,11 +327,11 @@ class Forcing:
         if not np.array_equal(k, np.round(k)):
             raise ValueError("forcing wavenumbers must be integers (periodic modes)")
         kabs = np.abs(k).astype(np.int64)
-        self.wavenumbers = np.unique(kabs)                               # (J,) distinct |k|
-        j = np.searchsorted(self.wavenumbers, kabs)                      # (S, M) basis index of each mode
+        self.wavenumbers = np.unique(kabs)  # (J,) distinct |k|
+        j = np.searchsorted(self.wavenumbers, kabs)  # (S, M) basis index of each mode
         onehot = (j[..., None] == np.arange(self.wavenumbers.size)).astype(float)  # (S, M, J)
         x = np.arange(n_fine) * (length / n_fine)
-        phase = 2 * np.pi * self.wavenumbers[:, None] * x / length       # (J, n_fine)
+        phase = 2 * np.pi * self.wavenumbers[:, None] * x / length  # (J, n_fine)
         J, M = self.wavenumbers.size, k.shape[-1]
         cos = np.cos(phase).reshape(J, n_fine // factor, factor).mean(-1)
         sin = np.sin(phase).reshape(J, n_fine // factor, factor).mean(-1)
@@ -339,7 +348,7 @@ class Forcing:
         self.a = torch.as_tensor(params.a, dtype=DTYPE)
         self.omega = torch.as_tensor(params.omega, dtype=DTYPE)
         self.phi = torch.as_tensor(params.phi, dtype=DTYPE)
-        self._cache = None   # (rows, gathered parameters) of the last rows object, see _rows
+        self._cache = None  # (rows, gathered parameters) of the last rows object, see _rows
 
     def coefficients(self, t, rows: torch.Tensor | None = None) -> torch.Tensor:
         """(S or len(rows), 2J) coefficients (C_cos, C_sin) on :attr:`basis` at time ``t``: a float, or a
@@ -347,7 +356,7 @@ class Forcing:
         a, omega, phi, fold = self._rows(rows)
         t = torch.as_tensor(t, dtype=DTYPE)
         arg = omega * (t[..., None] if t.ndim else t) + phi
-        w = torch.cat([a * torch.sin(arg), a * torch.cos(arg)], dim=-1)        # (b, 2M)
+        w = torch.cat([a * torch.sin(arg), a * torch.cos(arg)], dim=-1)  # (b, 2M)
         return torch.bmm(w.unsqueeze(1), fold).squeeze(1)
 
     def _rows(self, rows: torch.Tensor | None):

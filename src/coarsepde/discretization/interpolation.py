@@ -167,15 +167,27 @@ class InterpolationModel(nn.Module):
     ``seed`` fixes the network's initial weights (Glorot-uniform, zero biases).
     """
 
-    def __init__(self, factor: int = 8, *, stencil_width: int = 6, accuracy_order: int = 1, layers: int = 3,
-                 filters: int = 32, kernel: int = 5, input_scale: float = BURGERS_INPUT_SCALE, seed: int = 0):
+    def __init__(
+        self,
+        factor: int = 8,
+        *,
+        stencil_width: int = 6,
+        accuracy_order: int = 1,
+        layers: int = 3,
+        filters: int = 32,
+        kernel: int = 5,
+        input_scale: float = BURGERS_INPUT_SCALE,
+        seed: int = 0,
+    ):
         super().__init__()
         self.factor = int(factor)
         self.stencil_width = int(stencil_width)
         self.input_scale = float(input_scale)
         offsets = stencil_offsets(self.factor, self.stencil_width)
-        acc = [PolynomialAccuracy(o, derivative_order=0, accuracy_order=accuracy_order, method="finite_difference")
-               for o in offsets]
+        acc = [
+            PolynomialAccuracy(o, derivative_order=0, accuracy_order=accuracy_order, method="finite_difference")
+            for o in offsets
+        ]
         self.n_free = acc[0].n_free
         # fixed affine maps, stacked over sub-positions; rebuilt from the arguments, so not saved
         self.register_buffer("c0", torch.stack([a.c0 for a in acc]), persistent=False)  # (S, n)
@@ -233,14 +245,24 @@ def normalised_mse(model, known, between, linear_mse, chunk=4096) -> float:
     total = 0.0
     with torch.no_grad():
         for i in range(0, known.shape[0], chunk):
-            total += float(((model(known[i:i + chunk]) - between[i:i + chunk]) ** 2).sum())
+            total += float(((model(known[i : i + chunk]) - between[i : i + chunk]) ** 2).sum())
     return total / between.numel() / linear_mse
 
 
-def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, batch_size: int,
-                        lr_schedule: Sequence[tuple[int, float]], seed: int = 0, val_fields=None,
-                        eval_every: int = 250, log: Callable[[str], None] | None = None,
-                        device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> TrainHistory:
+def train_interpolation(
+    model: InterpolationModel,
+    train_fields,
+    *,
+    steps: int,
+    batch_size: int,
+    lr_schedule: Sequence[tuple[int, float]],
+    seed: int = 0,
+    val_fields=None,
+    eval_every: int = 250,
+    log: Callable[[str], None] | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+) -> TrainHistory:
     """Train ``model`` on fine snapshots ``train_fields`` (S, N) in place and return the history.
 
     Loss: MSE of the interpolated values / MSE of linear interpolation, the latter computed once on the
@@ -279,7 +301,7 @@ def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, 
         else:
             if pos + batch_size > n:
                 perm, pos = torch.randperm(n, generator=gen), 0
-            idx = perm[pos:pos + batch_size]
+            idx = perm[pos : pos + batch_size]
             pos += batch_size
         idx = idx.to(dev)
         for group in opt.param_groups:
@@ -298,15 +320,20 @@ def train_interpolation(model: InterpolationModel, train_fields, *, steps: int, 
             hist_val.append(val)
             running = []
             if log is not None:
-                log(f"step {step}/{steps}: loss {hist_loss[-1]:.4e}  val {val:.4e}  "
-                    f"({time.perf_counter() - t0:.1f} s)")
+                log(f"step {step}/{steps}: loss {hist_loss[-1]:.4e}  val {val:.4e}  ({time.perf_counter() - t0:.1f} s)")
     model.eval()
-    return TrainHistory(step=np.asarray(hist_step), loss=np.asarray(hist_loss), val_loss=np.asarray(hist_val),
-                        linear_mse=linear_mse, seconds=time.perf_counter() - t0)
+    return TrainHistory(
+        step=np.asarray(hist_step),
+        loss=np.asarray(hist_loss),
+        val_loss=np.asarray(hist_val),
+        linear_mse=linear_mse,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def predict_between(model: InterpolationModel, fields, chunk: int = 1024,
-                    device: str | torch.device = "cpu") -> np.ndarray:
+def predict_between(
+    model: InterpolationModel, fields, chunk: int = 1024, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """The model's full fine reconstruction of ``fields`` (S, N): known points kept, the points between
     predicted from them. No gradients; float64 numpy out."""
     dev = torch.device(device)
@@ -315,6 +342,6 @@ def predict_between(model: InterpolationModel, fields, chunk: int = 1024,
     out = []
     with torch.no_grad():
         for i in range(0, known.shape[0], chunk):
-            k = known[i:i + chunk]
+            k = known[i : i + chunk]
             out.append(assemble_fine(k, model(k)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, np.shape(fields)[-1]))

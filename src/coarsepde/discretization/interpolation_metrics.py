@@ -49,16 +49,28 @@ def decile_ratio(curvature, error_nn, error_poly, top_quantile: float = 0.9) -> 
     top = c >= threshold
     all_ratio = float(np.median(ep) / np.median(en))
     top_ratio = float(np.median(ep[top]) / np.median(en[top]))
-    return {"top_threshold": threshold, "n_top": int(top.sum()), "ratio_all_intervals": all_ratio,
-            "ratio_top": top_ratio, "top_vs_overall": top_ratio / all_ratio,
-            "median_interval_error_nn_top": float(np.median(en[top])),
-            "median_interval_error_poly_top": float(np.median(ep[top]))}
+    return {
+        "top_threshold": threshold,
+        "n_top": int(top.sum()),
+        "ratio_all_intervals": all_ratio,
+        "ratio_top": top_ratio,
+        "top_vs_overall": top_ratio / all_ratio,
+        "median_interval_error_nn_top": float(np.median(en[top])),
+        "median_interval_error_poly_top": float(np.median(ep[top])),
+    }
 
 
-def interpolation_metrics(exact_fine, predicted: Mapping[str, np.ndarray], factor: int, *,
-                          length: float = 2 * np.pi, hist_range: tuple[float, float] = (-2.0, 2.0),
-                          hist_bins: int = 50, quantiles: tuple[float, float] = (0.05, 0.95),
-                          top_quantile: float = 0.9) -> dict[str, np.ndarray | float]:
+def interpolation_metrics(
+    exact_fine,
+    predicted: Mapping[str, np.ndarray],
+    factor: int,
+    *,
+    length: float = 2 * np.pi,
+    hist_range: tuple[float, float] = (-2.0, 2.0),
+    hist_bins: int = 50,
+    quantiles: tuple[float, float] = (0.05, 0.95),
+    top_quantile: float = 0.9,
+) -> dict[str, np.ndarray | float]:
     """Fig. 1B, C statistics of fine reconstructions ``predicted[name]`` (S, N) of ``exact_fine`` (S, N).
 
     ``predicted`` must hold "nn" and "poly" (others are allowed and get the same statistics). Only the

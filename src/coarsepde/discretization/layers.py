@@ -30,8 +30,9 @@ class PolynomialAccuracy(nn.Module):
     (Bar-Sinai et al.: m = 1 with a 6-point stencil for all results). Buffers, not parameters.
     """
 
-    def __init__(self, offsets, derivative_order: int, accuracy_order: int = 1,
-                 method: str = "finite_volume", dx: float = 1.0):
+    def __init__(
+        self, offsets, derivative_order: int, accuracy_order: int = 1, method: str = "finite_volume", dx: float = 1.0
+    ):
         super().__init__()
         offsets = np.asarray(offsets, dtype=float)
         self.derivative_order = derivative_order
@@ -58,8 +59,15 @@ class PeriodicConvNet(nn.Module):
     follows the authors' TF1 defaults: Glorot-uniform kernels and zero biases.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, layers: int = 3, filters: int = 32,
-                 kernel: int = 5, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        layers: int = 3,
+        filters: int = 32,
+        kernel: int = 5,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         if kernel % 2 != 1:
             raise ValueError(f"kernel must be odd (centred), got {kernel}")

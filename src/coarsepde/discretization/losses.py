@@ -91,8 +91,8 @@ def evaluate_mse(model, inputs, labels, batch: int = 4096, scale: float | None =
     total = 0.0
     with torch.inference_mode():
         for start in range(0, inputs.shape[0], batch):
-            pred = model.time_derivative(inputs[start:start + batch])
-            total += float(torch.sum((pred - labels[start:start + batch]) ** 2))
+            pred = model.time_derivative(inputs[start : start + batch])
+            total += float(torch.sum((pred - labels[start : start + batch]) ** 2))
     return total / labels.numel() / scale
 
 

@@ -45,8 +45,9 @@ def valid_threshold(exact: np.ndarray, quantile: float = 0.2) -> float:
     return tau
 
 
-def valid_times(pred: np.ndarray, exact: np.ndarray, times: np.ndarray, threshold: float,
-                fraction: float = 0.8) -> np.ndarray:
+def valid_times(
+    pred: np.ndarray, exact: np.ndarray, times: np.ndarray, threshold: float, fraction: float = 0.8
+) -> np.ndarray:
     """Valid simulation time per sample, (S, T, N) -> (S,), in time units after ``times[0]``.
 
     A frame is valid when at least ``fraction`` of its points have |pred - exact| <= threshold (a
@@ -57,20 +58,23 @@ def valid_times(pred: np.ndarray, exact: np.ndarray, times: np.ndarray, threshol
     pred, exact = np.asarray(pred), np.asarray(exact)
     times = np.asarray(times, dtype=float)
     if pred.shape != exact.shape or pred.ndim != 3 or pred.shape[1] != len(times):
-        raise ValueError(f"need pred and exact of shape (S, T, N) with T = len(times), got {pred.shape}, "
-                         f"{exact.shape}, {len(times)} times")
+        raise ValueError(
+            f"need pred and exact of shape (S, T, N) with T = len(times), got {pred.shape}, "
+            f"{exact.shape}, {len(times)} times"
+        )
     if not threshold > 0 or not 0 < fraction <= 1:
         raise ValueError(f"need threshold > 0 and 0 < fraction <= 1, got {threshold}, {fraction}")
     with np.errstate(invalid="ignore"):
-        good = np.abs(pred - exact) <= threshold             # NaN -> False
-    frame_ok = good.mean(axis=-1) >= fraction                  # (S, T)
-    first_bad = np.argmin(frame_ok, axis=1)                    # 0 if all valid: handled below
+        good = np.abs(pred - exact) <= threshold  # NaN -> False
+    frame_ok = good.mean(axis=-1) >= fraction  # (S, T)
+    first_bad = np.argmin(frame_ok, axis=1)  # 0 if all valid: handled below
     t_bad = times[first_bad] - times[0]
     return np.where(frame_ok.all(axis=1), times[-1] - times[0], t_bad)
 
 
-def bootstrap_median_ci(values: np.ndarray, n_boot: int = 10000, ci: float = 0.95,
-                        seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_median_ci(
+    values: np.ndarray, n_boot: int = 10000, ci: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
     """(median, low, high): the median of ``values`` and its percentile-bootstrap ``ci`` interval
     from ``n_boot`` resamples with replacement (Fig. 4 error bars; the authors' bootstrap settings
     were not published). Reproducible: the resamples come from ``numpy.random.default_rng(seed)``."""
@@ -84,6 +88,6 @@ def bootstrap_median_ci(values: np.ndarray, n_boot: int = 10000, ci: float = 0.9
     chunk = max(1, 2_000_000 // v.size)  # bounded memory for large samples
     for start in range(0, n_boot, chunk):
         m = min(chunk, n_boot - start)
-        medians[start:start + m] = np.median(v[rng.integers(0, v.size, size=(m, v.size))], axis=1)
+        medians[start : start + m] = np.median(v[rng.integers(0, v.size, size=(m, v.size))], axis=1)
     lo, hi = np.quantile(medians, [(1 - ci) / 2, (1 + ci) / 2])
     return float(np.median(v)), float(lo), float(hi)

@@ -67,9 +67,19 @@ class LearnedDiscretization(nn.Module):
     architecture (load weights with ``load_state_dict``).
     """
 
-    def __init__(self, equation: Burgers | KdV | KuramotoSivashinsky, dx: float, kind: str = "cnn",
-                 stencil_size: int = 6, accuracy_order: int = 1, layers: int = 3, filters: int = 32, kernel: int = 5,
-                 input_scale: float | None = None, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        equation: Burgers | KdV | KuramotoSivashinsky,
+        dx: float,
+        kind: str = "cnn",
+        stencil_size: int = 6,
+        accuracy_order: int = 1,
+        layers: int = 3,
+        filters: int = 32,
+        kernel: int = 5,
+        input_scale: float | None = None,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         if input_scale is None:
             input_scale = equation.input_scale
@@ -86,16 +96,24 @@ class LearnedDiscretization(nn.Module):
         self.first = -self.stencil_size // 2  # face i <- cells i-3 .. i+2 for 6 cells
         self.input_scale = float(input_scale)
         self.config: dict[str, Any] = {
-            "kind": kind, "dx": self.dx, "stencil_size": self.stencil_size,
-            "accuracy_order": int(accuracy_order), "layers": int(layers), "filters": int(filters),
-            "kernel": int(kernel), "input_scale": self.input_scale, "flux_form": equation.flux_form,
+            "kind": kind,
+            "dx": self.dx,
+            "stencil_size": self.stencil_size,
+            "accuracy_order": int(accuracy_order),
+            "layers": int(layers),
+            "filters": int(filters),
+            "kernel": int(kernel),
+            "input_scale": self.input_scale,
+            "flux_form": equation.flux_form,
         }
         offsets = stencils.centered_offsets(self.stencil_size)
         self.names = list(equation.derivative_names)
-        self.accuracy = nn.ModuleDict({
-            name: PolynomialAccuracy(offsets, order, accuracy_order, "finite_volume", self.dx)
-            for name, order in equation.derivative_names.items()
-        })
+        self.accuracy = nn.ModuleDict(
+            {
+                name: PolynomialAccuracy(offsets, order, accuracy_order, "finite_volume", self.dx)
+                for name, order in equation.derivative_names.items()
+            }
+        )
         self.splits = [self.accuracy[name].n_free for name in self.names]
         self.n_free = sum(self.splits)
         if kind == "cnn":
@@ -104,7 +122,7 @@ class LearnedDiscretization(nn.Module):
             self.z = nn.Parameter(torch.zeros(self.n_free, dtype=DTYPE))
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], equation) -> "LearnedDiscretization":
+    def from_config(cls, config: dict[str, Any], equation) -> LearnedDiscretization:
         """Rebuild a model (fresh weights) from ``self.config`` and the same equation."""
         config = dict(config)
         flux_form = config.pop("flux_form", equation.flux_form)

@@ -14,8 +14,9 @@ from coarsepde.store import StoreError, load_state_dict, save_state_dict
 __all__ = ["save_model", "load_model"]
 
 
-def save_model(model: LearnedDiscretization, path: str | os.PathLike, *, title: str, source: str,
-               provenance: dict) -> None:
+def save_model(
+    model: LearnedDiscretization, path: str | os.PathLike, *, title: str, source: str, provenance: dict
+) -> None:
     prov = dict(provenance)
     prov["params"] = dict(prov["params"]) | {
         "model_config": model.config,

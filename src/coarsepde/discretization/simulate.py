@@ -37,8 +37,19 @@ from coarsepde.discretization.equations import (
 )
 from coarsepde.numerics import ode, stencils
 
-__all__ = ["BASELINES", "LEARNED", "Differentiator", "WenoFaces", "baseline", "baseline_for", "fine_solutions", "run_coarse",
-           "run_valid_time", "SolverSettings", "right_hand_side"]
+__all__ = [
+    "BASELINES",
+    "LEARNED",
+    "Differentiator",
+    "WenoFaces",
+    "baseline",
+    "baseline_for",
+    "fine_solutions",
+    "run_coarse",
+    "run_valid_time",
+    "SolverSettings",
+    "right_hand_side",
+]
 
 BASELINES = ("fv1", "fv3", "weno")
 LEARNED = ("const", "const_godunov", "nn")
@@ -54,7 +65,7 @@ class SolverSettings:
     max_step: float = 0.01
     rtol: float = 1e-3
     atol: float = 1e-6
-    bound: float = 1e3       # |v| beyond this is a blow-up (the forced solutions stay O(1))
+    bound: float = 1e3  # |v| beyond this is a blow-up (the forced solutions stay O(1))
 
 
 class WenoFaces:
@@ -73,8 +84,15 @@ class WenoFaces:
     def burgers_rhs(self, equation: Burgers, v: torch.Tensor) -> torch.Tensor | None:
         """Unforced dv/dt of ``equation`` (Burgers, Godunov flux) on this grid, or None where the
         fused path does not apply (grad needed, not a 2D CPU float64 tensor)."""
-        if (v.requires_grad or v.device.type != "cpu" or v.dtype != torch.float64 or v.ndim != 2
-                or equation.name != "burgers" or equation.flux_form != "godunov" or v.shape[-1] < 6):
+        if (
+            v.requires_grad
+            or v.device.type != "cpu"
+            or v.dtype != torch.float64
+            or v.ndim != 2
+            or equation.name != "burgers"
+            or equation.flux_form != "godunov"
+            or v.shape[-1] < 6
+        ):
             return None
         return torch.from_numpy(burgers_weno_godunov_rhs(v.numpy(), equation.eta, self.dx, self.slope))
 
@@ -111,12 +129,20 @@ def right_hand_side(equation: Burgers, faces: Differentiator, forcing: Forcing |
         if dvdt is None:
             dvdt = equation.time_derivative(faces(v), dx)
         return dvdt if forcing is None else forcing.add_to(dvdt, t, rows)
+
     return rhs
 
 
-def run_coarse(equation: Burgers, faces: Differentiator, v0: torch.Tensor, forcing: Forcing | None,
-               t_eval: np.ndarray, settings: SolverSettings = SolverSettings(), dx: float | None = None,
-               steps: str = "shared") -> ode.Solution:
+def run_coarse(
+    equation: Burgers,
+    faces: Differentiator,
+    v0: torch.Tensor,
+    forcing: Forcing | None,
+    t_eval: np.ndarray,
+    settings: SolverSettings = SolverSettings(),
+    dx: float | None = None,
+    steps: str = "shared",
+) -> ode.Solution:
     """Integrate v0 (B, N) from t_eval[0] with the given flux; NaN after a sample diverges.
 
     ``dx`` defaults to equation.length / N; pass it when the grid is not the equation's own domain
@@ -125,14 +151,30 @@ def run_coarse(equation: Burgers, faces: Differentiator, v0: torch.Tensor, forci
     """
     dx = equation.length / v0.shape[-1] if dx is None else float(dx)
     with torch.inference_mode():
-        return ode.integrate(right_hand_side(equation, faces, forcing, dx), v0, np.asarray(t_eval, dtype=float),
-                             max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
-                             bound=settings.bound, steps=steps)
+        return ode.integrate(
+            right_hand_side(equation, faces, forcing, dx),
+            v0,
+            np.asarray(t_eval, dtype=float),
+            max_step=settings.max_step,
+            rtol=settings.rtol,
+            atol=settings.atol,
+            bound=settings.bound,
+            steps=steps,
+        )
 
 
-def run_valid_time(equation, faces: Differentiator, exact: np.ndarray, t_eval: np.ndarray, threshold: float,
-                   fraction: float = 0.8, settings: SolverSettings = SolverSettings(), dx: float | None = None,
-                   chunk: int = 10, example: int = 0) -> dict:
+def run_valid_time(
+    equation,
+    faces: Differentiator,
+    exact: np.ndarray,
+    t_eval: np.ndarray,
+    threshold: float,
+    fraction: float = 0.8,
+    settings: SolverSettings = SolverSettings(),
+    dx: float | None = None,
+    chunk: int = 10,
+    example: int = 0,
+) -> dict:
     """Valid simulation times (Fig. 4) of the unforced coarse method ``faces`` started from
     ``exact[:, 0]``, all samples in one batched integration, stopping each sample at its first
     invalid frame.
@@ -168,25 +210,36 @@ def run_valid_time(equation, faces: Differentiator, exact: np.ndarray, t_eval: n
     nfev, start = 0, 0
     while start < T - 1 and alive.size:
         stop = min(start + chunk, T - 1)
-        sol = run_coarse(equation, faces, state, None, t_eval[start:stop + 1], settings, dx=dx)
+        sol = run_coarse(equation, faces, state, None, t_eval[start : stop + 1], settings, dx=dx)
         nfev += sol.nfev
         y = sol.y.numpy()[:, 1:]
-        ok = frame_ok(y, exact[alive, start + 1:stop + 1])
+        ok = frame_ok(y, exact[alive, start + 1 : stop + 1])
         bad = ~ok.all(axis=1)
         valid[alive[bad]] = t_eval[start + 1 + np.argmin(ok[bad], axis=1)] - t_eval[0]
         t_div[alive] = np.minimum(t_div[alive], sol.t_diverged - t_eval[0])
         if example in alive:
-            traj[start + 1:stop + 1] = y[np.flatnonzero(alive == example)[0]]
+            traj[start + 1 : stop + 1] = y[np.flatnonzero(alive == example)[0]]
         alive, state = alive[~bad], sol.y[~torch.as_tensor(bad), -1]
         start = stop
     return {"valid_time": valid, "t_diverged": t_div, "nfev": nfev, "example": traj}
 
 
-def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: int, warmup: float,
-                   t_out: Sequence[float], settings: SolverSettings = SolverSettings(),
-                   batch: int = 128, log: Callable[[str], None] | None = None,
-                   chunk_outputs: int = 0, checkpoint: str | None = None, stop_after: int | None = None,
-                   steps: str = "shared"):
+def fine_solutions(
+    params: ForcingParams,
+    *,
+    eta: float,
+    length: float,
+    n_fine: int,
+    warmup: float,
+    t_out: Sequence[float],
+    settings: SolverSettings = SolverSettings(),
+    batch: int = 128,
+    log: Callable[[str], None] | None = None,
+    chunk_outputs: int = 0,
+    checkpoint: str | None = None,
+    stop_after: int | None = None,
+    steps: str = "shared",
+):
     """The "exact" data: WENO5-Godunov on the fine grid from v = 0, forced, warm-up then outputs.
 
     Returns (v (S, T, N), dvdt (S, T, N) the unforced right-hand side at the outputs (the training
@@ -220,10 +273,19 @@ def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: 
     if checkpoint is not None:
         from coarsepde.resume import SimulationCheckpoint, fingerprint
 
-        key = {"solver": "weno-rk23", "eta": eta, "length": length, "n_fine": n_fine, "warmup": warmup,
-               "t_out": t_out.tolist(), "settings": vars(settings), "batch": batch, "chunk_outputs": chunk_outputs,
-               "steps": steps,
-               "forcing_sha256": fingerprint(*(getattr(params, k) for k in ("a", "omega", "k", "phi")))}
+        key = {
+            "solver": "weno-rk23",
+            "eta": eta,
+            "length": length,
+            "n_fine": n_fine,
+            "warmup": warmup,
+            "t_out": t_out.tolist(),
+            "settings": vars(settings),
+            "batch": batch,
+            "chunk_outputs": chunk_outputs,
+            "steps": steps,
+            "forcing_sha256": fingerprint(*(getattr(params, k) for k in ("a", "omega", "k", "phi"))),
+        }
         # one Zarr chunk per (batch, output): a write killed half-way cannot touch a committed output
         chunks = (min(batch, n), 1, n_fine)
         ckpt = SimulationCheckpoint(checkpoint, key=key, arrays={"v": ((n, T, n_fine), chunks)}, log=log)
@@ -260,21 +322,36 @@ def fine_solutions(params: ForcingParams, *, eta: float, length: float, n_fine: 
                 stop = min(k + chunk_outputs, T) if k else 1  # the warm-up alone is the first chunk
                 times = t_out[k:stop] if t_out[k] == t else np.concatenate([[t], t_out[k:stop]])
                 with torch.inference_mode():
-                    sol = ode.integrate(right_hand_side(equation, faces, forcing, dx), y, times, t0=t,
-                                        max_step=settings.max_step, rtol=settings.rtol, atol=settings.atol,
-                                        bound=settings.bound, first_step=h, steps=steps)
+                    sol = ode.integrate(
+                        right_hand_side(equation, faces, forcing, dx),
+                        y,
+                        times,
+                        t0=t,
+                        max_step=settings.max_step,
+                        rtol=settings.rtol,
+                        atol=settings.atol,
+                        bound=settings.bound,
+                        first_step=h,
+                        steps=steps,
+                    )
                 nfev += sol.nfev
                 n_steps += sol.n_steps
                 if np.isfinite(sol.t_diverged).any():
                     diverged += int(np.isfinite(sol.t_diverged).sum())
                     break
-                v[:, k:stop] = sol.y[:, -(stop - k):]
+                v[:, k:stop] = sol.y[:, -(stop - k) :]
                 y, t = sol.y[:, -1], float(t_out[stop - 1])
                 h = _next_first_step(sol.h_next, h)
                 if ckpt is not None:
-                    ckpt.commit({"v": ((sl, slice(k, stop)), v[:, k:stop].numpy())}, {"y": y.numpy()},
-                                {"batch_start": start, "outputs": stop,
-                                 "h_next": h.tolist() if isinstance(h, np.ndarray) else h})
+                    ckpt.commit(
+                        {"v": ((sl, slice(k, stop)), v[:, k:stop].numpy())},
+                        {"y": y.numpy()},
+                        {
+                            "batch_start": start,
+                            "outputs": stop,
+                            "h_next": h.tolist() if isinstance(h, np.ndarray) else h,
+                        },
+                    )
                 k = stop
                 n_chunks += 1
                 if stop_after is not None and n_chunks >= stop_after and (k < T or sl.stop < n):

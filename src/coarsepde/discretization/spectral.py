@@ -123,11 +123,19 @@ class SpectralSolver:
         """FloatingPointError if a solution left |v| < ``bound`` (the fine solver is the reference: a
         blow-up there means the grid or the step is too coarse)."""
         if not np.all(np.isfinite(v)) or np.abs(v).max() > bound:
-            raise FloatingPointError(f"the spectral {self.equation.name} solution blew up by t = {t}: "
-                                     f"refine the grid (n = {self.n}) or the step (dt = {self.dt})")
+            raise FloatingPointError(
+                f"the spectral {self.equation.name} solution blew up by t = {t}: "
+                f"refine the grid (n = {self.n}) or the step (dt = {self.dt})"
+            )
 
-    def solve(self, v0: np.ndarray, t_out: Sequence[float], t0: float = 0.0,
-              log: Callable[[str], None] | None = None, bound: float = 1e3) -> np.ndarray:
+    def solve(
+        self,
+        v0: np.ndarray,
+        t_out: Sequence[float],
+        t0: float = 0.0,
+        log: Callable[[str], None] | None = None,
+        bound: float = 1e3,
+    ) -> np.ndarray:
         """Integrate v0 (S, n) from t0 and return the states at ``t_out`` (S, T, n).
 
         Every output time must be t0 + an integer number of steps (:meth:`output_steps`). Raises
@@ -151,10 +159,25 @@ class SpectralSolver:
         return out
 
 
-def fine_solutions(equation, seeds: Sequence[int], *, n_fine: int, dt: float, warmup: float,
-                   t_out: Sequence[float], n_modes: int = 10, k_max: int = 3, amplitude: float = 1.0,
-                   k_min: int = 1, dealias: bool = False, batch: int = 128, log: Callable[[str], None] | None = None,
-                   chunk_outputs: int = 0, checkpoint: str | None = None, stop_after: int | None = None):
+def fine_solutions(
+    equation,
+    seeds: Sequence[int],
+    *,
+    n_fine: int,
+    dt: float,
+    warmup: float,
+    t_out: Sequence[float],
+    n_modes: int = 10,
+    k_max: int = 3,
+    amplitude: float = 1.0,
+    k_min: int = 1,
+    dealias: bool = False,
+    batch: int = 128,
+    log: Callable[[str], None] | None = None,
+    chunk_outputs: int = 0,
+    checkpoint: str | None = None,
+    stop_after: int | None = None,
+):
     """The KdV/KS "exact" data: one random initial condition per seed (:func:`random_initial_conditions`)
     at t = 0, integrated on the fine grid through the warm-up to the absolute output times ``t_out``
     (>= warmup; the original's convention: time stamps include the warm-up).
@@ -181,12 +204,26 @@ def fine_solutions(equation, seeds: Sequence[int], *, n_fine: int, dt: float, wa
     if checkpoint is not None:
         from coarsepde.resume import SimulationCheckpoint
 
-        key = {"solver": "etdrk4", "equation": equation.name, "length": equation.length, "n_fine": n_fine, "dt": dt,
-               "dealias": dealias, "t_out": t_out.tolist(), "seeds": seeds.tolist(), "n_modes": n_modes,
-               "k_max": k_max, "k_min": k_min, "amplitude": amplitude, "batch": batch, "chunk_outputs": chunk_outputs}
+        key = {
+            "solver": "etdrk4",
+            "equation": equation.name,
+            "length": equation.length,
+            "n_fine": n_fine,
+            "dt": dt,
+            "dealias": dealias,
+            "t_out": t_out.tolist(),
+            "seeds": seeds.tolist(),
+            "n_modes": n_modes,
+            "k_max": k_max,
+            "k_min": k_min,
+            "amplitude": amplitude,
+            "batch": batch,
+            "chunk_outputs": chunk_outputs,
+        }
         # one Zarr chunk per (batch, output): a write killed half-way cannot touch a committed output
-        ckpt = SimulationCheckpoint(checkpoint, key=key, arrays={"v": ((S, T, n_fine), (min(batch, S), 1, n_fine))},
-                                    log=log)
+        ckpt = SimulationCheckpoint(
+            checkpoint, key=key, arrays={"v": ((S, T, n_fine), (min(batch, S), 1, n_fine))}, log=log
+        )
     step_every = T if chunk_outputs < 1 else chunk_outputs
     v_all, d_all, n_chunks = [], [], 0
     for start in range(0, S, batch):
@@ -205,8 +242,10 @@ def fine_solutions(equation, seeds: Sequence[int], *, n_fine: int, dt: float, wa
                     log(f"spectral {equation.name}: samples {sl.start}-{sl.stop - 1} resume at output {k} of {T}")
             else:
                 k = 0
-                v_hat = np.fft.rfft(random_initial_conditions(seeds[sl], equation.length, n_fine, n_modes, k_max,
-                                                              amplitude, k_min), axis=-1)
+                v_hat = np.fft.rfft(
+                    random_initial_conditions(seeds[sl], equation.length, n_fine, n_modes, k_max, amplitude, k_min),
+                    axis=-1,
+                )
             done = int(steps[k - 1]) if k else 0
             while k < T:
                 stop = 1 if k == 0 else min(k + step_every, T)  # the warm-up alone is the first chunk
@@ -216,11 +255,16 @@ def fine_solutions(equation, seeds: Sequence[int], *, n_fine: int, dt: float, wa
                     v[:, j] = np.fft.irfft(v_hat, n=n_fine, axis=-1)
                     solver.check(v[:, j], t_out[j])
                 if ckpt is not None:
-                    ckpt.commit({"v": ((sl, slice(k, stop)), v[:, k:stop])}, {"re": v_hat.real, "im": v_hat.imag},
-                                {"batch_start": start, "outputs": stop})
+                    ckpt.commit(
+                        {"v": ((sl, slice(k, stop)), v[:, k:stop])},
+                        {"re": v_hat.real, "im": v_hat.imag},
+                        {"batch_start": start, "outputs": stop},
+                    )
                 if log is not None and (stop == T or stop % max(1, T // 10) < (stop - k)):
-                    log(f"spectral {equation.name}: samples {sl.start}-{sl.stop - 1}, output {stop} of {T} "
-                        f"(t = {t_out[stop - 1]:g})")
+                    log(
+                        f"spectral {equation.name}: samples {sl.start}-{sl.stop - 1}, output {stop} of {T} "
+                        f"(t = {t_out[stop - 1]:g})"
+                    )
                 k = stop
                 n_chunks += 1
                 if stop_after is not None and n_chunks >= stop_after and (k < T or sl.stop < S):

@@ -83,7 +83,7 @@ class _Batches:
     def next(self) -> torch.Tensor:
         if self.pos + self.batch_size > self.n:
             self.perm, self.pos = torch.randperm(self.n, generator=self.generator), 0
-        idx = self.perm[self.pos:self.pos + self.batch_size]
+        idx = self.perm[self.pos : self.pos + self.batch_size]
         self.pos += self.batch_size
         return idx
 
@@ -91,13 +91,25 @@ class _Batches:
 # ---------------------------------------------------------------------------------------- training
 
 
-def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
-          lr_schedule: Sequence[tuple[int, float]], betas: tuple[float, float] = (0.9, 0.99),
-          val: tuple | None = None, eval_every: int = 250, seed: int = 0,
-          integrated: dict | None = None,
-          log: Callable[[int, float, float], None] | None = None,
-          checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
-          keep_checkpoint: bool = False, stop_after: int | None = None) -> dict[str, list]:
+def train(
+    model: nn.Module,
+    inputs,
+    labels,
+    *,
+    steps: int,
+    batch_size: int,
+    lr_schedule: Sequence[tuple[int, float]],
+    betas: tuple[float, float] = (0.9, 0.99),
+    val: tuple | None = None,
+    eval_every: int = 250,
+    seed: int = 0,
+    integrated: dict | None = None,
+    log: Callable[[int, float, float], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 500,
+    keep_checkpoint: bool = False,
+    stop_after: int | None = None,
+) -> dict[str, list]:
     """Fit ``model`` (in place) to coarse time-derivative labels; returns the history.
 
     Parameters
@@ -173,10 +185,16 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
     if integrated is not None:
         v0_all = as_float64(integrated["v0"]).to(device, dtype)
         targets_all = as_float64(integrated["targets"]).to(device, dtype)
-        if v0_all.ndim != 2 or targets_all.ndim != 3 or targets_all.shape[0] != v0_all.shape[0] \
-                or targets_all.shape[2] != v0_all.shape[1]:
-            raise ValueError(f"integrated needs v0 (R, N) and targets (R, n_out, N), got "
-                             f"{tuple(v0_all.shape)}, {tuple(targets_all.shape)}")
+        if (
+            v0_all.ndim != 2
+            or targets_all.ndim != 3
+            or targets_all.shape[0] != v0_all.shape[0]
+            or targets_all.shape[2] != v0_all.shape[1]
+        ):
+            raise ValueError(
+                f"integrated needs v0 (R, N) and targets (R, n_out, N), got "
+                f"{tuple(v0_all.shape)}, {tuple(targets_all.shape)}"
+            )
         int_dt = float(integrated["dt"])
         per_output = int(integrated["steps_per_output"])
         n_int_steps = targets_all.shape[1] * per_output
@@ -214,27 +232,47 @@ def train(model: nn.Module, inputs, labels, *, steps: int, batch_size: int,
             int_loss = torch.mean((rollout.transpose(0, 1) - targets_all[int_idx]) ** 2) / int_scale
             total = loss + int_weight * int_loss
         if not torch.isfinite(total):
-            raise FloatingPointError(f"non-finite training loss (td {float(loss)}, integrated "
-                                     f"{None if int_loss is None else float(int_loss)})")
+            raise FloatingPointError(
+                f"non-finite training loss (td {float(loss)}, integrated "
+                f"{None if int_loss is None else float(int_loss)})"
+            )
         return total, loss, int_loss
 
     def draw():
-        return (batches.next().to(device),
-                int_batches.next().to(device) if integrated is not None else None)
+        return (batches.next().to(device), int_batches.next().to(device) if integrated is not None else None)
 
     state = None
     if checkpoint is not None:
         checkpoint = Path(checkpoint).absolute()
-        data = {"inputs": inputs, "labels": labels, "val_inputs": None if val is None else val[0],
-                "val_labels": None if val is None else val[1]}
+        data = {
+            "inputs": inputs,
+            "labels": labels,
+            "val_inputs": None if val is None else val[0],
+            "val_labels": None if val is None else val[1],
+        }
         if integrated is not None:
             data |= {"integrated_v0": v0_all, "integrated_targets": targets_all}
         run_params = checkpoint_params(
-            model, data, integrated, steps=steps, batch_size=batch_size, lr_schedule=lr_schedule, betas=betas,
-            eval_every=eval_every, seed=seed)
-        state = TrainingState(params=run_params, model=model, optimizer=optimizer, generator=generator,
-                              batches=streams, history=history,
-                              windows={"td": window, "integrated": int_window}, device=device)
+            model,
+            data,
+            integrated,
+            steps=steps,
+            batch_size=batch_size,
+            lr_schedule=lr_schedule,
+            betas=betas,
+            eval_every=eval_every,
+            seed=seed,
+        )
+        state = TrainingState(
+            params=run_params,
+            model=model,
+            optimizer=optimizer,
+            generator=generator,
+            batches=streams,
+            history=history,
+            windows={"td": window, "integrated": int_window},
+            device=device,
+        )
 
     start, first = 0, None
     if checkpoint is not None and checkpoint.exists():

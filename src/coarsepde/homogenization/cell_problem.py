@@ -18,8 +18,8 @@ from its 3x3-cell Bloch matrix, which tends to ``k^T K k`` as the lattice spacin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp

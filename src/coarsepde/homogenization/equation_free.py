@@ -115,7 +115,7 @@ class Teeth:
         kt = _as_int(self.tooth_width / 2 / self.dx, "tooth_width/2/dx")
         kh = (self.offsets.size - 1) // 2
         w = np.zeros(self.offsets.size)
-        w[kh - kt:kh + kt + 1] = 1.0
+        w[kh - kt : kh + kt + 1] = 1.0
         w[kh - kt] = w[kh + kt] = 0.5
         return w * self.dx / self.tooth_width
 
@@ -178,8 +178,16 @@ class PatchDynamics:
     (see :mod:`coarsepde.numerics.diffusion1d`); ``lift_degree`` is the k of Eq. (10).
     """
 
-    def __init__(self, teeth: Teeth, a: Callable[[np.ndarray], np.ndarray], *, burst: float,
-                 first_step: float, growth: float, lift_degree: int = 2):
+    def __init__(
+        self,
+        teeth: Teeth,
+        a: Callable[[np.ndarray], np.ndarray],
+        *,
+        burst: float,
+        first_step: float,
+        growth: float,
+        lift_degree: int = 2,
+    ):
         if burst <= 0:
             raise ValueError("burst must be > 0")
         self.teeth = teeth
@@ -276,8 +284,14 @@ class GapTooth:
         v = np.einsum("pij,bpj->bpi", E, state)[..., :-2]
         k = self._k
         sL, sR = state[..., -2], state[..., -1]
-        full = np.concatenate([(v[..., 2 * k - 1] - 2 * k * self.teeth.dx * sL)[..., None], v,
-                               (v[..., -2 * k] + 2 * k * self.teeth.dx * sR)[..., None]], axis=-1)
+        full = np.concatenate(
+            [
+                (v[..., 2 * k - 1] - 2 * k * self.teeth.dx * sL)[..., None],
+                v,
+                (v[..., -2 * k] + 2 * k * self.teeth.dx * sR)[..., None],
+            ],
+            axis=-1,
+        )
         out = U.copy()
         out[:, self.teeth.patch_nodes] = full[..., self._tooth] @ self._weights
         return out
@@ -287,14 +301,24 @@ class GapTooth:
 RK_TABLEAUX = {
     "euler": (np.zeros((1, 1)), np.array([1.0]), np.array([0.0])),
     "heun": (np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0.5, 0.5]), np.array([0.0, 1.0])),
-    "rk4": (np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]]),
-            np.array([1, 2, 2, 1]) / 6.0, np.array([0, 0.5, 0.5, 1.0])),
+    "rk4": (
+        np.array([[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]]),
+        np.array([1, 2, 2, 1]) / 6.0,
+        np.array([0, 0.5, 0.5, 1.0]),
+    ),
 }
 
 
-def projective_integrate(estimate: Callable[[np.ndarray], np.ndarray], U0: np.ndarray, *, dt: float,
-                         n_steps: int, method: str = "euler", record_every: int = 1,
-                         progress: Callable[[int], None] | None = None):
+def projective_integrate(
+    estimate: Callable[[np.ndarray], np.ndarray],
+    U0: np.ndarray,
+    *,
+    dt: float,
+    n_steps: int,
+    method: str = "euler",
+    record_every: int = 1,
+    progress: Callable[[int], None] | None = None,
+):
     """Projective integration: explicit RK steps of size ``dt`` driven by an estimator of dU/dt.
 
     Returns (times, U, dUdt) at every ``record_every``-th step, starting at t = 0: U and the

@@ -26,8 +26,9 @@ from coarsepde.homogenization.problem1d import homogenized_rhs_on_macro_grid
 __all__ = ["score_rhs_1d", "score_trajectory_1d", "relative_error_per_snapshot", "score_2d", "evaluate_2d"]
 
 
-def score_rhs_1d(F_pred: np.ndarray, F_true: np.ndarray, *, F_patch: np.ndarray, U: np.ndarray, late: np.ndarray,
-                 wrong_a: float) -> dict[str, float]:
+def score_rhs_1d(
+    F_pred: np.ndarray, F_true: np.ndarray, *, F_patch: np.ndarray, U: np.ndarray, late: np.ndarray, wrong_a: float
+) -> dict[str, float]:
     """rMSE (Eq. 24, :func:`~coarsepde.homogenization.learning.rmse_relative`) of predicted dU/dt
     ``F_pred`` (trajectory, time, x) against the homogenized ``F_true``, and of the baselines.
 
@@ -62,12 +63,14 @@ def score_trajectory_1d(U_int: np.ndarray, U_true: np.ndarray, *, stride: int, l
 
 def relative_error_per_snapshot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """||a - b|| / ||b|| over the spatial axes of (trajectory, time, ...) fields -> (trajectory, time)."""
-    return np.linalg.norm((a - b).reshape(*b.shape[:2], -1), axis=-1) / np.linalg.norm(b.reshape(*b.shape[:2], -1),
-                                                                                        axis=-1)
+    return np.linalg.norm((a - b).reshape(*b.shape[:2], -1), axis=-1) / np.linalg.norm(
+        b.reshape(*b.shape[:2], -1), axis=-1
+    )
 
 
-def score_2d(U: np.ndarray, F_pred: np.ndarray, U_int: np.ndarray, Uh: np.ndarray, Fh: np.ndarray,
-             n_modes: int = 6) -> dict[str, np.ndarray]:
+def score_2d(
+    U: np.ndarray, F_pred: np.ndarray, U_int: np.ndarray, Uh: np.ndarray, Fh: np.ndarray, n_modes: int = 6
+) -> dict[str, np.ndarray]:
     """A 2D model's predictions against one homogenized reference; all fields (trajectory, time, x, y).
 
     ``U``: the gap-tooth data; ``F_pred``: the model's dU/dt at ``U``; ``U_int``: the model integrated from
@@ -92,8 +95,13 @@ def score_2d(U: np.ndarray, F_pred: np.ndarray, U_int: np.ndarray, Uh: np.ndarra
     }
 
 
-def evaluate_2d(model: nn.Module, U: np.ndarray, t: np.ndarray,
-                references: Mapping[str, tuple[np.ndarray, np.ndarray]], n_modes: int = 6):
+def evaluate_2d(
+    model: nn.Module,
+    U: np.ndarray,
+    t: np.ndarray,
+    references: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    n_modes: int = 6,
+):
     """Predict dU/dt of ``U`` (trajectory, time, x, y), integrate each trajectory from its first snapshot
     over times ``t`` (BDF, :func:`~coarsepde.homogenization.learning2d.integrate_2d`), and score both
     against every reference ``name -> (Uh, Fh)`` (:func:`score_2d`).

@@ -24,8 +24,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["full_lattice_operator", "full_lattice_solve", "PatchScheme2D", "homogenized_spectral", "modal_decay_rate", "sinsin_solution",
-           "draw_sinsin_conditions", "patch_trajectories", "homogenized_patch_averages"]
+__all__ = [
+    "full_lattice_operator",
+    "full_lattice_solve",
+    "PatchScheme2D",
+    "homogenized_spectral",
+    "modal_decay_rate",
+    "sinsin_solution",
+    "draw_sinsin_conditions",
+    "patch_trajectories",
+    "homogenized_patch_averages",
+]
 
 
 def full_lattice_operator(cx_period: np.ndarray, cy_period: np.ndarray, n: int) -> sp.csr_matrix:
@@ -60,8 +69,11 @@ def full_lattice_solve(A: sp.csr_matrix, u0: np.ndarray, times: np.ndarray) -> n
     if t.size > 1 and not np.allclose(np.diff(t), t[1] - t[0]):
         raise ValueError("times must be uniformly spaced")
     out = expm_multiply(A, u0.reshape(B, -1).T, start=t[0], stop=t[-1], num=t.size, endpoint=True)
-    return np.asarray(out).reshape(t.size, n, n, B).transpose(0, 3, 1, 2) if t.size > 1 else \
-        np.asarray(out).T.reshape(1, B, n, n)
+    return (
+        np.asarray(out).reshape(t.size, n, n, B).transpose(0, 3, 1, 2)
+        if t.size > 1
+        else np.asarray(out).T.reshape(1, B, n, n)
+    )
 
 
 def modal_decay_rate(K: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> np.ndarray:
@@ -208,13 +220,14 @@ def sinsin_solution(amp, lx, ly, phx, phy, K, x, y, t, time_derivative: bool = F
         r_minus = modal_decay_rate(K, kx, -ky)
         r_plus = modal_decay_rate(K, kx, ky)
         fm, fp = (-r_minus, -r_plus) if time_derivative else (1.0, 1.0)
-        out = out + 0.5 * a * (fm * np.exp(-r_minus * t) * np.cos(kx * x - ky * y + px - py)
-                               - fp * np.exp(-r_plus * t) * np.cos(kx * x + ky * y + px + py))
+        out = out + 0.5 * a * (
+            fm * np.exp(-r_minus * t) * np.cos(kx * x - ky * y + px - py)
+            - fp * np.exp(-r_plus * t) * np.cos(kx * x + ky * y + px + py)
+        )
     return out
 
 
-def draw_sinsin_conditions(rng: np.random.Generator, n_traj: int, *, terms: int, amplitude: float,
-                           max_wavenumber: int):
+def draw_sinsin_conditions(rng: np.random.Generator, n_traj: int, *, terms: int, amplitude: float, max_wavenumber: int):
     """Eq. (28): a_j ~ U[-amplitude, amplitude], (lx_j, ly_j) uniform on {1..max}^2, phases ~ U[0, 2 pi)^2.
     Returns arrays (n_traj, terms): amp, lx, ly, phx, phy."""
     amp = rng.uniform(-amplitude, amplitude, (n_traj, terms))
@@ -239,8 +252,12 @@ def patch_trajectories(ps: PatchScheme2D, ics, times: np.ndarray, K_ic: np.ndarr
     F = np.empty_like(U)
     for s0 in range(0, n_traj, chunk):
         sl_ = slice(s0, min(n_traj, s0 + chunk))
-        u0 = np.stack([sinsin_solution(amp[j], lx[j], ly[j], phx[j], phy[j], np.eye(2), X, Y, 0.0)
-                       for j in range(sl_.start, sl_.stop)])
+        u0 = np.stack(
+            [
+                sinsin_solution(amp[j], lx[j], ly[j], phx[j], phy[j], np.eye(2), X, Y, 0.0)
+                for j in range(sl_.start, sl_.stop)
+            ]
+        )
         u = ps.evolve(u0, times)  # (T, b, n, n, 3, 3)
         U[sl_] = ps.macro(u).transpose(1, 0, 2, 3)
         T, b = u.shape[:2]
@@ -264,7 +281,9 @@ def homogenized_patch_averages(ps: PatchScheme2D, ics, K: np.ndarray, times: np.
         rate = modal_decay_rate(K, lx, ky)  # (n_traj, J)
         decay = np.exp(-rate[..., None] * t)  # (n_traj, J, T)
         # patch-interior averages of the cosine of every term: (n_traj, J, n, n)
-        arg = lx[..., None, None, None, None] * X + ky[..., None, None, None, None] * Y + ph[..., None, None, None, None]
+        arg = (
+            lx[..., None, None, None, None] * X + ky[..., None, None, None, None] * Y + ph[..., None, None, None, None]
+        )
         cosavg = np.cos(arg).mean(axis=(-1, -2))
         w = 0.5 * amp * (-sign)  # +1/2 for the difference term, -1/2 for the sum term
         U = U + np.einsum("nj,njt,njab->ntab", w, decay, cosavg)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -106,8 +106,10 @@ class FunctionalNet(nn.Module):
             raise ValueError(f"need hidden >= 1 and dx > 0, got hidden={hidden}, dx={dx}")
         self.dx = float(dx)
         self.net = nn.Sequential(
-            nn.Linear(3, hidden, dtype=DTYPE), nn.ReLU(),
-            nn.Linear(hidden, hidden, dtype=DTYPE), nn.ReLU(),
+            nn.Linear(3, hidden, dtype=DTYPE),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden, dtype=DTYPE),
+            nn.ReLU(),
             nn.Linear(hidden, 1, dtype=DTYPE),
         )
         glorot_reset(self, torch.Generator().manual_seed(seed))
@@ -133,8 +135,10 @@ class DiscretizedNet(nn.Module):
         if filters < 1:
             raise ValueError(f"filters must be >= 1, got {filters}")
         self.net = nn.Sequential(
-            nn.Conv1d(1, filters, kernel, padding="valid", dtype=DTYPE), nn.ReLU(),
-            nn.Conv1d(filters, filters, 1, dtype=DTYPE), nn.ReLU(),
+            nn.Conv1d(1, filters, kernel, padding="valid", dtype=DTYPE),
+            nn.ReLU(),
+            nn.Conv1d(filters, filters, 1, dtype=DTYPE),
+            nn.ReLU(),
             nn.Conv1d(filters, 1, 1, dtype=DTYPE),
         )
         glorot_reset(self, torch.Generator().manual_seed(seed))
@@ -240,7 +244,7 @@ def train(
         perm = torch.randperm(split, generator=gen).to(dev)
         total = torch.zeros((), dtype=DTYPE, device=dev)
         for start in range(0, split, batch_size):
-            idx = perm[start:start + batch_size]
+            idx = perm[start : start + batch_size]
             loss = tfn.mse_loss(model(X_tr[idx])[:, 1:-1], Y_tr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -254,8 +258,7 @@ def train(
         if progress is not None:
             progress(ep + 1, float(train_loss[ep]), float(val_loss[ep]))
     model.eval()
-    return TrainResult(train_loss=train_loss, val_loss=val_loss, epochs=int(epochs),
-                       seconds=time.perf_counter() - t0)
+    return TrainResult(train_loss=train_loss, val_loss=val_loss, epochs=int(epochs), seconds=time.perf_counter() - t0)
 
 
 def predict(model: nn.Module, U: np.ndarray, device="auto") -> np.ndarray:
@@ -355,6 +358,11 @@ def integrate(
     out[: sol.y.shape[1]] = sol.y.T
     reached = max(sol.y.shape[1], 1)  # row 0 is U0 even if the very first step failed
     if sol.status < 0 or reached < t_eval.size:
-        log.warning("integration failed after t=%.6g (%s); the last %d of %d rows are NaN",
-                    t_eval[reached - 1], sol.message, t_eval.size - reached, t_eval.size)
+        log.warning(
+            "integration failed after t=%.6g (%s); the last %d of %d rows are NaN",
+            t_eval[reached - 1],
+            sol.message,
+            t_eval.size - reached,
+            t_eval.size,
+        )
     return out

@@ -20,7 +20,7 @@ in units of U per unit time.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -106,8 +106,10 @@ class FunctionalNet2D(nn.Module):
         if hidden < 1 or hidden2 < 1:
             raise ValueError(f"need hidden, hidden2 >= 1, got {hidden}, {hidden2}")
         self.net = nn.Sequential(
-            nn.Linear(6, hidden, dtype=DTYPE), nn.ReLU(),
-            nn.Linear(hidden, hidden2, dtype=DTYPE), nn.ReLU(),
+            nn.Linear(6, hidden, dtype=DTYPE),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden2, dtype=DTYPE),
+            nn.ReLU(),
             nn.Linear(hidden2, 1, dtype=DTYPE),
         )
         _glorot_reset_2d(self, torch.Generator().manual_seed(seed))
@@ -134,8 +136,10 @@ class DiscretizedNet2D(nn.Module):
             raise ValueError(f"filters must be >= 1, got {filters}")
         self.pad = kernel // 2
         self.net = nn.Sequential(
-            nn.Conv2d(1, filters, kernel, dtype=DTYPE), nn.ReLU(),
-            nn.Conv2d(filters, filters, 1, dtype=DTYPE), nn.ReLU(),
+            nn.Conv2d(1, filters, kernel, dtype=DTYPE),
+            nn.ReLU(),
+            nn.Conv2d(filters, filters, 1, dtype=DTYPE),
+            nn.ReLU(),
             nn.Conv2d(filters, 1, 1, dtype=DTYPE),
         )
         _glorot_reset_2d(self, torch.Generator().manual_seed(seed))
@@ -219,9 +223,19 @@ def train_2d(
     def flat(a: np.ndarray) -> np.ndarray:
         return np.pad(a.reshape(a.shape[0], -1), ((0, 0), (1, 1)))
 
-    return train(_Flat(model, U.shape[1:], pad=True), flat(U), flat(dUdt), epochs=epochs,
-                 batch_size=batch_size, lr=lr, val_fraction=val_fraction, seed=seed, device=device,
-                 progress=progress, warm_start=True)
+    return train(
+        _Flat(model, U.shape[1:], pad=True),
+        flat(U),
+        flat(dUdt),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        val_fraction=val_fraction,
+        seed=seed,
+        device=device,
+        progress=progress,
+        warm_start=True,
+    )
 
 
 def predict_2d(model: nn.Module, U: np.ndarray, device="auto") -> np.ndarray:
@@ -254,8 +268,16 @@ def integrate_2d(
     U0 = np.asarray(U0, dtype=np.float64)
     if U0.ndim != 2:
         raise ValueError(f"U0 must be (nx, ny), got shape {U0.shape}")
-    out = integrate(_Flat(model, U0.shape), U0.ravel(), t_eval, method=method, max_step=max_step,
-                    rtol=rtol, atol=atol, device=device)
+    out = integrate(
+        _Flat(model, U0.shape),
+        U0.ravel(),
+        t_eval,
+        method=method,
+        max_step=max_step,
+        rtol=rtol,
+        atol=atol,
+        device=device,
+    )
     return out.reshape(-1, *U0.shape)
 
 
@@ -288,7 +310,7 @@ def fourier_amplitudes(
     # (the Nyquist row -nx/2 is its own conjugate and is kept too).
     self_conj = (ky == 0) | ((ny % 2 == 0) & (ky == ny // 2))
     keep = ~(self_conj[None, :] & (kx[:, None] < 0))
-    keep[kx == -(nx // 2)] |= (nx % 2 == 0)
+    keep[kx == -(nx // 2)] |= nx % 2 == 0
     modes_all = np.stack(np.broadcast_arrays(kx[:, None], ky[None, :]), axis=-1)[keep]  # (m, 2)
     if not 1 <= n_modes <= len(modes_all):
         raise ValueError(f"n_modes must be in 1..{len(modes_all)}, got {n_modes}")

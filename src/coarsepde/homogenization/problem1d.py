@@ -49,7 +49,7 @@ class InitialConditions:
         arg = 2 * np.pi * self.wavenumber[:, :, None] * x[None, None, :] + self.phase[:, :, None]
         return np.einsum("tj,tjx->tx", self.amp, np.sin(arg))
 
-    def subset(self, rows) -> "InitialConditions":
+    def subset(self, rows) -> InitialConditions:
         """The initial conditions ``rows`` (an index, slice or index array) alone: evaluating one
         trajectory on the 2e6-point fully resolved grid then costs its own (terms, points) phases, not
         every trajectory's (3.5 GB for 11 trajectories)."""
@@ -58,8 +58,9 @@ class InitialConditions:
         return InitialConditions(self.amp[sel], self.wavenumber[sel], self.phase[sel])
 
 
-def draw_initial_conditions(rng: np.random.Generator, n_traj: int, *, terms: int, amplitude: float,
-                            max_wavenumber: float) -> InitialConditions:
+def draw_initial_conditions(
+    rng: np.random.Generator, n_traj: int, *, terms: int, amplitude: float, max_wavenumber: float
+) -> InitialConditions:
     """Eq. (23): a_j ~ U[-amplitude, amplitude], l_j ~ U[0, max_wavenumber], phi_j ~ U[0, 2 pi]."""
     if n_traj < 1 or terms < 1:
         raise ValueError("need n_traj >= 1 and terms >= 1")
@@ -81,15 +82,24 @@ def macro_teeth(*, n_nodes: int, tooth_width: float, patch_width: float, dx: flo
     return Teeth(x, np.arange(1, n_nodes - 1), tooth_width, patch_width, dx)
 
 
-def patch_dynamics_trajectories(U0: np.ndarray, pd: PatchDynamics, *, dt: float, n_steps: int,
-                                method: str = "euler", record_every: int = 1, progress=None):
+def patch_dynamics_trajectories(
+    U0: np.ndarray,
+    pd: PatchDynamics,
+    *,
+    dt: float,
+    n_steps: int,
+    method: str = "euler",
+    record_every: int = 1,
+    progress=None,
+):
     """Patch-dynamics trajectories from the macro states U0 (B, N), all trajectories at once.
 
     Returns (times, U (T, B, N), dUdt (T, B, N), seconds of wall-clock).
     """
     t0 = time.perf_counter()
-    times, U, F = projective_integrate(pd.time_derivative, U0, dt=dt, n_steps=n_steps, method=method,
-                                       record_every=record_every, progress=progress)
+    times, U, F = projective_integrate(
+        pd.time_derivative, U0, dt=dt, n_steps=n_steps, method=method, record_every=record_every, progress=progress
+    )
     return times, U, F, time.perf_counter() - t0
 
 
@@ -105,8 +115,9 @@ def homogenized_operator(n_nodes: int, a_star: float) -> sp.csr_matrix:
     return L.tocsr()
 
 
-def homogenized_trajectories(u0: np.ndarray, a_star: float, times: np.ndarray, *, rtol: float = 1e-9,
-                             atol: float = 1e-11):
+def homogenized_trajectories(
+    u0: np.ndarray, a_star: float, times: np.ndarray, *, rtol: float = 1e-9, atol: float = 1e-11
+):
     """Homogenized reference (Eq. 22): u0 (B, n) on n uniform nodes -> U (T, B, n), dU/dt (T, B, n).
 
     Method of lines with the FD operator of :func:`homogenized_operator` and a stiff BDF integrator
@@ -118,8 +129,9 @@ def homogenized_trajectories(u0: np.ndarray, a_star: float, times: np.ndarray, *
     B, n = u0.shape
     L = homogenized_operator(n, a_star)
     A = sp.block_diag([L] * B, format="csr")
-    sol = solve_ivp(lambda t, y: A @ y, (times[0], times[-1]), u0.ravel(), method="BDF", t_eval=times,
-                    jac=A, rtol=rtol, atol=atol)
+    sol = solve_ivp(
+        lambda t, y: A @ y, (times[0], times[-1]), u0.ravel(), method="BDF", t_eval=times, jac=A, rtol=rtol, atol=atol
+    )
     if not sol.success:
         raise RuntimeError(f"homogenized reference failed: {sol.message}")
     U = sol.y.T.reshape(len(times), B, n)
@@ -127,8 +139,9 @@ def homogenized_trajectories(u0: np.ndarray, a_star: float, times: np.ndarray, *
     return U, dU
 
 
-def fully_resolved(u0_fn, a, *, eps: float, points_per_period: int, t_final: float, first_step: float,
-                   growth: float, max_step: float):
+def fully_resolved(
+    u0_fn, a, *, eps: float, points_per_period: int, t_final: float, first_step: float, growth: float, max_step: float
+):
     """Detailed solution of Eq. (20) on all of [0, 1] at t_final, resolving every eps-period.
 
     u0_fn: x -> (B, len(x)) initial values (its end values are the Dirichlet data of Eq. 21).
@@ -144,20 +157,44 @@ def fully_resolved(u0_fn, a, *, eps: float, points_per_period: int, t_final: flo
     return x, u, time.perf_counter() - t0, len(steps)
 
 
-def setup(*, seed: int, n_traj: int, eps: float, a_mean: float, a_amplitude: float, macro_nodes: int,
-          tooth_width: float, patch_width: float, points_per_period: int, burst: float, burst_first_step: float,
-          burst_growth: float, lift_degree: int, ic_terms: int, ic_amplitude: float, ic_max_wavenumber: float):
+def setup(
+    *,
+    seed: int,
+    n_traj: int,
+    eps: float,
+    a_mean: float,
+    a_amplitude: float,
+    macro_nodes: int,
+    tooth_width: float,
+    patch_width: float,
+    points_per_period: int,
+    burst: float,
+    burst_first_step: float,
+    burst_growth: float,
+    lift_degree: int,
+    ic_terms: int,
+    ic_amplitude: float,
+    ic_max_wavenumber: float,
+):
     """(initial conditions, teeth, patch-dynamics estimator) of the Sect. 5.1 problem.
 
     The ``n_traj`` initial conditions are drawn in order from ``numpy.random.default_rng(seed)``:
     every rule that needs trajectory k gets the same one.
     """
-    ic = draw_initial_conditions(np.random.default_rng(seed), n_traj, terms=ic_terms, amplitude=ic_amplitude,
-                                 max_wavenumber=ic_max_wavenumber)
-    teeth = macro_teeth(n_nodes=macro_nodes, tooth_width=tooth_width, patch_width=patch_width,
-                        dx=eps / points_per_period)
-    pd = PatchDynamics(teeth, heterogeneous_diffusivity(eps, a_mean, a_amplitude), burst=burst,
-                       first_step=burst_first_step, growth=burst_growth, lift_degree=lift_degree)
+    ic = draw_initial_conditions(
+        np.random.default_rng(seed), n_traj, terms=ic_terms, amplitude=ic_amplitude, max_wavenumber=ic_max_wavenumber
+    )
+    teeth = macro_teeth(
+        n_nodes=macro_nodes, tooth_width=tooth_width, patch_width=patch_width, dx=eps / points_per_period
+    )
+    pd = PatchDynamics(
+        teeth,
+        heterogeneous_diffusivity(eps, a_mean, a_amplitude),
+        burst=burst,
+        first_step=burst_first_step,
+        growth=burst_growth,
+        lift_degree=lift_degree,
+    )
     return ic, teeth, pd
 
 

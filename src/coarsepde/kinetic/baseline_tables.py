@@ -32,15 +32,25 @@ PAPER_TABLE14 = {"ms-hdl": {64: 0.094, 128: 0.070}, "dc-rnn": {64: 0.066, 128: 0
 # ---------------------------------------------------------------------------------------------
 def _summary_row(coef, lib, eps) -> dict:
     s = bl.summarize(coef, bl.DICTIONARY, eps, lib=lib)
-    return {"coefficients": [s.physical[k] for k in PHYSICAL_TERMS], "error": s.error_pct,
-            "nnz": int(np.count_nonzero(coef)), "spurious": s.max_spurious_contribution,
-            "coef": np.asarray(coef, dtype=float)}
+    return {
+        "coefficients": [s.physical[k] for k in PHYSICAL_TERMS],
+        "error": s.error_pct,
+        "nnz": int(np.count_nonzero(coef)),
+        "spurious": s.max_spurious_contribution,
+        "coef": np.asarray(coef, dtype=float),
+    }
 
 
-def lasso_table(datasets: Mapping[float, FitData], *, targets: Sequence[str] = ("central", "fe"),
-                alphas: Sequence[float] | None = None, max_rows: int | None = None,
-                stridge: Mapping | None = None, seed: int = 0,
-                log: Callable[[str], None] | None = None) -> xr.Dataset:
+def lasso_table(
+    datasets: Mapping[float, FitData],
+    *,
+    targets: Sequence[str] = ("central", "fe"),
+    alphas: Sequence[float] | None = None,
+    max_rows: int | None = None,
+    stridge: Mapping | None = None,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> xr.Dataset:
     """Lasso (alpha sweep; rows "lasso (best alpha)": the alpha of lowest Error%, the paper's "best alpha";
     "lasso (held-out alpha)": the alpha of lowest held-out residual, what a user without the answer would
     pick) and STRidge (PDE-FIND's tolerance search, ``stridge`` keywords of
@@ -74,8 +84,10 @@ def lasso_table(datasets: Mapping[float, FitData], *, targets: Sequence[str] = (
                 spur[i, ti, j] = s.max_spurious_contribution
             secs[ti, j] = time.perf_counter() - t0
             if log:
-                log(f"[Table 12] target {target} 1/eps = {1 / e:g}: Error% " + ", ".join(
-                    f"{m} {err[i, ti, j]:.4g} (nnz {int(nnz[i, ti, j])})" for i, m in enumerate(methods)))
+                log(
+                    f"[Table 12] target {target} 1/eps = {1 / e:g}: Error% "
+                    + ", ".join(f"{m} {err[i, ti, j]:.4g} (nnz {int(nnz[i, ti, j])})" for i, m in enumerate(methods))
+                )
     inv = np.array([round(1.0 / e) for e in eps_list])
     return xr.Dataset(
         {
@@ -83,16 +95,22 @@ def lasso_table(datasets: Mapping[float, FitData], *, targets: Sequence[str] = (
             "dictionary_coefficient": (("method", "target", "inv_eps", "dictionary_term"), full),
             "error": (("method", "target", "inv_eps"), err, {"units": "%", "long_name": "Error% (Eq. 6.2)"}),
             "nnz": (("method", "target", "inv_eps"), nnz, {"long_name": "nonzero dictionary terms"}),
-            "max_spurious": (("method", "target", "inv_eps"), spur,
-                             {"long_name": "largest relative contribution |c_k| ||Theta_k|| / ||y|| of a "
-                                           "non-physical term"}),
+            "max_spurious": (
+                ("method", "target", "inv_eps"),
+                spur,
+                {"long_name": "largest relative contribution |c_k| ||Theta_k|| / ||y|| of a non-physical term"},
+            ),
             "alpha": (("alpha_choice", "target", "inv_eps"), alpha),
             "seconds": (("target", "inv_eps"), secs, {"units": "s"}),
         },
-        coords={"method": string_array(methods), "target": string_array(targets), "inv_eps": inv,
-                "term": string_array(term_names()),
-                "dictionary_term": string_array(bl.term_name(t) for t in bl.DICTIONARY),
-                "alpha_choice": string_array(["best error", "held-out"])},
+        coords={
+            "method": string_array(methods),
+            "target": string_array(targets),
+            "inv_eps": inv,
+            "term": string_array(term_names()),
+            "dictionary_term": string_array(bl.term_name(t) for t in bl.DICTIONARY),
+            "alpha_choice": string_array(["best error", "held-out"]),
+        },
         attrs={"table": 12, "example": "6.6, 6.7"},
     )
 
@@ -100,8 +118,9 @@ def lasso_table(datasets: Mapping[float, FitData], *, targets: Sequence[str] = (
 # ---------------------------------------------------------------------------------------------
 # Table 13: PINN-style fits (Example 6.8)
 # ---------------------------------------------------------------------------------------------
-def pinn_table(data: FitData, eps: float, protocol: PINNProtocol, *, seed: int = 0,
-               log: Callable[[str], None] | None = None) -> xr.Dataset:
+def pinn_table(
+    data: FitData, eps: float, protocol: PINNProtocol, *, seed: int = 0, log: Callable[[str], None] | None = None
+) -> xr.Dataset:
     """Both variants of :func:`~coarsepde.kinetic.pinn.fit_pinn` ("plain", Eq. 6.8; "pt", Eq. 6.10) on one
     eps, the protocol's seed replaced by ``seed``: learned and least-squares coefficients, their Error%, eps_pred,
     wall time, the fit errors and raw lambdas (JSON strings) and the loss history (iteration, total loss)."""
@@ -109,8 +128,10 @@ def pinn_table(data: FitData, eps: float, protocol: PINNProtocol, *, seed: int =
     terms = list(PHYSICAL_TERMS)
     if log:
         for r in results:
-            log(f"[Table 13] {r.variant}: Error% {r.error_percent:.4g}, coefficients {r.coefficients}, "
-                f"eps_pred {r.eps_pred}, {r.wall_seconds:.1f} s")
+            log(
+                f"[Table 13] {r.variant}: Error% {r.error_percent:.4g}, coefficients {r.coefficients}, "
+                f"eps_pred {r.eps_pred}, {r.wall_seconds:.1f} s"
+            )
     n_hist = max(len(r.history) for r in results)
     hist = np.full((len(results), n_hist, 2), np.nan)
     for i, r in enumerate(results):
@@ -119,9 +140,11 @@ def pinn_table(data: FitData, eps: float, protocol: PINNProtocol, *, seed: int =
     return xr.Dataset(
         {
             "coefficient": (("variant", "term"), np.array([[r.coefficients[t] for t in terms] for r in results])),
-            "lstsq_coefficient": (("variant", "term"),
-                                  np.array([[r.lstsq_coefficients[t] for t in terms] for r in results]),
-                                  {"long_name": "least-squares coefficients of the final networks"}),
+            "lstsq_coefficient": (
+                ("variant", "term"),
+                np.array([[r.lstsq_coefficients[t] for t in terms] for r in results]),
+                {"long_name": "least-squares coefficients of the final networks"},
+            ),
             "error": ("variant", np.array([r.error_percent for r in results]), {"units": "%"}),
             "lstsq_error": ("variant", np.array([r.lstsq_error_percent for r in results]), {"units": "%"}),
             "eps_pred": ("variant", np.array([np.nan if r.eps_pred is None else r.eps_pred for r in results])),
@@ -130,8 +153,12 @@ def pinn_table(data: FitData, eps: float, protocol: PINNProtocol, *, seed: int =
             "lambdas": ("variant", string_array(json.dumps(r.lambdas) for r in results)),
             "history": (("variant", "record", "field"), hist),
         },
-        coords={"variant": string_array(VARIANTS), "term": string_array(terms), "inv_eps": round(1.0 / eps),
-                "field": string_array(["iteration", "loss"])},
+        coords={
+            "variant": string_array(VARIANTS),
+            "term": string_array(terms),
+            "inv_eps": round(1.0 / eps),
+            "field": string_array(["iteration", "loss"]),
+        },
         attrs={"table": 13, "example": "6.8"},
     )
 
@@ -139,9 +166,16 @@ def pinn_table(data: FitData, eps: float, protocol: PINNProtocol, *, seed: int =
 # ---------------------------------------------------------------------------------------------
 # Table 14: MS-HDL (Example 6.9)
 # ---------------------------------------------------------------------------------------------
-def ms_hdl_table(datasets: Mapping[float, FitData], *, conventions: Sequence[str] = ("eps^j",),
-                 n_snapshots: int | None = None, method: str = "exact", max_rows: int | None = None,
-                 seed: int = 0, log: Callable[[str], None] | None = None) -> xr.Dataset:
+def ms_hdl_table(
+    datasets: Mapping[float, FitData],
+    *,
+    conventions: Sequence[str] = ("eps^j",),
+    n_snapshots: int | None = None,
+    method: str = "exact",
+    max_rows: int | None = None,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> xr.Dataset:
     """MS-HDL on perfectly split data (:func:`~coarsepde.kinetic.baselines.split_scale_data`, from the unsplit
     data's initial density and grid, steps :func:`~coarsepde.kinetic.baselines.ms_hdl_steps` of the unsplit
     data's dt under each convention), the summed 18-term equation and its Error%, per eps."""
@@ -155,8 +189,9 @@ def ms_hdl_table(datasets: Mapping[float, FitData], *, conventions: Sequence[str
         for j, e in enumerate(eps_list):
             data = datasets[e]
             steps = bl.ms_hdl_steps(data.dt, e, conv)
-            parts = bl.split_scale_data(data.ops, data.rho[0].numpy(), e, steps["fast"], steps["medium"],
-                                        n_snapshots or data.T, method=method)
+            parts = bl.split_scale_data(
+                data.ops, data.rho[0].numpy(), e, steps["fast"], steps["medium"], n_snapshots or data.T, method=method
+            )
             res = bl.ms_hdl(parts, bl.DICTIONARY, max_rows=max_rows, seed=seed)
             r = _summary_row(res.coef, None, e)
             coef[ci, j], err[ci, j], full[ci, j] = r["coefficients"], r["error"], res.coef
@@ -169,12 +204,18 @@ def ms_hdl_table(datasets: Mapping[float, FitData], *, conventions: Sequence[str
             "coefficient": (("convention", "inv_eps", "term"), coef),
             "dictionary_coefficient": (("convention", "inv_eps", "dictionary_term"), full),
             "error": (("convention", "inv_eps"), err, {"units": "%"}),
-            "part_residual": (("convention", "inv_eps", "part"), resid,
-                              {"long_name": "relative FE residual of each part's dictionary fit"}),
+            "part_residual": (
+                ("convention", "inv_eps", "part"),
+                resid,
+                {"long_name": "relative FE residual of each part's dictionary fit"},
+            ),
         },
-        coords={"convention": string_array(conventions), "inv_eps": inv, "term": string_array(term_names()),
-                "dictionary_term": string_array(bl.term_name(t) for t in bl.DICTIONARY),
-                "part": string_array(["fast", "medium"])},
+        coords={
+            "convention": string_array(conventions),
+            "inv_eps": inv,
+            "term": string_array(term_names()),
+            "dictionary_term": string_array(bl.term_name(t) for t in bl.DICTIONARY),
+            "part": string_array(["fast", "medium"]),
+        },
         attrs={"table": 14, "example": "6.9", "split_data": method},
     )
-

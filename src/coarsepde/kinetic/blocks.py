@@ -120,8 +120,16 @@ class DCRNNBlock(_BlockBase):
     (the features of each input are computed once and reused by all later layers).
     """
 
-    def __init__(self, n_ops: int, K: int, symbols: Sequence[str] | None = None, bias: bool = True,
-                 nx: int | None = None, init=1.5, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        n_ops: int,
+        K: int,
+        symbols: Sequence[str] | None = None,
+        bias: bool = True,
+        nx: int | None = None,
+        init=1.5,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__(n_ops, K, symbols, nx)
         self.hidden = torch.nn.ParameterList([self._param(2, n_ops + k) for k in range(K)])
         self.bias = torch.nn.ParameterList([self._param(2) for _ in range(K)]) if bias else None
@@ -152,8 +160,9 @@ class DCRNNBlock(_BlockBase):
         return _combine(self.output, self._features(u, ops, self.K, base))
 
     # -- symbolic expansion -------------------------------------------------------------------
-    def polynomial(self, symbols: Sequence[str] | None = None, simplify: bool = True,
-                   odd_moments_vanish: bool = True) -> OperatorPolynomial:
+    def polynomial(
+        self, symbols: Sequence[str] | None = None, simplify: bool = True, odd_moments_vanish: bool = True
+    ) -> OperatorPolynomial:
         """The operator this block represents, expanded as a polynomial in the basic operators.
 
         For K = 1 and dictionary (A_1, A_2) this is Eq. (3.11) with C_1 = w_{1,1}A_1 + w_{1,2}A_2 +
@@ -221,8 +230,15 @@ class RecurrentBlock(_BlockBase):
     ``output`` = W^{K+1}; an optional trailing (nx,) makes the weights x-dependent.
     """
 
-    def __init__(self, n_ops: int, K: int, symbols: Sequence[str] | None = None, nx: int | None = None,
-                 init=1.5, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        n_ops: int,
+        K: int,
+        symbols: Sequence[str] | None = None,
+        nx: int | None = None,
+        init=1.5,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__(n_ops, K, symbols, nx)
         self.hidden = torch.nn.ParameterList([self._param(k + 1, n_ops) for k in range(K)])
         self.output = self._param(K + 1, n_ops)
@@ -238,8 +254,9 @@ class RecurrentBlock(_BlockBase):
             feats.append([op(h) for op in ops])
         return sum(_combine(self.output[i], feats[i]) for i in range(self.K + 1))
 
-    def polynomial(self, symbols: Sequence[str] | None = None, simplify: bool = True,
-                   odd_moments_vanish: bool = True) -> OperatorPolynomial:
+    def polynomial(
+        self, symbols: Sequence[str] | None = None, simplify: bool = True, odd_moments_vanish: bool = True
+    ) -> OperatorPolynomial:
         """Expansion of F as a polynomial in the basic operators (see :meth:`DCRNNBlock.polynomial`)."""
         symbols = self._symbols(symbols)
         simp = (lambda p: p.simplify(odd_moments_vanish)) if simplify else (lambda p: p)

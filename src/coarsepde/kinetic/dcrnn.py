@@ -73,13 +73,27 @@ class MultiscaleDCRNN(torch.nn.Module):
         ~ 0.0882 on [1e-3, 0.1]) and w_S (1.0).
     """
 
-    def __init__(self, dictionary_g: Sequence[str] | None = ("I", "A", "P"),
-                 dictionary_rho: Sequence[str] | None = ("I", "A"), K: int = 1, M: int = 2,
-                 eps_range: tuple[float, float] | None = None, learn_relaxation: bool = True, init=1.5, *,
-                 operators: Operators | None = None, block: str = "paper", bias: bool = True,
-                 spatial_weights: int | None = None, relaxation_nx: int | None = None,
-                 fixed_relaxation=None, w_eps_init: float = 1.0, w_s_init: float = 1.0,
-                 seed: int | None = None, equation: str = "g"):
+    def __init__(
+        self,
+        dictionary_g: Sequence[str] | None = ("I", "A", "P"),
+        dictionary_rho: Sequence[str] | None = ("I", "A"),
+        K: int = 1,
+        M: int = 2,
+        eps_range: tuple[float, float] | None = None,
+        learn_relaxation: bool = True,
+        init=1.5,
+        *,
+        operators: Operators | None = None,
+        block: str = "paper",
+        bias: bool = True,
+        spatial_weights: int | None = None,
+        relaxation_nx: int | None = None,
+        fixed_relaxation=None,
+        w_eps_init: float = 1.0,
+        w_s_init: float = 1.0,
+        seed: int | None = None,
+        equation: str = "g",
+    ):
         super().__init__()
         if M < 0:
             raise ValueError(f"M must be >= 0, got {M}")
@@ -106,11 +120,15 @@ class MultiscaleDCRNN(torch.nn.Module):
             if not symbols:
                 return None
             if block == "paper":
-                blocks = [DCRNNBlock(len(symbols), K, symbols, bias=bias, nx=spatial_weights, init=init,
-                                     generator=gen) for _ in range(M + 1)]
+                blocks = [
+                    DCRNNBlock(len(symbols), K, symbols, bias=bias, nx=spatial_weights, init=init, generator=gen)
+                    for _ in range(M + 1)
+                ]
             else:
-                blocks = [RecurrentBlock(len(symbols), K, symbols, nx=spatial_weights, init=init,
-                                         generator=gen) for _ in range(M + 1)]
+                blocks = [
+                    RecurrentBlock(len(symbols), K, symbols, nx=spatial_weights, init=init, generator=gen)
+                    for _ in range(M + 1)
+                ]
             return torch.nn.ModuleList(blocks)
 
         self.blocks_g = make(self.dictionary_g)
@@ -162,8 +180,9 @@ class MultiscaleDCRNN(torch.nn.Module):
             raise ValueError("no Operators: pass operators= to the constructor or ops= to the call")
         return ops
 
-    def explicit_rhs(self, g: torch.Tensor, rho: torch.Tensor, ops: Operators | None = None,
-                     method: str = "auto") -> torch.Tensor:
+    def explicit_rhs(
+        self, g: torch.Tensor, rho: torch.Tensor, ops: Operators | None = None, method: str = "auto"
+    ) -> torch.Tensor:
         """F(g, rho) of Eq. (3.5), without the relaxation term; units [g]/[t].
 
         g: (..., nv, nx), rho: (..., nx) (leading dims broadcast, e.g. a stack of snapshots). Returns
@@ -204,8 +223,9 @@ class MultiscaleDCRNN(torch.nn.Module):
             total = fm if total is None else total + fm
         return ops.average(total) if self.equation == "rho" else total
 
-    def rhs(self, g: torch.Tensor, rho: torch.Tensor, ops: Operators | None = None,
-            method: str = "auto") -> torch.Tensor:
+    def rhs(
+        self, g: torch.Tensor, rho: torch.Tensor, ops: Operators | None = None, method: str = "auto"
+    ) -> torch.Tensor:
         """Full true-sign g-RHS F(g, rho) - sigma_hat g (FE/BE/RK4 fits treat it all explicitly)."""
         if self.equation != "g":
             raise ValueError("rhs() is the g-equation's; use explicit_rhs for the rho-equation")
@@ -253,8 +273,7 @@ class MultiscaleDCRNN(torch.nn.Module):
 
     def order_parameters(self, m: int) -> list[torch.nn.Parameter]:
         """The block parameters of order m (theta_m of Eqs. 5.12-5.17)."""
-        return [p for blocks in (self.blocks_g, self.blocks_rho) if blocks is not None
-                for p in blocks[m].parameters()]
+        return [p for blocks in (self.blocks_g, self.blocks_rho) if blocks is not None for p in blocks[m].parameters()]
 
     def load_exact_g_equation(self, eps: float, sigma_s=1.0) -> None:
         """Set the weights so that the model is the exact g-equation (2.5) with sigma_A = 0:

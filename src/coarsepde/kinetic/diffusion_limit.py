@@ -26,8 +26,12 @@ from coarsepde.kinetic.training import fit, zero_model_loss
 __all__ = ["PAPER_TABLE15", "LIMIT_WORDS", "single_term_residuals", "limit_fits"]
 
 #: Table 15: (d_xx rho, <v d_x g>) coefficients by 1/eps (the 1/4096 row is garbled in the text).
-PAPER_TABLE15 = {16: (-0.000141, -0.993171), 256: (-0.0436861, -1.042619), 2048: (0.985353, -0.003806),
-                 4096: (0.985596, -0.010862)}
+PAPER_TABLE15 = {
+    16: (-0.000141, -0.993171),
+    256: (-0.0436861, -1.042619),
+    2048: (0.985353, -0.003806),
+    4096: (0.985596, -0.010862),
+}
 
 
 LIMIT_WORDS: dict[str, Term] = {
@@ -60,9 +64,19 @@ def single_term_residuals(data: FitData, schemes: Sequence[str] = ("fe", "be")) 
     return out
 
 
-def limit_fits(datasets: Mapping[float, FitData], *, K: int = 1, scheme: str = "fe", adam_steps: int,
-               lr: float, lbfgs_steps: int, gamma_rel: float, init: float = 0.5, seed: int = 0,
-               log: Callable[[str], None] | None = None) -> xr.Dataset:
+def limit_fits(
+    datasets: Mapping[float, FitData],
+    *,
+    K: int = 1,
+    scheme: str = "fe",
+    adam_steps: int,
+    lr: float,
+    lbfgs_steps: int,
+    gamma_rel: float,
+    init: float = 0.5,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> xr.Dataset:
     """Table 15: the rho-equation DC-RNN (module docstring) fit by Adam then L-BFGS on the L1 loss + gamma
     ||theta||_1 (gamma = gamma_rel x the zero model's loss), for every eps. Returns every learned word's
     coefficient (true sign, d_t rho = sum c_w w), the two table coefficients, the final losses, the one-term
@@ -72,45 +86,78 @@ def limit_fits(datasets: Mapping[float, FitData], *, K: int = 1, scheme: str = "
     for e in eps_list:
         data = datasets[e]
         torch.manual_seed(seed)
-        model = MultiscaleDCRNN(("A",), ("D",), K=K, M=0, learn_relaxation=False, bias=False, init=init,
-                                operators=data.ops, equation="rho")
+        model = MultiscaleDCRNN(
+            ("A",), ("D",), K=K, M=0, learn_relaxation=False, bias=False, init=init, operators=data.ops, equation="rho"
+        )
         gamma = gamma_rel * zero_model_loss(data, scheme, "l1", "rho")
         t0 = time.perf_counter()
-        hist = fit(model, data, scheme, adam_steps=adam_steps, lr=lr, lsq_steps=0, lbfgs_steps=lbfgs_steps,
-                   norm="l1", lbfgs_norm="l1", sparsity=gamma, seed=seed)
+        hist = fit(
+            model,
+            data,
+            scheme,
+            adam_steps=adam_steps,
+            lr=lr,
+            lsq_steps=0,
+            lbfgs_steps=lbfgs_steps,
+            norm="l1",
+            lbfgs_norm="l1",
+            sparsity=gamma,
+            seed=seed,
+        )
         secs = time.perf_counter() - t0
         with torch.no_grad():
             poly = model.coefficients().numeric()
         coefs = {str(t): float(c) for t, c in poly.items()}
         words |= set(coefs)
-        row = {"eps": e, "words": coefs, "gamma": gamma, "loss": hist.final_loss, "seconds": secs,
-               "table": [float(poly.terms.get(t, 0.0)) for t in LIMIT_WORDS.values()],
-               "single": single_term_residuals(data)}
+        row = {
+            "eps": e,
+            "words": coefs,
+            "gamma": gamma,
+            "loss": hist.final_loss,
+            "seconds": secs,
+            "table": [float(poly.terms.get(t, 0.0)) for t in LIMIT_WORDS.values()],
+            "single": single_term_residuals(data),
+        }
         if log:
-            log(f"[Table 15] 1/eps = {1 / e:g}: d_xx rho {row['table'][0]:.6f}, <v d_x g> {row['table'][1]:.6f} "
-                f"({secs:.1f} s); one-term residuals {row['single']}")
+            log(
+                f"[Table 15] 1/eps = {1 / e:g}: d_xx rho {row['table'][0]:.6f}, <v d_x g> {row['table'][1]:.6f} "
+                f"({secs:.1f} s); one-term residuals {row['single']}"
+            )
         rows.append(row)
     words = sorted(words)
     inv = np.array([round(1.0 / e) for e in eps_list])
     forms, schemes = ["kinetic", "diffusion"], ["fe", "be"]
     return xr.Dataset(
         {
-            "coefficient": (("inv_eps", "term"), np.array([r["table"] for r in rows]),
-                            {"long_name": "learned coefficient of the rho-equation (d_t rho = sum c term)"}),
-            "word_coefficient": (("inv_eps", "word"), np.array([[r["words"].get(w, 0.0) for w in words]
-                                                                 for r in rows])),
+            "coefficient": (
+                ("inv_eps", "term"),
+                np.array([r["table"] for r in rows]),
+                {"long_name": "learned coefficient of the rho-equation (d_t rho = sum c term)"},
+            ),
+            "word_coefficient": (
+                ("inv_eps", "word"),
+                np.array([[r["words"].get(w, 0.0) for w in words] for r in rows]),
+            ),
             "gamma": ("inv_eps", np.array([r["gamma"] for r in rows])),
             "loss": ("inv_eps", np.array([r["loss"] for r in rows]), {"long_name": "final loss (data + l1)"}),
             "seconds": ("inv_eps", np.array([r["seconds"] for r in rows]), {"units": "s"}),
-            "one_term_residual": (("inv_eps", "fit_scheme", "form"),
-                                  np.array([[[r["single"][s][f] for f in forms] for s in schemes] for r in rows]),
-                                  {"long_name": "relative l2 residual of the best one-term rho-equation"}),
-            "one_term_coefficient": (("inv_eps", "fit_scheme", "form"),
-                                     np.array([[[r["single"][s][f + " coef"] for f in forms] for s in schemes]
-                                               for r in rows])),
+            "one_term_residual": (
+                ("inv_eps", "fit_scheme", "form"),
+                np.array([[[r["single"][s][f] for f in forms] for s in schemes] for r in rows]),
+                {"long_name": "relative l2 residual of the best one-term rho-equation"},
+            ),
+            "one_term_coefficient": (
+                ("inv_eps", "fit_scheme", "form"),
+                np.array([[[r["single"][s][f + " coef"] for f in forms] for s in schemes] for r in rows]),
+            ),
             "paper": (("inv_eps", "term"), np.array([PAPER_TABLE15.get(int(k), (np.nan, np.nan)) for k in inv])),
         },
-        coords={"inv_eps": inv, "term": string_array(LIMIT_WORDS), "word": string_array(words),
-                "fit_scheme": string_array(schemes), "form": string_array(forms)},
+        coords={
+            "inv_eps": inv,
+            "term": string_array(LIMIT_WORDS),
+            "word": string_array(words),
+            "fit_scheme": string_array(schemes),
+            "form": string_array(forms),
+        },
         attrs={"table": 15, "example": "6.10", "K": int(K), "scheme": scheme},
     )

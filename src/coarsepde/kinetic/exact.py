@@ -37,7 +37,7 @@ def fourier_solution(setup: TransportSetup, rho0, times, g0=None) -> dict:
     keep = np.nonzero(np.max(np.abs(y0), axis=(0, 1)) > 1e-13 * max(np.max(np.abs(y0)), 1e-300))[0]
     hw = 0.5 * w
     I = np.eye(nv)
-    P = np.ones((nv, 1)) @ hw[None, :]                            # (Pg)_i = <g>
+    P = np.ones((nv, 1)) @ hw[None, :]  # (Pg)_i = <g>
     Vd = np.diag(v)
     out = np.zeros((E, times.size, 1 + nv, nx), dtype=complex)
     for e_idx, e in enumerate(eps):
@@ -50,5 +50,4 @@ def fourier_solution(setup: TransportSetup, rho0, times, g0=None) -> dict:
         for ti, t in enumerate(times):
             out[e_idx, ti][:, keep] = np.einsum("kab,bk->ak", expm(M * t), y0[e_idx][:, keep])
     phys = np.real(np.fft.ifft(out, axis=-1))
-    return {"rho": phys[:, :, 0], "g": phys[:, :, 1:], "t": times, "x": setup.x, "v": v, "w": w,
-            "eps": eps}
+    return {"rho": phys[:, :, 0], "g": phys[:, :, 1:], "t": times, "x": setup.x, "v": v, "w": w, "eps": eps}

@@ -32,8 +32,14 @@ from coarsepde.kinetic.pinn import PINNProtocol
 __all__ = ["EXAMPLE_TITLES", "EXAMPLE_FITS", "check_example_data", "fit_example"]
 
 #: Title of each example table's fit store.
-EXAMPLE_TITLES = {9: "sparsity regularisation", 10: "<g> = 0 regularisation", 12: "Lasso and STRidge baselines",
-                  13: "PINN-style fits", 14: "MS-HDL baseline", 15: "diffusion limit (rho-equation)"}
+EXAMPLE_TITLES = {
+    9: "sparsity regularisation",
+    10: "<g> = 0 regularisation",
+    12: "Lasso and STRidge baselines",
+    13: "PINN-style fits",
+    14: "MS-HDL baseline",
+    15: "diffusion limit (rho-equation)",
+}
 
 Log = Callable[[str], None] | None
 
@@ -43,9 +49,17 @@ def _regularization(table: int, datasets: Mapping[float, FitData], settings: Map
     a, c = settings["adam"]["linear"], settings["converged"]["bdf"]
     adam = AdamProtocol(a["steps"], a["lr"], a["batch_windows"] or None, a["history_every"])
     conv = ConvergedProtocol(c["lsq_steps"], c["gn_iterations"], c["window_every"], c["lbfgs_steps"], c["from_init"])
-    ds = ex.fit_variants(datasets, ex.REGULARIZATION_TABLES[table], adam=adam, converged=conv,
-                         gamma_rel=exm["gamma_rel"], eps_range=settings["model"]["eps_range"],
-                         init=settings["model"]["init"], seed=seed, log=log)
+    ds = ex.fit_variants(
+        datasets,
+        ex.REGULARIZATION_TABLES[table],
+        adam=adam,
+        converged=conv,
+        gamma_rel=exm["gamma_rel"],
+        eps_range=settings["model"]["eps_range"],
+        init=settings["model"]["init"],
+        seed=seed,
+        log=log,
+    )
     return ds, {"adam": vars(adam), "converged": vars(conv), "gamma_rel": exm["gamma_rel"]}
 
 
@@ -55,7 +69,7 @@ def _lasso(table: int, datasets: Mapping[float, FitData], settings: Mapping, see
 
 
 def _pinn(table: int, datasets: Mapping[float, FitData], settings: Mapping, seed: int, log: Log):
-    (eps, data), = datasets.items()
+    ((eps, data),) = datasets.items()
     protocol = PINNProtocol.from_mapping(settings["examples"]["pinn"])
     return pinn_table(data, eps, protocol, seed=seed, log=log), {"pinn": protocol.to_dict()}
 
@@ -67,8 +81,17 @@ def _ms_hdl(table: int, datasets: Mapping[float, FitData], settings: Mapping, se
 
 def _limit(table: int, datasets: Mapping[float, FitData], settings: Mapping, seed: int, log: Log):
     lim = settings["examples"]["limit"]
-    ds = limit_fits(datasets, K=lim["K"], adam_steps=lim["adam_steps"], lr=lim["lr"], lbfgs_steps=lim["lbfgs_steps"],
-                    gamma_rel=lim["gamma_rel"], init=lim["init"], seed=seed, log=log)
+    ds = limit_fits(
+        datasets,
+        K=lim["K"],
+        adam_steps=lim["adam_steps"],
+        lr=lim["lr"],
+        lbfgs_steps=lim["lbfgs_steps"],
+        gamma_rel=lim["gamma_rel"],
+        init=lim["init"],
+        seed=seed,
+        log=log,
+    )
     return ds, dict(lim)
 
 
@@ -87,8 +110,9 @@ def check_example_data(table: int, stores: Sequence[xr.Dataset]) -> None:
         raise ValueError("Table 13 fits one eps")
 
 
-def fit_example(table: int, stores: Sequence[xr.Dataset], settings: Mapping, *, seed: int = 0,
-                log: Log = None) -> tuple[xr.Dataset, dict]:
+def fit_example(
+    table: int, stores: Sequence[xr.Dataset], settings: Mapping, *, seed: int = 0, log: Log = None
+) -> tuple[xr.Dataset, dict]:
     """The fit store of example ``table`` (9, 10, 12, 13, 14, 15) from its transport stores (one per eps,
     written by ``p3_transport_data``; check them with :func:`check_example_data`), and the provenance
     parameters: the table, the settings used, the 1/eps list and the data's parameters (eps dropped)."""
@@ -97,6 +121,10 @@ def fit_example(table: int, stores: Sequence[xr.Dataset], settings: Mapping, *, 
     datasets = {float(ds.attrs["eps"]): fit_data_from_store(ds) for ds in stores}
     ds, used = EXAMPLE_FITS[table](table, datasets, settings, seed, log)
     ds.attrs.update(table=table)
-    params = {"table": table, **used, "inv_eps": sorted(round(1.0 / e) for e in datasets),
-              "data": stores[0].attrs["provenance"]["params"] | {"eps": None}}
+    params = {
+        "table": table,
+        **used,
+        "inv_eps": sorted(round(1.0 / e) for e in datasets),
+        "data": stores[0].attrs["provenance"]["params"] | {"eps": None},
+    }
     return ds, params

@@ -19,8 +19,17 @@ from coarsepde.kinetic.baseline_tables import PAPER_TABLE12, PAPER_TABLE14
 from coarsepde.kinetic.diffusion_limit import PAPER_TABLE15
 from coarsepde.kinetic.examples import PAPER_TABLE9, PAPER_TABLE10
 
-__all__ = ["TERMS", "DCRNN_TABLES", "TableOptions", "ExampleTable", "coefficient_columns", "exact_coefficients",
-           "dcrnn_rows", "EXAMPLE_TABLES", "example_table"]
+__all__ = [
+    "TERMS",
+    "DCRNN_TABLES",
+    "TableOptions",
+    "ExampleTable",
+    "coefficient_columns",
+    "exact_coefficients",
+    "dcrnn_rows",
+    "EXAMPLE_TABLES",
+    "example_table",
+]
 
 #: Order of the coefficient columns.
 TERMS = ("g", "v d_x g", "<v d_x g>", "v d_x rho")
@@ -54,8 +63,13 @@ class ExampleTable:
 
     def markdown(self, claim) -> str:
         """The table in Markdown, the notes, and the claim line (``claim``: the check's ClaimResult)."""
-        md = (f"# P3 Table {self.table}\n\n" + self.frame().to_markdown(index=False, floatfmt=".4g") + "\n\n"
-              + "\n".join(self.notes) + "\n")
+        md = (
+            f"# P3 Table {self.table}\n\n"
+            + self.frame().to_markdown(index=False, floatfmt=".4g")
+            + "\n\n"
+            + "\n".join(self.notes)
+            + "\n"
+        )
         return md + f"\nClaim {claim.id}: {'PASS' if claim.passed else 'FAIL'}: {claim.reproduced_value}\n"
 
 
@@ -84,9 +98,15 @@ def dcrnn_rows(dc: xr.Dataset, inv_list, paper) -> tuple[str, list[dict], dict[s
             sel = dc.sel({"inv_eps": inv, "protocol": pr}).isel(scheme=0)
             e = float(sel.error)
             err[str(pr)][int(inv)] = e
-            rows.append({"method": f"DC-RNN {label} [{pr}]", "inv_eps": int(inv), "error_pct": e,
-                         "paper_error_pct": paper.get(int(inv)),
-                         **coefficient_columns(sel.coefficient.values, exact_coefficients(int(inv)))})
+            rows.append(
+                {
+                    "method": f"DC-RNN {label} [{pr}]",
+                    "inv_eps": int(inv),
+                    "error_pct": e,
+                    "paper_error_pct": paper.get(int(inv)),
+                    **coefficient_columns(sel.coefficient.values, exact_coefficients(int(inv))),
+                }
+            )
     return label, rows, err
 
 
@@ -97,21 +117,39 @@ def _regularization(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
             for pr in ds.protocol.values:
                 s = ds.sel({"variant": var, "inv_eps": inv, "protocol": pr})
                 paper = PAPER_TABLE9.get(str(var)) if t == 9 else PAPER_TABLE10[str(var)].get(int(inv))
-                rows.append({"variant": str(var), "inv_eps": int(inv), "protocol": str(pr),
-                             "error_pct": float(s.error), "paper_error_pct": paper, "eps_pred": float(s.eps_pred),
-                             "gamma": float(ds.gamma.sel({"variant": var, "inv_eps": inv})),
-                             **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv)))})
-    err = {pr: {int(inv): {str(v): float(ds.error.sel({"variant": v, "inv_eps": inv, "protocol": pr}))
-                           for v in ds.variant.values} for inv in ds.inv_eps.values} for pr in ("adam", "converged")}
+                rows.append(
+                    {
+                        "variant": str(var),
+                        "inv_eps": int(inv),
+                        "protocol": str(pr),
+                        "error_pct": float(s.error),
+                        "paper_error_pct": paper,
+                        "eps_pred": float(s.eps_pred),
+                        "gamma": float(ds.gamma.sel({"variant": var, "inv_eps": inv})),
+                        **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv))),
+                    }
+                )
+    err = {
+        pr: {
+            int(inv): {
+                str(v): float(ds.error.sel({"variant": v, "inv_eps": inv, "protocol": pr})) for v in ds.variant.values
+            }
+            for inv in ds.inv_eps.values
+        }
+        for pr in ("adam", "converged")
+    }
     if t == 9:
         inv = int(ds.inv_eps.values[0])
-        claim = dict(errors=err["adam"][inv], converged=err["converged"][inv], paper=PAPER_TABLE9, inv_eps=inv,
-                     scale=opt.scale)
+        claim = dict(
+            errors=err["adam"][inv], converged=err["converged"][inv], paper=PAPER_TABLE9, inv_eps=inv, scale=opt.scale
+        )
     else:
         claim = dict(errors=err["adam"], converged=err["converged"], paper=PAPER_TABLE10, scale=opt.scale)
     prm = ds.attrs["provenance"]["params"]
-    notes = [f"DC-RNN, IMEX-BDF-2 fitting, K = 2; Adam {prm['adam']['steps']} steps at lr {prm['adam']['lr']:g}; "
-             f"sparsity gamma = {prm['gamma_rel']:g} x the zero model's L1 data loss (column gamma)."]
+    notes = [
+        f"DC-RNN, IMEX-BDF-2 fitting, K = 2; Adam {prm['adam']['steps']} steps at lr {prm['adam']['lr']:g}; "
+        f"sparsity gamma = {prm['gamma_rel']:g} x the zero model's L1 data loss (column gamma)."
+    ]
     return ExampleTable(t, rows, notes, claim)
 
 
@@ -121,20 +159,39 @@ def _lasso(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
         for tg in ds.target.values:
             for inv in ds.inv_eps.values:
                 s = ds.sel({"method": m, "target": tg, "inv_eps": inv})
-                rows.append({"method": f"{m} [{tg} d_t]", "inv_eps": int(inv), "error_pct": float(s.error),
-                             "paper_error_pct": PAPER_TABLE12["lasso"].get(int(inv)) if "lasso (best" in str(m)
-                             else None, "nnz": int(s.nnz), "max_spurious": float(s.max_spurious),
-                             **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv)))})
+                rows.append(
+                    {
+                        "method": f"{m} [{tg} d_t]",
+                        "inv_eps": int(inv),
+                        "error_pct": float(s.error),
+                        "paper_error_pct": PAPER_TABLE12["lasso"].get(int(inv)) if "lasso (best" in str(m) else None,
+                        "nnz": int(s.nnz),
+                        "max_spurious": float(s.max_spurious),
+                        **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv))),
+                    }
+                )
     label, drows, derr = dcrnn_rows(_dcrnn(t, opt), [int(k) for k in ds.inv_eps.values], PAPER_TABLE12["dc-rnn"])
     rows += drows
-    lasso = {int(k): float(ds.error.sel({"method": "lasso (best alpha)", "target": "central", "inv_eps": k}))
-             for k in ds.inv_eps.values}
-    others = {f"{m} [{tg}]": {int(k): float(ds.error.sel({"method": m, "target": tg, "inv_eps": k}))
-                              for k in ds.inv_eps.values}
-              for m in ds.method.values for tg in ds.target.values
-              if not (m == "lasso (best alpha)" and tg == "central")}
-    claim = dict(dcrnn=derr[opt.protocol], lasso=lasso, others=others, paper=PAPER_TABLE12,
-                 dcrnn_label=f"{label}, {opt.protocol} fits", scale=opt.scale)
+    lasso = {
+        int(k): float(ds.error.sel({"method": "lasso (best alpha)", "target": "central", "inv_eps": k}))
+        for k in ds.inv_eps.values
+    }
+    others = {
+        f"{m} [{tg}]": {
+            int(k): float(ds.error.sel({"method": m, "target": tg, "inv_eps": k})) for k in ds.inv_eps.values
+        }
+        for m in ds.method.values
+        for tg in ds.target.values
+        if not (m == "lasso (best alpha)" and tg == "central")
+    }
+    claim = dict(
+        dcrnn=derr[opt.protocol],
+        lasso=lasso,
+        others=others,
+        paper=PAPER_TABLE12,
+        dcrnn_label=f"{label}, {opt.protocol} fits",
+        scale=opt.scale,
+    )
     return ExampleTable(t, rows, [], claim)
 
 
@@ -143,16 +200,31 @@ def _pinn(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
     rows = []
     for v in ds.variant.values:
         s = ds.sel(variant=v)
-        rows.append({"variant": "no PT-expansion (Eq. 6.8)" if v == "plain" else "PT-expansion (Eq. 6.10)",
-                     "inv_eps": inv, "error_pct": float(s.error), "lstsq_error_pct": float(s.lstsq_error),
-                     "eps_pred": float(s.eps_pred), "seconds": float(s.seconds),
-                     "paper": "LARGE" if v == "plain" else "Small",
-                     **coefficient_columns(s.coefficient.values, exact_coefficients(inv))})
+        rows.append(
+            {
+                "variant": "no PT-expansion (Eq. 6.8)" if v == "plain" else "PT-expansion (Eq. 6.10)",
+                "inv_eps": inv,
+                "error_pct": float(s.error),
+                "lstsq_error_pct": float(s.lstsq_error),
+                "eps_pred": float(s.eps_pred),
+                "seconds": float(s.seconds),
+                "paper": "LARGE" if v == "plain" else "Small",
+                **coefficient_columns(s.coefficient.values, exact_coefficients(inv)),
+            }
+        )
     cs = opt.claim_settings
-    claim = dict(plain=float(ds.error.sel(variant="plain")), pt=float(ds.error.sel(variant="pt")), inv_eps=inv,
-                 fail_above=cs["pinn_fail_above"], pass_below=cs["pinn_pass_below"], scale=opt.scale)
-    notes = ["lstsq_error_pct: Error% of the least-squares coefficients of the final networks (what the "
-             "networks' derivatives allow)."]
+    claim = dict(
+        plain=float(ds.error.sel(variant="plain")),
+        pt=float(ds.error.sel(variant="pt")),
+        inv_eps=inv,
+        fail_above=cs["pinn_fail_above"],
+        pass_below=cs["pinn_pass_below"],
+        scale=opt.scale,
+    )
+    notes = [
+        "lstsq_error_pct: Error% of the least-squares coefficients of the final networks (what the "
+        "networks' derivatives allow)."
+    ]
     return ExampleTable(t, rows, notes, claim)
 
 
@@ -161,20 +233,36 @@ def _ms_hdl(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
     for cv in ds.convention.values:
         for inv in ds.inv_eps.values:
             s = ds.sel({"convention": cv, "inv_eps": inv})
-            rows.append({"method": f"MS-HDL [dt_j: {cv}]", "inv_eps": int(inv), "error_pct": float(s.error),
-                         "paper_error_pct": PAPER_TABLE14["ms-hdl"].get(int(inv)),
-                         **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv)))})
+            rows.append(
+                {
+                    "method": f"MS-HDL [dt_j: {cv}]",
+                    "inv_eps": int(inv),
+                    "error_pct": float(s.error),
+                    "paper_error_pct": PAPER_TABLE14["ms-hdl"].get(int(inv)),
+                    **coefficient_columns(s.coefficient.values, exact_coefficients(int(inv))),
+                }
+            )
     label, drows, derr = dcrnn_rows(_dcrnn(t, opt), [int(k) for k in ds.inv_eps.values], PAPER_TABLE14["dc-rnn"])
     rows += drows
-    errs = {str(cv): {int(k): float(ds.error.sel({"convention": cv, "inv_eps": k})) for k in ds.inv_eps.values}
-            for cv in ds.convention.values}
+    errs = {
+        str(cv): {int(k): float(ds.error.sel({"convention": cv, "inv_eps": k})) for k in ds.inv_eps.values}
+        for cv in ds.convention.values
+    }
     primary = str(ds.convention.values[0])
-    claim = dict(dcrnn=derr[opt.protocol], ms_hdl=errs[primary], others={k: v for k, v in errs.items() if k != primary},
-                 paper=PAPER_TABLE14, factor=opt.claim_settings["mshdl_factor"],
-                 dcrnn_label=f"{label}, {opt.protocol} fits", scale=opt.scale)
-    notes = ["MS-HDL data: each scale part generated alone (exact in time per Fourier mode, centred operators) "
-             "from the unsplit data's initial density; dt_j conventions: eps^j = dt eps^j (primary), "
-             "paper = dt / eps^j as printed, swapped = fast at dt, medium at dt / eps."]
+    claim = dict(
+        dcrnn=derr[opt.protocol],
+        ms_hdl=errs[primary],
+        others={k: v for k, v in errs.items() if k != primary},
+        paper=PAPER_TABLE14,
+        factor=opt.claim_settings["mshdl_factor"],
+        dcrnn_label=f"{label}, {opt.protocol} fits",
+        scale=opt.scale,
+    )
+    notes = [
+        "MS-HDL data: each scale part generated alone (exact in time per Fourier mode, centred operators) "
+        "from the unsplit data's initial density; dt_j conventions: eps^j = dt eps^j (primary), "
+        "paper = dt / eps^j as printed, swapped = fast at dt, medium at dt / eps."
+    ]
     return ExampleTable(t, rows, notes, claim)
 
 
@@ -185,18 +273,30 @@ def _limit(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
         c = [float(x) for x in s.coefficient.values]
         coefs[int(inv)] = tuple(c)
         pp = [float(x) for x in s.paper.values]
-        r = {"inv_eps": int(inv), "c[d_xx rho]": c[0], "c[<v d_x g>]": c[1], "paper c[d_xx rho]": pp[0],
-             "paper c[<v d_x g>]": pp[1]}
+        r = {
+            "inv_eps": int(inv),
+            "c[d_xx rho]": c[0],
+            "c[<v d_x g>]": c[1],
+            "paper c[d_xx rho]": pp[0],
+            "paper c[<v d_x g>]": pp[1],
+        }
         for fs in s.fit_scheme.values:
             for fm in s.form.values:
                 r[f"one-term residual {fm} [{fs}]"] = float(s.one_term_residual.sel(fit_scheme=fs, form=fm))
         rows.append(r)
     cs = opt.claim_settings
-    claim = dict(coefficients=coefs, paper={k: v for k, v in PAPER_TABLE15.items() if k in coefs},
-                 tol=cs["limit_tol"], limit_from=cs["limit_from"], scale=opt.scale)
-    notes = ["rho-equation DC-RNN (K = 1, dictionary v d_x on g and d_xx on rho), forward-Euler fitting, Adam then "
-             "L-BFGS with the l1 penalty. One-term residuals: relative l2 residual of the best d_t rho = c <v d_x g> "
-             "(kinetic) or c d_xx rho (diffusion) with the word at t_n (fe) or t_{n+1} (be)."]
+    claim = dict(
+        coefficients=coefs,
+        paper={k: v for k, v in PAPER_TABLE15.items() if k in coefs},
+        tol=cs["limit_tol"],
+        limit_from=cs["limit_from"],
+        scale=opt.scale,
+    )
+    notes = [
+        "rho-equation DC-RNN (K = 1, dictionary v d_x on g and d_xx on rho), forward-Euler fitting, Adam then "
+        "L-BFGS with the l1 penalty. One-term residuals: relative l2 residual of the best d_t rho = c <v d_x g> "
+        "(kinetic) or c d_xx rho (diffusion) with the word at t_n (fe) or t_{n+1} (be)."
+    ]
     return ExampleTable(t, rows, notes, claim)
 
 
@@ -208,7 +308,13 @@ def _dcrnn(t: int, opt: TableOptions) -> xr.Dataset:
 
 #: table -> builder(table, fit store, options) -> ExampleTable
 EXAMPLE_TABLES: dict[int, Callable[[int, xr.Dataset, TableOptions], ExampleTable]] = {
-    9: _regularization, 10: _regularization, 12: _lasso, 13: _pinn, 14: _ms_hdl, 15: _limit}
+    9: _regularization,
+    10: _regularization,
+    12: _lasso,
+    13: _pinn,
+    14: _ms_hdl,
+    15: _limit,
+}
 
 
 def example_table(table: int, fits: xr.Dataset, options: TableOptions | None = None) -> ExampleTable:

@@ -51,7 +51,7 @@ class Variant:
     M: int = 2
     sparsity: float = 0.0
     mean_zero: float = 0.0
-    eps_range: tuple[float, float] | None = None    # None: the configured eps_pred interval
+    eps_range: tuple[float, float] | None = None  # None: the configured eps_pred interval
 
 
 #: Table 10's eps = 1/4, 1/8 lie outside the notebook's interval [1e-3, 0.1] of eps_pred (Eq. 5.2, chosen for
@@ -68,9 +68,18 @@ PAPER_TABLE9 = {"plain": 99.82, "multiscale": 4.76, "multiscale + sparse": 2.45}
 PAPER_TABLE10 = {"no <g> = 0": {4: 0.98, 8: 2.57}, "<g> = 0": {4: 0.89, 8: 1.48}}
 
 
-def fit_variants(datasets: Mapping[float, FitData], variants: Sequence[Variant], *, adam: AdamProtocol,
-                 converged: ConvergedProtocol, gamma_rel: float, eps_range: Sequence[float] = (1e-3, 0.1),
-                 init: float = 1.5, seed: int = 0, log: Callable[[str], None] | None = None) -> xr.Dataset:
+def fit_variants(
+    datasets: Mapping[float, FitData],
+    variants: Sequence[Variant],
+    *,
+    adam: AdamProtocol,
+    converged: ConvergedProtocol,
+    gamma_rel: float,
+    eps_range: Sequence[float] = (1e-3, 0.1),
+    init: float = 1.5,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> xr.Dataset:
     """Every variant x every eps with :func:`~coarsepde.kinetic.experiments.fit_one` (both protocols, same
     seed per eps for every variant, so rows differ only by the ansatz and the penalties). Returns the fit store
     with the row dimension ``variant`` and the absolute gamma used per (variant, eps)."""
@@ -81,16 +90,30 @@ def fit_variants(datasets: Mapping[float, FitData], variants: Sequence[Variant],
             data = datasets[e]
             gamma = var.sparsity * gamma_rel * zero_model_loss(data, var.scheme, "l1")
             gammas[i, j] = gamma
-            r = fit_one(data, e, var.scheme, var.K, var.M, adam=adam, converged=converged,
-                        eps_range=var.eps_range or eps_range,
-                        init=init, seed=seed + 7919 * round(1.0 / e), log=log, sparsity=gamma,
-                        mean_zero=var.mean_zero)
+            r = fit_one(
+                data,
+                e,
+                var.scheme,
+                var.K,
+                var.M,
+                adam=adam,
+                converged=converged,
+                eps_range=var.eps_range or eps_range,
+                init=init,
+                seed=seed + 7919 * round(1.0 / e),
+                log=log,
+                sparsity=gamma,
+                mean_zero=var.mean_zero,
+            )
             r.pop("converged_state")
             results[(var.name, e)] = r
     ds = results_dataset(results, [v.name for v in variants], eps_list, "variant")
     ds["gamma"] = (("variant", "inv_eps"), gammas, {"long_name": "l1 sparsity weight (Eq. 5.16), absolute"})
-    ds["mean_zero_weight"] = ("variant", np.array([v.mean_zero for v in variants]),
-                              {"long_name": "weight of the <g> = 0 penalty (Eq. 4.15)"})
+    ds["mean_zero_weight"] = (
+        "variant",
+        np.array([v.mean_zero for v in variants]),
+        {"long_name": "weight of the <g> = 0 penalty (Eq. 4.15)"},
+    )
     ds["M"] = ("variant", np.array([v.M for v in variants]))
     ds["eps_range"] = (("variant", "bound"), np.array([v.eps_range or tuple(eps_range) for v in variants], dtype=float))
     ds["scheme_name"] = ("variant", _strings([v.scheme for v in variants]))

@@ -37,16 +37,28 @@ import torch
 import xarray as xr
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
-from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
+from coarsepde.kinetic.features import MappedModel
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.losses import loss as direct_loss
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.features import MappedModel
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
 from coarsepde.kinetic.training import fit
 
-__all__ = ["TableSpec", "TABLES", "PAPER_ERRORS", "AdamProtocol", "ConvergedProtocol", "make_model",
-           "fit_data_from_store", "load_flat_parameters", "fit_one", "fit_table", "results_dataset", "term_names",
-           "string_array"]
+__all__ = [
+    "TableSpec",
+    "TABLES",
+    "PAPER_ERRORS",
+    "AdamProtocol",
+    "ConvergedProtocol",
+    "make_model",
+    "fit_data_from_store",
+    "load_flat_parameters",
+    "fit_one",
+    "fit_table",
+    "results_dataset",
+    "term_names",
+    "string_array",
+]
 
 log_ = logging.getLogger(__name__)
 
@@ -59,7 +71,7 @@ class TableSpec:
     M: int
     K: int
     example: str
-    warm_start: str | None = None   # table whose converged models start this table's ARS fits
+    warm_start: str | None = None  # table whose converged models start this table's ARS fits
     dictionary_g: tuple[str, ...] = ("A", "P")
     dictionary_rho: tuple[str, ...] = ("A",)
 
@@ -126,12 +138,27 @@ def term_names() -> list[str]:
     return list(PHYSICAL_TERMS)
 
 
-def make_model(ops: Operators, K: int, M: int, eps_range: Sequence[float], init: float = 1.5,
-               dictionary_g: Sequence[str] = ("A", "P"), dictionary_rho: Sequence[str] = ("A",)) -> MultiscaleDCRNN:
+def make_model(
+    ops: Operators,
+    K: int,
+    M: int,
+    eps_range: Sequence[float],
+    init: float = 1.5,
+    dictionary_g: Sequence[str] = ("A", "P"),
+    dictionary_rho: Sequence[str] = ("A",),
+) -> MultiscaleDCRNN:
     """The g-equation DC-RNN of the tables (see the module docstring; no bias inside the blocks); eps_pred on
     ``eps_range`` (Eq. 5.2) for M > 0."""
-    return MultiscaleDCRNN(dictionary_g=tuple(dictionary_g), dictionary_rho=tuple(dictionary_rho), K=K, M=M,
-                           eps_range=tuple(eps_range) if M else None, init=init, bias=False, operators=ops)
+    return MultiscaleDCRNN(
+        dictionary_g=tuple(dictionary_g),
+        dictionary_rho=tuple(dictionary_rho),
+        K=K,
+        M=M,
+        eps_range=tuple(eps_range) if M else None,
+        init=init,
+        bias=False,
+        operators=ops,
+    )
 
 
 def fit_data_from_store(ds: xr.Dataset, advection: str = "centered") -> FitData:
@@ -160,7 +187,7 @@ def load_flat_parameters(model, values) -> dict:
     i = 0
     for n, p in model.named_parameters():
         k = p.numel()
-        state[n] = torch.as_tensor(values[i:i + k], dtype=p.dtype).reshape(p.shape)
+        state[n] = torch.as_tensor(values[i : i + k], dtype=p.dtype).reshape(p.shape)
         i += k
     return state
 
@@ -177,16 +204,36 @@ def _summary(model, data, scheme, eps: float) -> dict:
     phys = {k: float(poly.terms.get(t, 0.0)) for k, t in PHYSICAL_TERMS.items()}
     words = {str(t): float(c) for t, c in poly.prune().items()}
     names, params = _flat_parameters(model)
-    return {"coefficients": phys, "words": words, "error": float(error_percent(phys, eps)),
-            "eps_pred": float(model.eps_pred().detach()), "loss": _l1_loss(model, data, scheme),
-            "parameter_names": names, "parameters": params}
+    return {
+        "coefficients": phys,
+        "words": words,
+        "error": float(error_percent(phys, eps)),
+        "eps_pred": float(model.eps_pred().detach()),
+        "loss": _l1_loss(model, data, scheme),
+        "parameter_names": names,
+        "parameters": params,
+    }
 
 
-def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: AdamProtocol,
-            converged: ConvergedProtocol, eps_range: Sequence[float] = (1e-3, 0.1), init: float = 1.5,
-            warm_start: dict | None = None, seed: int = 0, log: Callable[[str], None] | None = None,
-            dictionary_g: Sequence[str] = ("A", "P"), dictionary_rho: Sequence[str] = ("A",),
-            sparsity: float = 0.0, mean_zero: float = 0.0) -> dict:
+def fit_one(
+    data: FitData,
+    eps: float,
+    scheme: str,
+    K: int,
+    M: int,
+    *,
+    adam: AdamProtocol,
+    converged: ConvergedProtocol,
+    eps_range: Sequence[float] = (1e-3, 0.1),
+    init: float = 1.5,
+    warm_start: dict | None = None,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+    dictionary_g: Sequence[str] = ("A", "P"),
+    dictionary_rho: Sequence[str] = ("A",),
+    sparsity: float = 0.0,
+    mean_zero: float = 0.0,
+) -> dict:
     """Both protocols for one eps. Returns {"adam": summary, "converged": summary, "history": Adam trace,
     "seconds": {...}, "converged_start": name}; a summary has the four physical coefficients, every word's
     coefficient, Error% (Eq. 6.2), eps_pred, the final L1 loss and the flat parameters. ``warm_start`` is a
@@ -199,17 +246,32 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
     model = make_model(data.ops, K, M, eps_range, init, **dicts)
     init_state = copy.deepcopy(model.state_dict())
     t0 = time.perf_counter()
-    hist = fit(model, data, scheme, adam_steps=adam.steps, lr=adam.lr, batch_windows=adam.batch_windows,
-               lsq_steps=0, lbfgs_steps=0, norm="l1", eps_true=eps, history_every=adam.history_every, seed=seed,
-               sparsity=sparsity, mean_zero=mean_zero)
+    hist = fit(
+        model,
+        data,
+        scheme,
+        adam_steps=adam.steps,
+        lr=adam.lr,
+        batch_windows=adam.batch_windows,
+        lsq_steps=0,
+        lbfgs_steps=0,
+        norm="l1",
+        eps_true=eps,
+        history_every=adam.history_every,
+        seed=seed,
+        sparsity=sparsity,
+        mean_zero=mean_zero,
+    )
     t_adam = time.perf_counter() - t0
     out = {"adam": _summary(model, data, scheme, eps), "history": hist}
-    log(f"[{scheme} M={M} 1/eps={1 / eps:g}] adam {adam.steps} steps: Error% {out['adam']['error']:.4g} "
-        f"({t_adam:.1f} s)")
+    log(
+        f"[{scheme} M={M} 1/eps={1 / eps:g}] adam {adam.steps} steps: Error% {out['adam']['error']:.4g} "
+        f"({t_adam:.1f} s)"
+    )
 
     starts = {"adam": copy.deepcopy(model.state_dict())}
     if scheme in ("ars222", "rk4"):
-        if warm_start is not None:       # a Gauss-Newton solve per start is costly: the warm start alone
+        if warm_start is not None:  # a Gauss-Newton solve per start is costly: the warm start alone
             starts = {"warm": warm_start}
     else:
         if converged.from_init:
@@ -226,16 +288,37 @@ def fit_one(data: FitData, eps: float, scheme: str, K: int, M: int, *, adam: Ada
         if not all(torch.isfinite(p).all() for p in cand.parameters()):
             continue
         try:
-            fit(cand, data, scheme, lsq_steps=converged.lsq_steps, gn_iterations=converged.gn_iterations,
-                windows=windows, lbfgs_steps=0, eps_true=eps, mean_zero=mean_zero)
+            fit(
+                cand,
+                data,
+                scheme,
+                lsq_steps=converged.lsq_steps,
+                gn_iterations=converged.gn_iterations,
+                windows=windows,
+                lbfgs_steps=0,
+                eps_true=eps,
+                mean_zero=mean_zero,
+            )
             if converged.lbfgs_steps:
-                fit(cand, data, scheme, lsq_steps=0, lbfgs_steps=converged.lbfgs_steps, lbfgs_norm="l1",
-                    lbfgs_restarts=1, eps_true=eps, sparsity=sparsity, mean_zero=mean_zero)
-        except (RuntimeError, ValueError) as err:      # a start that leaves the finite range is dropped
+                fit(
+                    cand,
+                    data,
+                    scheme,
+                    lsq_steps=0,
+                    lbfgs_steps=converged.lbfgs_steps,
+                    lbfgs_norm="l1",
+                    lbfgs_restarts=1,
+                    eps_true=eps,
+                    sparsity=sparsity,
+                    mean_zero=mean_zero,
+                )
+        except (RuntimeError, ValueError) as err:  # a start that leaves the finite range is dropped
             log(f"  start {name!r} failed: {err}")
             continue
         val = _l1_loss(cand, data, scheme)
-        log(f"  converged from {name!r}: L1 loss {val:.6e}, Error% {error_percent(_summary(cand, data, scheme, eps)['coefficients'], eps):.4g}")
+        log(
+            f"  converged from {name!r}: L1 loss {val:.6e}, Error% {error_percent(_summary(cand, data, scheme, eps)['coefficients'], eps):.4g}"
+        )
         if math.isfinite(val) and val < best_loss:
             best, best_name, best_loss = cand, name, val
     if best is None:
@@ -252,11 +335,18 @@ def string_array(values) -> np.ndarray:
     return np.array([str(v) for v in values], dtype=object)
 
 
-def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, AdamProtocol],
-              converged: Mapping[str, ConvergedProtocol],
-              eps_range: Sequence[float] = (1e-3, 0.1), init: float = 1.5,
-              warm_starts: dict[tuple[str, float], dict] | None = None, seed: int = 0,
-              log: Callable[[str], None] | None = None) -> tuple[xr.Dataset, dict]:
+def fit_table(
+    datasets: dict[float, FitData],
+    table: int,
+    *,
+    adam: Mapping[str, AdamProtocol],
+    converged: Mapping[str, ConvergedProtocol],
+    eps_range: Sequence[float] = (1e-3, 0.1),
+    init: float = 1.5,
+    warm_starts: dict[tuple[str, float], dict] | None = None,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> tuple[xr.Dataset, dict]:
     """All fits of one table: every scheme of ``TABLES[table]`` x every eps of ``datasets`` (keyed by eps),
     with the protocols of that scheme (``adam[scheme]``, ``converged[scheme]``). Returns the Dataset (dims scheme, inv_eps, protocol, term, word, parameter,
     record) and the converged state dicts keyed by (scheme, eps)."""
@@ -267,10 +357,22 @@ def fit_table(datasets: dict[float, FitData], table: int, *, adam: Mapping[str, 
     for scheme in spec.schemes:
         for e in eps_list:
             warm = (warm_starts or {}).get(("bdf2", e)) if scheme in ("ars222", "rk4") else None
-            r = fit_one(datasets[e], e, scheme, spec.K, spec.M, adam=adam[scheme], converged=converged[scheme],
-                        eps_range=eps_range, init=init, warm_start=warm,
-                        seed=seed + 7919 * round(1.0 / e), log=log, dictionary_g=spec.dictionary_g,
-                        dictionary_rho=spec.dictionary_rho)
+            r = fit_one(
+                datasets[e],
+                e,
+                scheme,
+                spec.K,
+                spec.M,
+                adam=adam[scheme],
+                converged=converged[scheme],
+                eps_range=eps_range,
+                init=init,
+                warm_start=warm,
+                seed=seed + 7919 * round(1.0 / e),
+                log=log,
+                dictionary_g=spec.dictionary_g,
+                dictionary_rho=spec.dictionary_rho,
+            )
             results[(scheme, e)] = r
             states[(scheme, e)] = r.pop("converged_state")
     ds = results_dataset(results, spec.schemes, eps_list, "scheme")
@@ -284,7 +386,7 @@ def results_dataset(results: dict, rows: Sequence[str], eps_list: Sequence[float
     inv = np.array([round(1.0 / e) for e in eps_list])
     terms = term_names()
     words = sorted({w for r in results.values() for p in PROTOCOLS for w in r[p]["words"]})
-    pnames = []            # the union (rows of different M have different parameters; absent ones are NaN)
+    pnames = []  # the union (rows of different M have different parameters; absent ones are NaN)
     for r in results.values():
         pnames += [n for n in r["adam"]["parameter_names"] if n not in pnames]
     pindex = {n: i for i, n in enumerate(pnames)}
@@ -321,25 +423,39 @@ def results_dataset(results: dict, rows: Sequence[str], eps_list: Sequence[float
     dims = (row_dim, "inv_eps", "protocol")
     ds = xr.Dataset(
         {
-            "coefficient": (dims + ("term",), coef, {"long_name": "learned coefficient of the g-equation RHS "
-                                                     "(true-sign convention: d_t g = sum c_k term_k)"}),
+            "coefficient": (
+                dims + ("term",),
+                coef,
+                {
+                    "long_name": "learned coefficient of the g-equation RHS "
+                    "(true-sign convention: d_t g = sum c_k term_k)"
+                },
+            ),
             "exact": (("inv_eps", "term"), exact, {"long_name": "exact coefficient, Eq. (2.5)"}),
             "error": (dims, err, {"units": "%", "long_name": "Error% (Eq. 6.2, reference facts Sect. 3.6)"}),
             "eps_pred": (dims, epsp, {"long_name": "learned eps_pred (Eq. 5.2)"}),
             "loss": (dims, loss, {"long_name": "final L1 data loss of the fitting scheme"}),
             "seconds": (dims, secs, {"units": "s", "long_name": "wall time of the protocol"}),
-            "word_coefficient": (dims + ("word",), word_c,
-                                 {"long_name": "every term of the expanded learned operator (Eq. 3.11 form)"}),
+            "word_coefficient": (
+                dims + ("word",),
+                word_c,
+                {"long_name": "every term of the expanded learned operator (Eq. 3.11 form)"},
+            ),
             "parameters": (dims + ("parameter",), params, {"long_name": "trained network parameters"}),
             "adam_loss": ((row_dim, "inv_eps", "record"), h_loss, {"long_name": "Adam L1 loss"}),
             "adam_error": ((row_dim, "inv_eps", "record"), h_err, {"units": "%"}),
             "adam_eps_pred": ((row_dim, "inv_eps", "record"), h_eps, {}),
-            "converged_start": ((row_dim, "inv_eps"), start,
-                                {"long_name": "start of the kept converged fit"}),
+            "converged_start": ((row_dim, "inv_eps"), start, {"long_name": "start of the kept converged fit"}),
         },
-        coords={row_dim: string_array(rows), "inv_eps": inv, "protocol": string_array(PROTOCOLS),
-                "term": string_array(terms), "word": string_array(words), "parameter": string_array(pnames),
-                "record": np.arange(n_rec),
-                "adam_iteration": ("record", h_it)},
+        coords={
+            row_dim: string_array(rows),
+            "inv_eps": inv,
+            "protocol": string_array(PROTOCOLS),
+            "term": string_array(terms),
+            "word": string_array(words),
+            "parameter": string_array(pnames),
+            "record": np.arange(n_rec),
+            "adam_iteration": ("record", h_it),
+        },
     )
     return ds

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from coarsepde.kinetic.blocks import DCRNNBlock, RecurrentBlock
@@ -60,18 +59,29 @@ class CoefficientMap:
             odd_moments_vanish = model.operators.odd_moments_vanish if model.operators is not None else True
         self.odd = bool(odd_moments_vanish)
         self.fields = []
-        for field_name, blocks, symbols in (("g", model.blocks_g, model.dictionary_g),
-                                            ("rho", model.blocks_rho, model.dictionary_rho)):
+        for field_name, blocks, symbols in (
+            ("g", model.blocks_g, model.dictionary_g),
+            ("rho", model.blocks_rho, model.dictionary_rho),
+        ):
             if blocks is None:
                 continue
             blk = blocks[0]
             kind = "paper" if isinstance(blk, DCRNNBlock) else "recurrent"
             if not isinstance(blk, (DCRNNBlock, RecurrentBlock)):
                 raise TypeError(f"unsupported block type {type(blk).__name__}")
-            depth = 2 ** blk.K if kind == "paper" else blk.K + 1
+            depth = 2**blk.K if kind == "paper" else blk.K + 1
             basis, mats = self._word_space(tuple(symbols), field_name, depth)
-            self.fields.append({"field": field_name, "blocks": blocks, "kind": kind, "basis": basis,
-                                "S": mats, "K": blk.K, "bias": kind == "paper" and blk.bias is not None})
+            self.fields.append(
+                {
+                    "field": field_name,
+                    "blocks": blocks,
+                    "kind": kind,
+                    "basis": basis,
+                    "S": mats,
+                    "K": blk.K,
+                    "bias": kind == "paper" and blk.bias is not None,
+                }
+            )
         self.words = [Term(w, f["field"]) for f in self.fields for w in f["basis"]]
         self.M = model.M
 
@@ -93,22 +103,22 @@ class CoefficientMap:
         D = len(basis)
         mats = []
         for sym in symbols:
-            S = torch.zeros(D, D, dtype=DTYPE)      # column = input word, row = output word
+            S = torch.zeros(D, D, dtype=DTYPE)  # column = input word, row = output word
             for j, w in enumerate(basis):
                 r = reduce_word((sym,) + w, field_name, self.odd)
                 if r is not None:
-                    if r not in index:               # longer than the block can produce: never reached
+                    if r not in index:  # longer than the block can produce: never reached
                         continue
                     S[index[r], j] = 1.0
-            mats.append(S.T.contiguous())            # row vectors: y @ S^T
+            mats.append(S.T.contiguous())  # row vectors: y @ S^T
         return basis, mats
 
     @staticmethod
     def _paper_features(y, depth, ST, H, Bs):
         feats = [y @ s for s in ST]
         for k in range(depth):
-            W = H[k]                                             # (B, 2, n + k)
-            F = torch.stack(feats, 1)                            # (B, n + k, D)
+            W = H[k]  # (B, 2, n + k)
+            F = torch.stack(feats, 1)  # (B, n + k, D)
             z = torch.einsum("bl,bld->bd", W[:, 1], F)
             if Bs is not None:
                 z = z + Bs[k][:, 1, None] * y
@@ -127,16 +137,16 @@ class CoefficientMap:
         if f["kind"] == "paper":
             H = [torch.stack([b.hidden[k] for b in blocks]) for k in range(K)]
             Bs = [torch.stack([b.bias[k] for b in blocks]) for k in range(K)] if f["bias"] else None
-            out = torch.stack([b.output for b in blocks])       # (B, n + K)
+            out = torch.stack([b.output for b in blocks])  # (B, n + K)
             feats = torch.stack(self._paper_features(e0, K, ST, H, Bs), 1)
             return torch.einsum("bl,bld->bd", out, feats)
         # recurrent: h_0 = u; h_k = sum_{i<k} sum_j W^k[i, j] A_j h_i; F = sum_i sum_j W^{K+1}[i, j] A_j h_i
-        feats = [torch.stack([e0 @ s for s in ST], 1)]          # (B, n, D)
+        feats = [torch.stack([e0 @ s for s in ST], 1)]  # (B, n, D)
         for k in range(K):
-            Wk = torch.stack([b.hidden[k] for b in blocks])       # (B, k + 1, n)
+            Wk = torch.stack([b.hidden[k] for b in blocks])  # (B, k + 1, n)
             h = sum(torch.einsum("bj,bjd->bd", Wk[:, i], feats[i]) for i in range(k + 1))
             feats.append(torch.stack([h @ s for s in ST], 1))
-        out = torch.stack([b.output for b in blocks])           # (B, K + 1, n)
+        out = torch.stack([b.output for b in blocks])  # (B, K + 1, n)
         return sum(torch.einsum("bj,bjd->bd", out[:, i], feats[i]) for i in range(K + 1))
 
     def __call__(self, model) -> torch.Tensor:
@@ -198,8 +208,7 @@ class FeatureLoss:
     vector whose squared norm is that loss (for least-squares solvers).
     """
 
-    def __init__(self, model, data: FitData, scheme, *, norm: str = "l1", mean_zero: float = 0.0,
-                 x_stride: int = 1):
+    def __init__(self, model, data: FitData, scheme, *, norm: str = "l1", mean_zero: float = 0.0, x_stride: int = 1):
         sch = get_scheme(scheme)
         if sch.stencil is None:
             raise ValueError(f"scheme {sch.name!r} is not a linear multistep form; use the direct loss")
@@ -221,15 +230,15 @@ class FeatureLoss:
             cols = []
             pbar = []
             for w in self.words:
-                phi = OperatorPolynomial({w: 1.0}).evaluate(ops, g=g, rho=rho)     # (T, nv, nx)
+                phi = OperatorPolynomial({w: 1.0}).evaluate(ops, g=g, rho=rho)  # (T, nv, nx)
                 psi = sum(c * phi[n + i] for i, c in enumerate(st.c) if c != 0.0)
                 cols.append(psi[..., xs].reshape(len(n), -1))
                 if self.mean_zero:
                     pbar.append(ops.average(phi[n])[..., xs])
-            self.Psi = torch.stack(cols)                                   # (W, N, P)
+            self.Psi = torch.stack(cols)  # (W, N, P)
             self.Y = sum(a * g[n + i] for i, a in enumerate(st.a) if a != 0.0)[..., xs].reshape(len(n), -1)
             self.Z = sum(s * g[n + i] for i, s in enumerate(st.s) if s != 0.0)[..., xs].reshape(len(n), -1)
-            self.Pbar = torch.stack(pbar) if self.mean_zero else None      # (W, N, nx')
+            self.Pbar = torch.stack(pbar) if self.mean_zero else None  # (W, N, nx')
             self.R = self.R0 = None
             if norm == "l2":
                 W = len(self.words)

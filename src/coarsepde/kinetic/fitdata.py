@@ -35,10 +35,10 @@ class FitData:
     ops: Operators
 
     def __post_init__(self):
-        self.g = torch.as_tensor(np.asarray(self.g) if not isinstance(self.g, torch.Tensor) else self.g,
-                                 dtype=DTYPE)
-        self.rho = torch.as_tensor(np.asarray(self.rho) if not isinstance(self.rho, torch.Tensor) else self.rho,
-                                   dtype=DTYPE)
+        self.g = torch.as_tensor(np.asarray(self.g) if not isinstance(self.g, torch.Tensor) else self.g, dtype=DTYPE)
+        self.rho = torch.as_tensor(
+            np.asarray(self.rho) if not isinstance(self.rho, torch.Tensor) else self.rho, dtype=DTYPE
+        )
         self.dt = float(self.dt)
         if self.g.dim() != 3 or self.rho.dim() != 2:
             raise ValueError(f"need g (T, nv, nx) and rho (T, nx), got {tuple(self.g.shape)}, {tuple(self.rho.shape)}")
@@ -59,8 +59,9 @@ class FitData:
         return self.g.shape[-1]
 
     @classmethod
-    def from_generated(cls, out: dict, index: int = 0, *, stride: int = 1, n_snapshots: int | None = None,
-                       advection: str = "centered") -> "FitData":
+    def from_generated(
+        cls, out: dict, index: int = 0, *, stride: int = 1, n_snapshots: int | None = None, advection: str = "centered"
+    ) -> FitData:
         """From the dict of :func:`coarsepde.kinetic.transport.generate_ars222` (or ``fourier_solution``
         with a ``dt``): batch entry ``index`` (one eps value), every ``stride``-th snapshot (dt scaled by
         ``stride``), at most ``n_snapshots`` of them; operators on the run's grid (period nx * dx)."""
@@ -68,12 +69,12 @@ class FitData:
         rho = np.asarray(out["rho"])[index][::stride]
         if n_snapshots is not None:
             g, rho = g[:n_snapshots], rho[:n_snapshots]
-        nx = g.shape[-1]
+        g.shape[-1]
         dx = float(out["dx"]) if "dx" in out else float(out["x"][1] - out["x"][0])
         ops = Operators(out["v"], out["w"], dx, advection)
         return cls(g, rho, float(out["dt"]) * stride, ops)
 
-    def subsample(self, stride: int = 1, n_snapshots: int | None = None) -> "FitData":
+    def subsample(self, stride: int = 1, n_snapshots: int | None = None) -> FitData:
         """Every ``stride``-th snapshot (spacing stride * dt), at most ``n_snapshots`` of them."""
         g, rho = self.g[::stride], self.rho[::stride]
         if n_snapshots is not None:

@@ -109,7 +109,7 @@ def linear_residual(model, data: FitData, stencil: LinearStencil, idx=None) -> t
     n = starts(data, stencil.span, idx)
     dt = data.dt
     g = data.g
-    u = g if getattr(model, "equation", "g") == "g" else data.rho     # the rho-equation fits rho (Ex. 6.10)
+    u = g if getattr(model, "equation", "g") == "g" else data.rho  # the rho-equation fits rho (Ex. 6.10)
     out = None
     for i, a in enumerate(stencil.a):
         if a != 0.0:

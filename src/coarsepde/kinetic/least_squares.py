@@ -20,8 +20,15 @@ from coarsepde.kinetic.features import CoefficientMap, r_factor
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import OperatorPolynomial
 
-__all__ = ["snapshot_parameters", "restore_parameters", "least_squares", "FixedCoefficients", "JVP_BATCH_BYTES",
-           "residual_and_jacobian", "gauss_newton"]
+__all__ = [
+    "snapshot_parameters",
+    "restore_parameters",
+    "least_squares",
+    "FixedCoefficients",
+    "JVP_BATCH_BYTES",
+    "residual_and_jacobian",
+    "gauss_newton",
+]
 
 DTYPE = torch.float64
 
@@ -58,15 +65,14 @@ def least_squares(model, residual_fn: Callable, max_nfev: int) -> int:
 
     wrap = _Reduced(model, residual_fn)
     # (w_eps does not enter an M = 0 model)
-    named = [(n, p) for n, p in model.named_parameters()
-             if p.requires_grad and not (n == "w_eps" and model.M == 0)]
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad and not (n == "w_eps" and model.M == 0)]
     shapes = [p.shape for _, p in named]
     sizes = [p.numel() for _, p in named]
 
     def unflat(x: torch.Tensor) -> dict:
         out, i = {}, 0
         for (n, _), sh, sz in zip(named, shapes, sizes):
-            out["model." + n] = x[i:i + sz].reshape(sh)
+            out["model." + n] = x[i : i + sz].reshape(sh)
             i += sz
         return out
 
@@ -80,15 +86,15 @@ def least_squares(model, residual_fn: Callable, max_nfev: int) -> int:
         return np.where(np.isfinite(r), r, 1e30)
 
     def jac(x):
-        J = torch.autograd.functional.jacobian(r_of, torch.from_numpy(np.asarray(x, dtype=np.float64)),
-                                               vectorize=True)
+        J = torch.autograd.functional.jacobian(r_of, torch.from_numpy(np.asarray(x, dtype=np.float64)), vectorize=True)
         J = J.numpy()
         return np.where(np.isfinite(J), J, 0.0)
 
     x0 = torch.cat([p.detach().flatten() for _, p in named]).numpy()
     f0 = float(np.sum(fun(x0) ** 2))
-    sol = least_squares(fun, x0, jac=jac, method="trf", x_scale="jac", max_nfev=max_nfev,
-                        xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    sol = least_squares(
+        fun, x0, jac=jac, method="trf", x_scale="jac", max_nfev=max_nfev, xtol=1e-15, ftol=1e-15, gtol=1e-15
+    )
     if np.all(np.isfinite(sol.x)) and float(np.sum(fun(sol.x) ** 2)) < f0:
         with torch.no_grad():
             for (_, p), v in zip(named, unflat(torch.from_numpy(sol.x)).values()):
@@ -124,15 +130,17 @@ def residual_and_jacobian(r_of: Callable, z0: torch.Tensor) -> tuple[torch.Tenso
         r0 = r_of(z0).detach()
     p = z0.numel()
     chunk = max(1, min(p, int(JVP_BATCH_BYTES // max(1, r0.numel() * r0.element_size()))))
-    with warnings.catch_warnings():    # torch-internal: torch.func registers jvp decompositions
+    with warnings.catch_warnings():  # torch-internal: torch.func registers jvp decompositions
         warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
-        J = torch.func.vmap(lambda e: torch.func.jvp(r_of, (z0,), (e,))[1], out_dims=1,
-                            chunk_size=chunk)(torch.eye(p, dtype=z0.dtype))
+        J = torch.func.vmap(lambda e: torch.func.jvp(r_of, (z0,), (e,))[1], out_dims=1, chunk_size=chunk)(
+            torch.eye(p, dtype=z0.dtype)
+        )
     return r0, J.detach()
 
 
-def gauss_newton(model, data: FitData, sch, *, iterations: int, inner_nfev: int, idx=None,
-                  scheme_kw: dict | None = None, log=None) -> tuple[int, int]:
+def gauss_newton(
+    model, data: FitData, sch, *, iterations: int, inner_nfev: int, idx=None, scheme_kw: dict | None = None, log=None
+) -> tuple[int, int]:
     """Gauss-Newton in coefficient space for a scheme that is nonlinear in F (ARS(2,2,2), RK4), l2 loss.
 
     The residual depends on the parameters only through z = (explicit word coefficients c, sigma_hat).
@@ -174,7 +182,7 @@ def gauss_newton(model, data: FitData, sch, *, iterations: int, inner_nfev: int,
         with torch.no_grad():
             z0 = z_of(model).detach()
         r0, J = residual_and_jacobian(r_of, z0)
-        B = torch.cat([r0[:, None], J], 1)                    # (rows, 1 + dim z)
+        B = torch.cat([r0[:, None], J], 1)  # (rows, 1 + dim z)
         R = r_factor(B)
         D = J.norm(dim=0) / math.sqrt(B.shape[0])
         start = snapshot_parameters(params)
@@ -186,7 +194,7 @@ def gauss_newton(model, data: FitData, sch, *, iterations: int, inner_nfev: int,
                 dz = z_of(m) - z0
                 r = R @ torch.cat([torch.ones(1, dtype=DTYPE), dz])
                 if lam_now > 0:
-                    r = torch.cat([r, math.sqrt(lam_now) * D * dz])
+                    r = torch.cat([r, math.sqrt(lam_now) * D * dz])  # noqa: B023 (used in this iteration only)
                 return r
 
             nfev += least_squares(model, reduced, inner_nfev)

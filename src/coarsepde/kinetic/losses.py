@@ -84,9 +84,20 @@ def mean_zero_penalty(model, data: FitData, idx=None, span: int = 1, norm: str =
     return _norm(data.dt * data.ops.average(F), norm)
 
 
-def loss(model, data: FitData, scheme, *, norm: str = "l1", sparsity: float = 0.0, mean_zero: float = 0.0,
-         idx=None, rho_model=None, sparsity_reduction: str = "sum", continuity: float = 0.0,
-         **scheme_kw) -> torch.Tensor:
+def loss(
+    model,
+    data: FitData,
+    scheme,
+    *,
+    norm: str = "l1",
+    sparsity: float = 0.0,
+    mean_zero: float = 0.0,
+    idx=None,
+    rho_model=None,
+    sparsity_reduction: str = "sum",
+    continuity: float = 0.0,
+    **scheme_kw,
+) -> torch.Tensor:
     """Eq. (4.13) with (4.15), (4.17) and (4.18): data_loss(residual) + sparsity * ||theta||_1
     + mean_zero * ||dt <F>|| + continuity * ||grad_x theta||_1. ``idx`` restricts the time windows (the
     stochastic variant of Sect. 5.2);

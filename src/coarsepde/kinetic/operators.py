@@ -83,7 +83,7 @@ class Operators(torch.nn.Module):
         self.advection = advection
 
     @classmethod
-    def periodic(cls, nx: int, nv: int = 16, length: float = 1.0, advection: str = "centered") -> "Operators":
+    def periodic(cls, nx: int, nv: int = 16, length: float = 1.0, advection: str = "centered") -> Operators:
         """Operators on nx periodic points of a domain of the given length (dx = length/nx), nv GL nodes."""
         v, w = gauss_legendre(nv)
         return cls(v, w, length / nx, advection)
@@ -105,7 +105,8 @@ class Operators(torch.nn.Module):
         if u.dim() < 2 or u.shape[-2] != self.nv:
             raise ValueError(
                 f"expected a kinetic field of shape (..., nv={self.nv}, nx), got {tuple(u.shape)}; "
-                "lift a density rho (..., nx) with Operators.lift first")
+                "lift a density rho (..., nx) with Operators.lift first"
+            )
 
     def lift(self, rho: torch.Tensor) -> torch.Tensor:
         """Broadcast a density (..., nx) to a v-independent kinetic field (..., nv, nx) (a view)."""

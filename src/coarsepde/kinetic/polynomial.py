@@ -170,15 +170,15 @@ class OperatorPolynomial:
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
-    def word(cls, word, coef=1.0, field: str | None = None) -> "OperatorPolynomial":
+    def word(cls, word, coef=1.0, field: str | None = None) -> OperatorPolynomial:
         return cls({Term(word, field): coef})
 
     @classmethod
-    def identity(cls, coef=1.0) -> "OperatorPolynomial":
+    def identity(cls, coef=1.0) -> OperatorPolynomial:
         return cls.word((), coef)
 
     @classmethod
-    def symbol(cls, symbol: str, coef=1.0) -> "OperatorPolynomial":
+    def symbol(cls, symbol: str, coef=1.0) -> OperatorPolynomial:
         return cls.word((symbol,), coef)
 
     # -- container protocol -------------------------------------------------------------------
@@ -202,7 +202,7 @@ class OperatorPolynomial:
         return self.terms[term]
 
     # -- algebra ------------------------------------------------------------------------------
-    def __add__(self, other: "OperatorPolynomial") -> "OperatorPolynomial":
+    def __add__(self, other: OperatorPolynomial) -> OperatorPolynomial:
         if not isinstance(other, OperatorPolynomial):
             return NotImplemented
         out = OperatorPolynomial(self.terms)
@@ -210,22 +210,22 @@ class OperatorPolynomial:
             _accumulate(out.terms, key, coef)
         return out
 
-    def __neg__(self) -> "OperatorPolynomial":
+    def __neg__(self) -> OperatorPolynomial:
         return OperatorPolynomial({k: -c for k, c in self.terms.items()})
 
-    def __sub__(self, other: "OperatorPolynomial") -> "OperatorPolynomial":
+    def __sub__(self, other: OperatorPolynomial) -> OperatorPolynomial:
         if not isinstance(other, OperatorPolynomial):
             return NotImplemented
         return self + (-other)
 
-    def __mul__(self, scalar) -> "OperatorPolynomial":
+    def __mul__(self, scalar) -> OperatorPolynomial:
         if isinstance(scalar, OperatorPolynomial):
             raise TypeError("use @ for the composition of two operator polynomials")
         return OperatorPolynomial({k: c * scalar for k, c in self.terms.items()})
 
     __rmul__ = __mul__
 
-    def __matmul__(self, other: "OperatorPolynomial") -> "OperatorPolynomial":
+    def __matmul__(self, other: OperatorPolynomial) -> OperatorPolynomial:
         """Composition self o other: word u o word v = u + v (concatenation), coefficients multiply."""
         if not isinstance(other, OperatorPolynomial):
             return NotImplemented
@@ -237,10 +237,10 @@ class OperatorPolynomial:
                 _accumulate(out, Term(k1.word + k2.word, k2.field), c1 * c2)
         return OperatorPolynomial(out)
 
-    def compose(self, other: "OperatorPolynomial") -> "OperatorPolynomial":
+    def compose(self, other: OperatorPolynomial) -> OperatorPolynomial:
         return self @ other
 
-    def apply_to(self, field: str) -> "OperatorPolynomial":
+    def apply_to(self, field: str) -> OperatorPolynomial:
         """The bare operator applied to ``field`` ("g" or "rho"); no simplification."""
         if field not in ("g", "rho"):
             raise ValueError(f"field must be 'g' or 'rho', got {field!r}")
@@ -248,7 +248,7 @@ class OperatorPolynomial:
             raise ValueError("apply_to needs a bare operator polynomial (all fields None)")
         return OperatorPolynomial({Term(k.word, field): c for k, c in self.terms.items()})
 
-    def simplify(self, odd_moments_vanish: bool = True) -> "OperatorPolynomial":
+    def simplify(self, odd_moments_vanish: bool = True) -> OperatorPolynomial:
         """Apply :func:`reduce_word` to every term and merge equal terms (vanishing words dropped)."""
         out: dict[Term, object] = {}
         for key, coef in self.terms.items():
@@ -257,12 +257,13 @@ class OperatorPolynomial:
                 _accumulate(out, Term(word, key.field), coef)
         return OperatorPolynomial(out)
 
-    def prune(self, tol: float = 0.0) -> "OperatorPolynomial":
+    def prune(self, tol: float = 0.0) -> OperatorPolynomial:
         """Drop terms whose coefficient satisfies max|c| <= tol (tol = 0: exact zeros only)."""
         return OperatorPolynomial(
-            {k: c for k, c in self.terms.items() if np.max(np.abs(as_numpy(c)), initial=0.0) > tol})
+            {k: c for k, c in self.terms.items() if np.max(np.abs(as_numpy(c)), initial=0.0) > tol}
+        )
 
-    def numeric(self) -> "OperatorPolynomial":
+    def numeric(self) -> OperatorPolynomial:
         """A copy with detached coefficients: floats for scalars, numpy arrays for x-dependent ones."""
         out = {}
         for k, c in self.terms.items():
@@ -271,8 +272,13 @@ class OperatorPolynomial:
         return OperatorPolynomial(out)
 
     # -- numerical evaluation -----------------------------------------------------------------
-    def evaluate(self, ops: Operators, g: torch.Tensor | None = None, rho: torch.Tensor | None = None,
-                 u: torch.Tensor | None = None) -> torch.Tensor:
+    def evaluate(
+        self,
+        ops: Operators,
+        g: torch.Tensor | None = None,
+        rho: torch.Tensor | None = None,
+        u: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """sum_terms c * word(field), applying each word's operators right to left.
 
         ``g`` (..., nv, nx) feeds terms on "g", ``rho`` (..., nx) (lifted) terms on "rho", ``u``
@@ -315,4 +321,3 @@ class OperatorPolynomial:
             cs = f"{float(a):.6g}" if a.size == 1 else f"[{a.min():.4g}..{a.max():.4g}]"
             parts.append(f"{cs}*{k}")
         return "OperatorPolynomial(" + " + ".join(parts) + ")"
-

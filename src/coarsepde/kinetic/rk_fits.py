@@ -83,8 +83,16 @@ class FitStages:
         return g - coef * self.sigma_hat * y[0], r + coef * aux
 
 
-def ars222(model, data: FitData, idx=None, *, rho_model=None, tableau: IMEXTableau = ARS222,
-           sigma_a: float = 0.0, source: float = 0.0):
+def ars222(
+    model,
+    data: FitData,
+    idx=None,
+    *,
+    rho_model=None,
+    tableau: IMEXTableau = ARS222,
+    sigma_a: float = 0.0,
+    source: float = 0.0,
+):
     """IMEX-RK fit (default ARS(2,2,2)), Eq. (8.6)-(8.12) with the reference's corrections.
 
     Stages i = 1..s from the data state (g^n, rho^n):
@@ -105,6 +113,7 @@ def ars222(model, data: FitData, idx=None, *, rho_model=None, tableau: IMEXTable
     if rho_model is None:
         phi = known_flux(data)
     else:
+
         def phi(g, r):
             return rho_model.explicit_rhs(g, r, data.ops)
 

@@ -33,6 +33,7 @@ class Scheme:
 def _bdf_fn(q):
     def fn(model, data, idx=None):
         return imex_bdf(model, data, q, idx)
+
     fn.__name__ = f"imex_bdf{q}"
     fn.__doc__ = f"IMEX-BDF-{q} residual (:func:`imex_bdf` with q = {q})."
     return fn
@@ -44,12 +45,21 @@ SCHEMES: dict[str, Scheme] = {
     "rk4": Scheme("rk4", rk4, 1, 4, None, "classical RK4, Eq. (4.7) corrected"),
     "imex1": Scheme("imex1", imex1, 1, 1, STENCILS["imex1"], "first-order IMEX, Eq. (4.11)"),
     "ars222": Scheme("ars222", ars222, 1, 2, None, "IMEX-ARS(2,2,2), Eq. (8.6)-(8.12) corrected"),
-    **{f"bdf{q}": Scheme(f"bdf{q}", _bdf_fn(q), q, q, STENCILS[f"bdf{q}"], f"IMEX-BDF-{q}, Eq. (8.13)-(8.18)")
-       for q in (1, 2, 3, 4)},
+    **{
+        f"bdf{q}": Scheme(f"bdf{q}", _bdf_fn(q), q, q, STENCILS[f"bdf{q}"], f"IMEX-BDF-{q}, Eq. (8.13)-(8.18)")
+        for q in (1, 2, 3, 4)
+    },
 }
 
-_ALIASES = {"forward_euler": "fe", "euler": "fe", "backward_euler": "be", "ars": "ars222",
-            "ars(2,2,2)": "ars222", "imex-ars222": "ars222", "imex": "imex1"}
+_ALIASES = {
+    "forward_euler": "fe",
+    "euler": "fe",
+    "backward_euler": "be",
+    "ars": "ars222",
+    "ars(2,2,2)": "ars222",
+    "imex-ars222": "ars222",
+    "imex": "imex1",
+}
 
 
 def get_scheme(scheme) -> Scheme:

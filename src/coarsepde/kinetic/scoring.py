@@ -84,8 +84,9 @@ def _magnitude_label(mag: float, inv_eps: float, power: int, prefactor: float = 
     return f"{mag:.6g}"
 
 
-def format_equation(poly, eps: float, sigma_s: float = 1.0, digits: int = 3, others: str = "ellipsis",
-                    lhs: str | None = "d_t g") -> str:
+def format_equation(
+    poly, eps: float, sigma_s: float = 1.0, digits: int = 3, others: str = "ellipsis", lhs: str | None = "d_t g"
+) -> str:
     """The paper's printed form (Eq. 6.1) of a learned g-equation, e.g. for eps = 1/16
 
         d_t g = -(16^2 + 8.360e-02) g - (16 + 2.052e-01) v d_x g + (16 + 2.066e-01) <v d_x g>
@@ -102,9 +103,12 @@ def format_equation(poly, eps: float, sigma_s: float = 1.0, digits: int = 3, oth
     learned = physical_coefficients(poly)
     exact = exact_g_coefficients(eps, sigma_s)
     inv = 1.0 / eps
-    labels = {"g": _magnitude_label(abs(exact["g"]), inv, 2, sigma_s),
-              "v d_x g": _magnitude_label(inv, inv, 1), "<v d_x g>": _magnitude_label(inv, inv, 1),
-              "v d_x rho": _magnitude_label(inv**2, inv, 2)}
+    labels = {
+        "g": _magnitude_label(abs(exact["g"]), inv, 2, sigma_s),
+        "v d_x g": _magnitude_label(inv, inv, 1),
+        "<v d_x g>": _magnitude_label(inv, inv, 1),
+        "v d_x rho": _magnitude_label(inv**2, inv, 2),
+    }
     pieces = []
     for k, ex in exact.items():
         s = 1.0 if ex > 0 else -1.0

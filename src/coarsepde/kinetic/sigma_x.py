@@ -31,15 +31,21 @@ import torch
 from scipy.linalg import solve_banded
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
-from coarsepde.kinetic.scoring import physical_coefficients
+from coarsepde.kinetic.features import zero_model_loss
 from coarsepde.kinetic.fitdata import FitData, starts
 from coarsepde.kinetic.fitting import STENCILS, linear_residual
 from coarsepde.kinetic.losses import continuity_penalty
-from coarsepde.kinetic.features import zero_model_loss
+from coarsepde.kinetic.scoring import physical_coefficients
 from coarsepde.kinetic.training import fit
 
-__all__ = ["SigmaProtocol", "make_sigma_model", "tv_denoise_weighted", "sigma_objective", "fit_sigma_x",
-           "total_variation"]
+__all__ = [
+    "SigmaProtocol",
+    "make_sigma_model",
+    "tv_denoise_weighted",
+    "sigma_objective",
+    "fit_sigma_x",
+    "total_variation",
+]
 
 SCHEME = "bdf2"
 
@@ -60,8 +66,9 @@ class SigmaProtocol:
 
 
 def make_sigma_model(data: FitData, init: float = 1.0) -> MultiscaleDCRNN:
-    return MultiscaleDCRNN(("A", "P"), ("A",), K=1, M=0, relaxation_nx=data.nx, bias=False, init=init,
-                           operators=data.ops)
+    return MultiscaleDCRNN(
+        ("A", "P"), ("A",), K=1, M=0, relaxation_nx=data.nx, bias=False, init=init, operators=data.ops
+    )
 
 
 def total_variation(f) -> float:
@@ -69,8 +76,14 @@ def total_variation(f) -> float:
     return float(np.abs(np.diff(np.asarray(f, dtype=float))).sum())
 
 
-def tv_denoise_weighted(target: np.ndarray, weight: np.ndarray, lam: float, iterations: int = 500,
-                        rho: float | None = None, tol: float = 1e-10) -> np.ndarray:
+def tv_denoise_weighted(
+    target: np.ndarray,
+    weight: np.ndarray,
+    lam: float,
+    iterations: int = 500,
+    rho: float | None = None,
+    tol: float = 1e-10,
+) -> np.ndarray:
     """argmin_s 1/2 sum_j w_j (s_j - t_j)^2 + lam sum_j |s_{j+1} - s_j| (weights w_j > 0) by ADMM on u = D s:
     s <- (W + rho D^T D)^{-1} (W t + rho D^T (u - y)) (tridiagonal), u <- shrink(D s + y, lam / rho),
     y <- y + D s - u. ``lam = 0`` returns t."""
@@ -98,7 +111,7 @@ def tv_denoise_weighted(target: np.ndarray, weight: np.ndarray, lam: float, iter
     scale = 1.0 + float(np.max(np.abs(t)))
     for _ in range(int(iterations)):
         v = u - y
-        rhs = w * t + rho * (np.r_[0.0, v] - np.r_[v, 0.0])      # D^T v = (-v_0, v_0 - v_1, ..., v_{n-2})
+        rhs = w * t + rho * (np.r_[0.0, v] - np.r_[v, 0.0])  # D^T v = (-v_0, v_0 - v_1, ..., v_{n-2})
         s = solve_banded((1, 1), ab, rhs)
         ds = np.diff(s)
         z = ds + y
@@ -125,14 +138,14 @@ def _sigma_step(model, data: FitData, gamma: float, iterations: int, delta_rel: 
     beta = st.s[-1]
     with torch.no_grad():
         sig = model.relaxation().clone()
-        K = linear_residual(model, data, st)                       # (N, nv, nx)
-        G = data.g[n + st.span]                                    # g^{n+2}
-        R0 = K - beta * data.dt * sig * G                          # residual without the relaxation term
+        K = linear_residual(model, data, st)  # (N, nv, nx)
+        G = data.g[n + st.span]  # g^{n+2}
+        R0 = K - beta * data.dt * sig * G  # residual without the relaxation term
         absK = K.abs()
         w = 1.0 / torch.clamp(absK, min=delta_rel * float(absK.mean()) + 1e-300)
         c = beta * data.dt * G
         count = K.numel()
-        a = (w * c * c).sum(dim=(0, 1)).numpy() / count            # 1/2 sum w K^2 / count = a/2 (s - s_hat)^2
+        a = (w * c * c).sum(dim=(0, 1)).numpy() / count  # 1/2 sum w K^2 / count = a/2 (s - s_hat)^2
         b = (w * c * R0).sum(dim=(0, 1)).numpy() / count
     a = np.maximum(a, 1e-300)
     s_hat = -b / a
@@ -165,9 +178,16 @@ def _varpro(model, data: FitData, steps: int) -> None:
     params = [p for name, p in model.named_parameters() if name != "w_s"]
     with torch.no_grad():
         scale = float((_profiled_residual(model, data)[0] ** 2).mean()) or 1.0
-    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=int(steps), max_eval=int(1.25 * steps) + 1,
-                            tolerance_grad=1e-14, tolerance_change=1e-16, history_size=50,
-                            line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=int(steps),
+        max_eval=int(1.25 * steps) + 1,
+        tolerance_grad=1e-14,
+        tolerance_change=1e-16,
+        history_size=50,
+        line_search_fn="strong_wolfe",
+    )
 
     def closure():
         opt.zero_grad(set_to_none=True)
@@ -186,15 +206,30 @@ def _summary(model, data: FitData, gamma: float, truth: np.ndarray) -> dict:
         sig = model.relaxation().detach().numpy().copy()
     phys = physical_coefficients(poly)
     coefs = {k: float(v) for k, v in phys.items() if k != "g"}
-    words = {str(t): (float(c) if np.ndim(c.detach().numpy() if torch.is_tensor(c) else c) == 0 else np.nan)
-             for t, c in poly.prune().items()}
-    return {"sigma": sig, "coefficients": coefs, "words": words, "objective": sigma_objective(model, data, gamma),
-            "tv": total_variation(sig), "max_error": float(np.max(np.abs(sig - truth))),
-            "rms_error": float(np.sqrt(np.mean((sig - truth) ** 2)))}
+    words = {
+        str(t): (float(c) if np.ndim(c.detach().numpy() if torch.is_tensor(c) else c) == 0 else np.nan)
+        for t, c in poly.prune().items()
+    }
+    return {
+        "sigma": sig,
+        "coefficients": coefs,
+        "words": words,
+        "objective": sigma_objective(model, data, gamma),
+        "tv": total_variation(sig),
+        "max_error": float(np.max(np.abs(sig - truth))),
+        "rms_error": float(np.sqrt(np.mean((sig - truth) ** 2))),
+    }
 
 
-def fit_sigma_x(data: FitData, truth: np.ndarray, *, gamma_rel: float, protocol: SigmaProtocol,
-                seed: int = 0, log: Callable[[str], None] | None = None) -> dict:
+def fit_sigma_x(
+    data: FitData,
+    truth: np.ndarray,
+    *,
+    gamma_rel: float,
+    protocol: SigmaProtocol,
+    seed: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Both protocols for one penalty weight (gamma = gamma_rel x the zero model's L1 loss; 0 = no
     continuity). ``truth`` is the true sigma_S(x) on the grid (for the read-out only). Returns
     {"adam": summary, "converged": summary, "gamma": gamma, "seconds": {...}, "history": [(sweep, L)]}."""
@@ -207,13 +242,25 @@ def fit_sigma_x(data: FitData, truth: np.ndarray, *, gamma_rel: float, protocol:
     model = make_sigma_model(data, protocol.init)
     t0 = time.perf_counter()
     if protocol.adam_steps:
-        fit(model, data, SCHEME, adam_steps=protocol.adam_steps, lr=protocol.lr, lsq_steps=0, lbfgs_steps=0,
-            norm="l1", continuity=gamma, seed=seed)
+        fit(
+            model,
+            data,
+            SCHEME,
+            adam_steps=protocol.adam_steps,
+            lr=protocol.lr,
+            lsq_steps=0,
+            lbfgs_steps=0,
+            norm="l1",
+            continuity=gamma,
+            seed=seed,
+        )
     out["seconds"]["adam"] = time.perf_counter() - t0
     out["adam"] = _summary(model, data, gamma, truth)
     if log:
-        log(f"[sigma_x gamma_rel={gamma_rel:g}] adam: L {out['adam']['objective']:.5e}, TV {out['adam']['tv']:.4g}, "
-            f"max err {out['adam']['max_error']:.4g}")
+        log(
+            f"[sigma_x gamma_rel={gamma_rel:g}] adam: L {out['adam']['objective']:.5e}, TV {out['adam']['tv']:.4g}, "
+            f"max err {out['adam']['max_error']:.4g}"
+        )
 
     t0 = time.perf_counter()
     model = make_sigma_model(data, protocol.init)
@@ -232,14 +279,24 @@ def fit_sigma_x(data: FitData, truth: np.ndarray, *, gamma_rel: float, protocol:
         if log:
             log(f"  sweep {sweep}: L {hist[-1][1]:.6e}")
     if protocol.polish_steps:
-        fit(model, data, SCHEME, lsq_steps=0, lbfgs_steps=protocol.polish_steps, lbfgs_norm="l1",
-            continuity=gamma, lbfgs_restarts=1)
+        fit(
+            model,
+            data,
+            SCHEME,
+            lsq_steps=0,
+            lbfgs_steps=protocol.polish_steps,
+            lbfgs_norm="l1",
+            continuity=gamma,
+            lbfgs_restarts=1,
+        )
         hist.append((protocol.sweeps + 1, sigma_objective(model, data, gamma)))
     out["seconds"]["converged"] = time.perf_counter() - t0
     out["converged"] = _summary(model, data, gamma, truth)
     out["history"] = hist
     if log:
         c = out["converged"]
-        log(f"[sigma_x gamma_rel={gamma_rel:g}] converged: L {c['objective']:.5e}, TV {c['tv']:.4g}, max err "
-            f"{c['max_error']:.4g}, coefficients {c['coefficients']}")
+        log(
+            f"[sigma_x gamma_rel={gamma_rel:g}] converged: L {c['objective']:.5e}, TV {c['tv']:.4g}, max err "
+            f"{c['max_error']:.4g}, coefficients {c['coefficients']}"
+        )
     return out

@@ -17,20 +17,37 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from coarsepde.kinetic.scoring import PHYSICAL_TERMS, format_equation
 from coarsepde.kinetic.experiments import PAPER_ERRORS, TABLES
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, format_equation
 from coarsepde.numerics.imex import imex_bdf_coefficients
 
-__all__ = ["ERROR_NOTE", "SCHEME_NAMES", "table_frame", "table_markdown", "table16_frame", "PAPER_TABLE16",
-           "table16_markdown"]
+__all__ = [
+    "ERROR_NOTE",
+    "SCHEME_NAMES",
+    "table_frame",
+    "table_markdown",
+    "table16_frame",
+    "PAPER_TABLE16",
+    "table16_markdown",
+]
 
-ERROR_NOTE = ("Error% = 100 * sum_k | |c_k| - |c_k^exact| | / (2/eps^2 + 2/eps) over the four printed terms "
-              "(formula (6.2) is missing from the paper's text; this is the definition in the authors' code, "
-              "which reproduces the tables' rows).")
+ERROR_NOTE = (
+    "Error% = 100 * sum_k | |c_k| - |c_k^exact| | / (2/eps^2 + 2/eps) over the four printed terms "
+    "(formula (6.2) is missing from the paper's text; this is the definition in the authors' code, "
+    "which reproduces the tables' rows)."
+)
 
-SCHEME_NAMES = {"fe": "forward Euler", "be": "backward Euler", "imex1": "IMEX1", "rk4": "RK4",
-                "ars222": "IMEX ARS(2,2,2)", "bdf1": "IMEX-BDF-1", "bdf2": "IMEX-BDF-2", "bdf3": "IMEX-BDF-3",
-                "bdf4": "IMEX-BDF-4"}
+SCHEME_NAMES = {
+    "fe": "forward Euler",
+    "be": "backward Euler",
+    "imex1": "IMEX1",
+    "rk4": "RK4",
+    "ars222": "IMEX ARS(2,2,2)",
+    "bdf1": "IMEX-BDF-1",
+    "bdf2": "IMEX-BDF-2",
+    "bdf3": "IMEX-BDF-3",
+    "bdf4": "IMEX-BDF-4",
+}
 
 PROTOCOL_NOTES = {
     "adam": "Adam (the paper's optimizer) on the L1 loss from the authors' initialisation",
@@ -69,9 +86,14 @@ def table_frame(ds: xr.Dataset) -> pd.DataFrame:
                 row = {"table": table, "scheme": str(s), "inv_eps": int(inv), "protocol": str(prot)}
                 row.update({f"c_{_SHORT[t]}": float(v) for t, v in coefs.items()})
                 row.update({f"diff_{_SHORT[t]}": float(v - e) for t, v, e in zip(terms, c, ex)})
-                row.update(error_percent=float(ds.error.sel(sel)), paper_error_percent=_paper_error(table, s, inv),
-                           eps_pred=float(ds.eps_pred.sel(sel)), l1_loss=float(ds.loss.sel(sel)),
-                           n_other_terms=int(np.sum(np.abs(extra) > 0)), equation=f"d_t g = {eq}")
+                row.update(
+                    error_percent=float(ds.error.sel(sel)),
+                    paper_error_percent=_paper_error(table, s, inv),
+                    eps_pred=float(ds.eps_pred.sel(sel)),
+                    l1_loss=float(ds.loss.sel(sel)),
+                    n_other_terms=int(np.sum(np.abs(extra) > 0)),
+                    equation=f"d_t g = {eq}",
+                )
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -87,19 +109,27 @@ def table_markdown(df: pd.DataFrame, ds: xr.Dataset, adam_note: str = "", conver
     table = int(ds.attrs["table"])
     spec = TABLES[table]
     schemes = ", ".join(SCHEME_NAMES[s] for s in spec.schemes)
-    lines = [f"# Table {table} (Example {spec.example}): {schemes}, "
-             f"{'multiscale ansatz M = 2' if spec.M else 'no multiscale ansatz (M = 0)'}, K = {spec.K}", ""]
-    lines += [f"- Protocol `adam`: {PROTOCOL_NOTES['adam']}{adam_note}.",
-              f"- Protocol `converged`: {PROTOCOL_NOTES['converged']}{converged_note}.",
-              f"- {ERROR_NOTE}",
-              "- Each coefficient is printed as sign (|exact| +- d) so that the expression equals the learned "
-              "coefficient (true-sign convention d_t g = RHS); '+ ...' marks further learned terms "
-              "(all of them are in the fit store).", ""]
+    lines = [
+        f"# Table {table} (Example {spec.example}): {schemes}, "
+        f"{'multiscale ansatz M = 2' if spec.M else 'no multiscale ansatz (M = 0)'}, K = {spec.K}",
+        "",
+    ]
+    lines += [
+        f"- Protocol `adam`: {PROTOCOL_NOTES['adam']}{adam_note}.",
+        f"- Protocol `converged`: {PROTOCOL_NOTES['converged']}{converged_note}.",
+        f"- {ERROR_NOTE}",
+        "- Each coefficient is printed as sign (|exact| +- d) so that the expression equals the learned "
+        "coefficient (true-sign convention d_t g = RHS); '+ ...' marks further learned terms "
+        "(all of them are in the fit store).",
+        "",
+    ]
     lines.append("| scheme | eps | protocol | learned g-equation | Error % | paper Error % |")
     lines.append("|---|---|---|---|---|---|")
     for _, r in df.iterrows():
-        lines.append(f"| {SCHEME_NAMES[r.scheme]} | 1/{r.inv_eps} | {r.protocol} | {r.equation} | "
-                     f"{_fmt_err(r.error_percent)} | {_fmt_err(r.paper_error_percent)} |")
+        lines.append(
+            f"| {SCHEME_NAMES[r.scheme]} | 1/{r.inv_eps} | {r.protocol} | {r.equation} | "
+            f"{_fmt_err(r.error_percent)} | {_fmt_err(r.paper_error_percent)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -123,20 +153,32 @@ def table16_frame(qs=(1, 2, 3, 4)) -> pd.DataFrame:
     for q in qs:
         a, g, b = imex_bdf_coefficients(q)
         pa, pg, pb = PAPER_TABLE16[q]
-        same = (tuple(a) == tuple(_fr(v) for v in pa) and tuple(g) == tuple(_fr(v) for v in pg)
-                and b == _fr(pb))
-        rows.append({"q": q, "alpha": " ".join(str(v) for v in a), "gamma": " ".join(str(v) for v in g),
-                     "beta": str(b), "equals_paper": bool(same)})
+        same = tuple(a) == tuple(_fr(v) for v in pa) and tuple(g) == tuple(_fr(v) for v in pg) and b == _fr(pb)
+        rows.append(
+            {
+                "q": q,
+                "alpha": " ".join(str(v) for v in a),
+                "gamma": " ".join(str(v) for v in g),
+                "beta": str(b),
+                "equals_paper": bool(same),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def table16_markdown(df: pd.DataFrame) -> str:
-    lines = ["# Table 16: IMEX-BDF-q coefficients (derived by code from the order conditions)", "",
-             "sum_i alpha_i g^{n+i} = dt sum_{i<q} gamma_i F(g^{n+i}) - beta dt sigma g^{n+q}; alpha from oldest "
-             "to newest, alpha_q = 1. Exact rationals.", "",
-             "| q | alpha (alpha_0 ... alpha_q) | gamma (gamma_0 ... gamma_{q-1}) | beta | equals the paper |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "# Table 16: IMEX-BDF-q coefficients (derived by code from the order conditions)",
+        "",
+        "sum_i alpha_i g^{n+i} = dt sum_{i<q} gamma_i F(g^{n+i}) - beta dt sigma g^{n+q}; alpha from oldest "
+        "to newest, alpha_q = 1. Exact rationals.",
+        "",
+        "| q | alpha (alpha_0 ... alpha_q) | gamma (gamma_0 ... gamma_{q-1}) | beta | equals the paper |",
+        "|---|---|---|---|---|",
+    ]
     for _, r in df.iterrows():
-        lines.append(f"| {r.q} | ({r.alpha.replace(' ', ', ')}) | ({r.gamma.replace(' ', ', ')}) | {r.beta} | "
-                     f"{'yes' if r.equals_paper else 'NO'} |")
+        lines.append(
+            f"| {r.q} | ({r.alpha.replace(' ', ', ')}) | ({r.gamma.replace(' ', ', ')}) | {r.beta} | "
+            f"{'yes' if r.equals_paper else 'NO'} |"
+        )
     return "\n".join(lines) + "\n"

@@ -72,15 +72,37 @@ class FitHistory:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999), lsq_steps: int = 300, gn_iterations: int = 4,
-        lbfgs_steps: int = 0, norm: str = "l1",
-        lbfgs_norm: str | tuple[str, ...] | None = None, lbfgs_restarts: int = 2, sparsity: float = 0.0,
-        mean_zero: float = 0.0, sparsity_reduction: str = "sum", continuity: float = 0.0, seed: int = 0,
-        batch_windows: int | None = None, windows=None, eps_true: float | None = None,
-        sigma_s: float = 1.0, history_every: int = 100, log: Callable[[str], None] | bool | None = None,
-        fast: bool | None = None, x_stride: int = 1, rho_model=None, lbfgs_history: int = 50,
-        scheme_kw: dict | None = None) -> FitHistory:
+def fit(
+    model,
+    data: FitData,
+    scheme,
+    *,
+    adam_steps: int = 0,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    lsq_steps: int = 300,
+    gn_iterations: int = 4,
+    lbfgs_steps: int = 0,
+    norm: str = "l1",
+    lbfgs_norm: str | tuple[str, ...] | None = None,
+    lbfgs_restarts: int = 2,
+    sparsity: float = 0.0,
+    mean_zero: float = 0.0,
+    sparsity_reduction: str = "sum",
+    continuity: float = 0.0,
+    seed: int = 0,
+    batch_windows: int | None = None,
+    windows=None,
+    eps_true: float | None = None,
+    sigma_s: float = 1.0,
+    history_every: int = 100,
+    log: Callable[[str], None] | bool | None = None,
+    fast: bool | None = None,
+    x_stride: int = 1,
+    rho_model=None,
+    lbfgs_history: int = 50,
+    scheme_kw: dict | None = None,
+) -> FitHistory:
     """Adam, least squares, then L-BFGS on the fitting loss of ``scheme``; updates ``model`` (and
     ``rho_model``) in place. The defaults are the least-squares phase alone (see the module docstring).
 
@@ -127,10 +149,17 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
     if log is True:
         log = log_.info
     if fast is None:
-        fast = (sch.stencil is not None and not has_spatial_weights(model) and model.relaxation().dim() == 0
-                and rho_model is None and not scheme_kw and model.equation == "g")
-    params = [p for m in ([model] if rho_model is None else [model, rho_model]) for p in m.parameters()
-              if p.requires_grad]
+        fast = (
+            sch.stencil is not None
+            and not has_spatial_weights(model)
+            and model.relaxation().dim() == 0
+            and rho_model is None
+            and not scheme_kw
+            and model.equation == "g"
+        )
+    params = [
+        p for m in ([model] if rho_model is None else [model, rho_model]) for p in m.parameters() if p.requires_grad
+    ]
     models = [model] if rho_model is None else [model, rho_model]
     gen = torch.Generator().manual_seed(int(seed))
     all_windows = starts(data, sch.span, windows)
@@ -144,11 +173,13 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
     def data_objective(which_norm: str, idx=None) -> torch.Tensor:
         if fast:
             if which_norm not in feats:
-                feats[which_norm] = FeatureLoss(model, data, sch, norm=which_norm, mean_zero=mean_zero,
-                                                x_stride=x_stride)
+                feats[which_norm] = FeatureLoss(
+                    model, data, sch, norm=which_norm, mean_zero=mean_zero, x_stride=x_stride
+                )
             return feats[which_norm](model, idx)
-        return direct_loss(mapped, data, sch, norm=which_norm, mean_zero=mean_zero, idx=idx,
-                           rho_model=rho_model, **scheme_kw)
+        return direct_loss(
+            mapped, data, sch, norm=which_norm, mean_zero=mean_zero, idx=idx, rho_model=rho_model, **scheme_kw
+        )
 
     def objective(which_norm: str, idx=None) -> torch.Tensor:
         total = data_objective(which_norm, fixed if idx is None else idx)
@@ -175,8 +206,11 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
 
     if fast:  # build the word features now (timed as setup)
         with torch.no_grad():
-            for nm in (({norm} if adam_steps else set()) | (set(norms) if lbfgs_steps else set())
-                       | ({"l2"} if lsq_steps else set())):
+            for nm in (
+                ({norm} if adam_steps else set())
+                | (set(norms) if lbfgs_steps else set())
+                | ({"l2"} if lsq_steps else set())
+            ):
                 data_objective(nm)
     hist.setup_seconds = time.perf_counter() - t_setup
 
@@ -217,9 +251,16 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
         else:
             if rho_model is not None or has_spatial_weights(model) or model.relaxation().dim() > 0 or mean_zero:
                 raise ValueError("the Gauss-Newton phase needs scalar weights, no rho-model, no <g> penalty")
-            hist.gn_iterations, nfev = gauss_newton(model, data, sch, iterations=gn_iterations,
-                                                     inner_nfev=int(lsq_steps), idx=fixed,
-                                                     scheme_kw=scheme_kw, log=log)
+            hist.gn_iterations, nfev = gauss_newton(
+                model,
+                data,
+                sch,
+                iterations=gn_iterations,
+                inner_nfev=int(lsq_steps),
+                idx=fixed,
+                scheme_kw=scheme_kw,
+                log=log,
+            )
         hist.lsq_evaluations = nfev
         it += nfev
         with torch.no_grad():
@@ -235,25 +276,31 @@ def fit(model, data: FitData, scheme, *, adam_steps: int = 0, lr: float = 1e-3,
             scale = scale if scale > 0 else 1.0
             phase = f"lbfgs-{nm}"
 
-            def closure():
-                opt.zero_grad(set_to_none=True)
-                val = objective(nm)
+            def closure():  # called by opt.step within this iteration, so the loop variables are current
+                opt.zero_grad(set_to_none=True)  # noqa: B023
+                val = objective(nm)  # noqa: B023
                 if not torch.isfinite(val):
                     return torch.tensor(1e30, dtype=DTYPE)
-                (val / scale).backward()
+                (val / scale).backward()  # noqa: B023
                 if count["n"] % history_every == 0:
-                    record(it + count["n"], phase, val.item())
+                    record(it + count["n"], phase, val.item())  # noqa: B023
                 count["n"] += 1
-                return val / scale
+                return val / scale  # noqa: B023
 
             with torch.no_grad():
                 best = objective(nm).item()
             for _ in range(1 + int(lbfgs_restarts)):
                 backup = snapshot_parameters(params)
-                opt = torch.optim.LBFGS(params, lr=1.0, max_iter=int(lbfgs_steps),
-                                        max_eval=int(1.25 * lbfgs_steps) + 1, tolerance_grad=1e-12,
-                                        tolerance_change=1e-15, history_size=int(lbfgs_history),
-                                        line_search_fn="strong_wolfe")
+                opt = torch.optim.LBFGS(
+                    params,
+                    lr=1.0,
+                    max_iter=int(lbfgs_steps),
+                    max_eval=int(1.25 * lbfgs_steps) + 1,
+                    tolerance_grad=1e-12,
+                    tolerance_change=1e-15,
+                    history_size=int(lbfgs_history),
+                    line_search_fn="strong_wolfe",
+                )
                 opt.step(closure)
                 with torch.no_grad():
                     now = objective(nm).item() if all(torch.isfinite(p).all() for p in params) else math.inf

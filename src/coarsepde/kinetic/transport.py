@@ -56,6 +56,7 @@ __all__ = [
 # Velocity quadrature and initial data
 # ---------------------------------------------------------------------------------------------
 
+
 def gauss_legendre(n: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes v (ascending, in [-1, 1]) and weights w (sum 2) - Sec. 6, Sec. 3.1(3)."""
     v, w = np.polynomial.legendre.leggauss(n)
@@ -90,6 +91,7 @@ def ic_lo(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Setup
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class TransportSetup:
@@ -174,8 +176,17 @@ def initial_state(setup: TransportSetup, rho0, g0=None) -> tuple[np.ndarray, np.
 
 
 def _output(setup, rho_s, g_s, v, w, **extra):
-    out = {"rho": rho_s, "g": g_s, "t": np.arange(setup.n_snapshots) * setup.dt_data,
-           "x": setup.x, "v": v, "w": w, "eps": setup.eps_array, "dt": setup.dt_data, "dx": setup.dx}
+    out = {
+        "rho": rho_s,
+        "g": g_s,
+        "t": np.arange(setup.n_snapshots) * setup.dt_data,
+        "x": setup.x,
+        "v": v,
+        "w": w,
+        "eps": setup.eps_array,
+        "dt": setup.dt_data,
+        "dx": setup.dx,
+    }
     out.update(extra)
     return out
 
@@ -209,7 +220,7 @@ class MicroMacroStages:
         if a != 0.0:
             g = g / (1.0 + a * self.relax)
         vdg = vdx_upwind3(g, self.v, self.dx)
-        flux = self.half_w @ vdg                          # <v d_x g>, (E, nx)
+        flux = self.half_w @ vdg  # <v d_x g>, (E, nx)
         if a != 0.0:
             rho = rho - a * flux
         return (g, rho), (vdg, flux)
@@ -255,10 +266,16 @@ def generate_ars222(setup: TransportSetup, rho0, g0=None, tableau: IMEXTableau =
     v, w = gauss_legendre(setup.nv)
     eps = setup.eps_array
     E, nx, T = eps.size, setup.nx, setup.n_snapshots
-    eq = MicroMacroStages(v=v, dx=setup.dx, half_w=0.5 * w, inv_eps=(1.0 / eps)[:, None, None],
-                          inv_eps2=(1.0 / eps**2)[:, None, None],
-                          relax=(1.0 / eps**2)[:, None, None] * setup.sigma_s_x[None, None, :],
-                          sigma_a=float(setup.sigma_a), source=float(setup.G))
+    eq = MicroMacroStages(
+        v=v,
+        dx=setup.dx,
+        half_w=0.5 * w,
+        inv_eps=(1.0 / eps)[:, None, None],
+        inv_eps2=(1.0 / eps**2)[:, None, None],
+        relax=(1.0 / eps**2)[:, None, None] * setup.sigma_s_x[None, None, :],
+        sigma_a=float(setup.sigma_a),
+        source=float(setup.G),
+    )
     rho, g = initial_state(setup, rho0, g0)
     rho_s = np.empty((E, T, nx))
     g_s = np.empty((E, T, setup.nv, nx))
@@ -306,12 +323,12 @@ def generate_imex1_staggered(setup: TransportSetup, rho0, g0=None) -> dict:
         g_p = np.roll(g, -1, axis=-1)
         tr = vp * (g - g_m) / dx + vm * (g_p - g) / dx
         tr = tr - (hw @ tr)[:, None, :]
-        drho = (np.roll(rho, -1, axis=-1) - rho) / dx          # at i + 1/2
+        drho = (np.roll(rho, -1, axis=-1) - rho) / dx  # at i + 1/2
         rhs = g - c_tr * tr - c_co * vv * drho[:, None, :]
         if sa != 0.0:
             rhs = rhs - dt * sa * g
         g = rhs / denom
-        flux = hw @ (vv * (g - np.roll(g, 1, axis=-1)) / dx)   # at node i
+        flux = hw @ (vv * (g - np.roll(g, 1, axis=-1)) / dx)  # at node i
         rho = rho - dt * flux - dt * sa * rho + dt * src
         if n % setup.stride == 0:
             k = n // setup.stride

@@ -15,7 +15,7 @@ __all__ = ["d_left3", "d_right3", "d_centered", "vdx_upwind3", "vdx_downwind3"]
 def _padded(u: np.ndarray, k: int = 2):
     n = u.shape[-1]
     up = np.concatenate([u[..., -k:], u, u[..., :k]], axis=-1)
-    return lambda s: up[..., k + s: k + s + n]
+    return lambda s: up[..., k + s : k + s + n]
 
 
 def d_left3(u: np.ndarray, dx: float) -> np.ndarray:

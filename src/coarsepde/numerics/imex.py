@@ -59,6 +59,7 @@ __all__ = [
 # IMEX Runge-Kutta
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class IMEXTableau:
     """A double Butcher tableau, dimensionless: explicit (a_ex, b_ex), diagonally implicit (a_im, b_im)
@@ -93,8 +94,10 @@ class IMEXTableau:
     @property
     def stiffly_accurate(self) -> bool:
         """True when both weight vectors equal the last rows (y^{n+1} = last stage; ARS 1997 Sec. 2)."""
-        return bool(np.allclose(self.b_ex, self.a_ex[-1], rtol=0, atol=1e-15)
-                    and np.allclose(self.b_im, self.a_im[-1], rtol=0, atol=1e-15))
+        return bool(
+            np.allclose(self.b_ex, self.a_ex[-1], rtol=0, atol=1e-15)
+            and np.allclose(self.b_im, self.a_im[-1], rtol=0, atol=1e-15)
+        )
 
     def order_conditions(self, order: int = 2) -> dict[str, float]:
         """Residuals of the IMEX-RK order conditions up to ``order`` (1, 2 or 3).
@@ -138,8 +141,15 @@ def _ars222() -> IMEXTableau:
     d = 1.0 - 1.0 / (2.0 * g)
     a_ex = np.array([[0.0, 0.0, 0.0], [g, 0.0, 0.0], [d, 1.0 - d, 0.0]])
     a_im = np.array([[0.0, 0.0, 0.0], [0.0, g, 0.0], [0.0, 1.0 - g, g]])
-    return IMEXTableau(a_ex=a_ex, a_im=a_im, b_ex=np.array([d, 1.0 - d, 0.0]), b_im=np.array([0.0, 1.0 - g, g]),
-                       c=np.array([0.0, g, 1.0]), order=2, name="ARS(2,2,2)")
+    return IMEXTableau(
+        a_ex=a_ex,
+        a_im=a_im,
+        b_ex=np.array([d, 1.0 - d, 0.0]),
+        b_im=np.array([0.0, 1.0 - g, g]),
+        c=np.array([0.0, g, 1.0]),
+        order=2,
+        name="ARS(2,2,2)",
+    )
 
 
 ARS222 = _ars222()
@@ -178,7 +188,7 @@ def imex_rk(tab: IMEXTableau, y, dt: float, eq: SplitEquation, t: float = 0.0):
     only when a later stage or the final sum uses it.
     """
     s, stiff = tab.stages, tab.stiffly_accurate
-    need = [bool(np.any(tab.a_ex[i + 1:, i] != 0) or (not stiff and tab.b_ex[i] != 0)) for i in range(s)]
+    need = [bool(np.any(tab.a_ex[i + 1 :, i] != 0) or (not stiff and tab.b_ex[i] != 0)) for i in range(s)]
     ys, auxs, fex = [], [], [None] * s
     for i in range(s):
         rhs = y
@@ -226,8 +236,7 @@ class _Functions:
         return acc + coef * aux
 
 
-def imex_rk_step(tab: IMEXTableau, t: float, y, dt: float,
-                 f_ex: Callable, f_im: Callable, solve_im: Callable):
+def imex_rk_step(tab: IMEXTableau, t: float, y, dt: float, f_ex: Callable, f_im: Callable, solve_im: Callable):
     """One IMEX-RK step of y' = f_ex(t, y) + f_im(t, y) (arrays of any shape, time in caller units):
     :func:`imex_rk` on plain functions.
 
@@ -240,6 +249,7 @@ def imex_rk_step(tab: IMEXTableau, t: float, y, dt: float,
 # ---------------------------------------------------------------------------------------------
 # IMEX-BDF (SBDF) coefficients from the order conditions, exact rational arithmetic
 # ---------------------------------------------------------------------------------------------
+
 
 def solve_fraction_system(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
     """Solve the square system A x = b exactly (Gauss-Jordan elimination with row pivoting on
@@ -262,7 +272,7 @@ def solve_fraction_system(A: list[list[Fraction]], b: list[Fraction]) -> list[Fr
     return [M[r][n] for r in range(n)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def imex_bdf_coefficients(q: int) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...], Fraction]:
     """(alpha_0..alpha_q, gamma_0..gamma_{q-1}, beta) of IMEX-BDF-q, derived exactly.
 
@@ -280,7 +290,7 @@ def imex_bdf_coefficients(q: int) -> tuple[tuple[Fraction, ...], tuple[Fraction,
     Q = Fraction(q)
 
     def pw(base: Fraction, p: int) -> Fraction:
-        return Fraction(1) if p == 0 else base**p   # 0^0 = 1
+        return Fraction(1) if p == 0 else base**p  # 0^0 = 1
 
     A, rhs = [], []
     for p in range(q + 1):

@@ -114,9 +114,22 @@ class Solution:
         return np.isfinite(self.t_diverged)
 
 
-def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, out: torch.Tensor,
-                           t_diverged: np.ndarray, counts: dict, *, max_step: float, rtol: float, atol: float,
-                           first_step, min_step: float, bound: float) -> np.ndarray:
+def _integrate_independent(
+    f,
+    y0: torch.Tensor,
+    t_eval: np.ndarray,
+    t0: float,
+    out: torch.Tensor,
+    t_diverged: np.ndarray,
+    counts: dict,
+    *,
+    max_step: float,
+    rtol: float,
+    atol: float,
+    first_step,
+    min_step: float,
+    bound: float,
+) -> np.ndarray:
     """The ``steps="independent"`` loop of :func:`integrate`: every sample has its own time, step
     size and rejection state, advanced together in one batched rhs call per stage. Each sample's
     accept/reject decision, step-size update, output clipping and floor handling are exactly those
@@ -143,8 +156,9 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
     if first_step is None:
         h_abs = initial_step_independent(f, t0, y, fy, rows, float(t_eval[-1] - t0), max_step, rtol, atol)
     else:
-        h_abs = torch.tensor(np.broadcast_to(np.asarray(first_step, dtype=float), (B,)),
-                             dtype=torch.float64, device=dev)[rows]
+        h_abs = torch.tensor(
+            np.broadcast_to(np.asarray(first_step, dtype=float), (B,)), dtype=torch.float64, device=dev
+        )[rows]
         if not bool((h_abs > 0).all()):
             raise ValueError("first_step must be > 0")
     after_rejection = torch.zeros(rows.numel(), dtype=torch.bool, device=dev)
@@ -165,7 +179,12 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
         y_new = y + hb * ((2.0 / 9.0) * fy + (1.0 / 3.0) * k2 + (4.0 / 9.0) * k3)
         k4 = f(t_new, y_new, rows)
         with torch.no_grad():
-            err = hb * (ERROR_WEIGHTS[0] * fy + ERROR_WEIGHTS[1] * k2 + ERROR_WEIGHTS[2] * k3 + ERROR_WEIGHTS[3] * k4).detach()
+            err = (
+                hb
+                * (
+                    ERROR_WEIGHTS[0] * fy + ERROR_WEIGHTS[1] * k2 + ERROR_WEIGHTS[2] * k3 + ERROR_WEIGHTS[3] * k4
+                ).detach()
+            )
             scale = atol + rtol * torch.maximum(y.detach().abs(), y_new.detach().abs())
             err_norm = rms(err / scale).double()
             err_norm = torch.where(torch.isfinite(err_norm), err_norm, inf)
@@ -176,17 +195,21 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
         # accepted: scipy's growth (capped at 1 right after a rejection); a step only shortened to hit
         # an output time does not shrink the next one
         safe = torch.where(ok, err_norm, torch.ones_like(err_norm))
-        grow = torch.where(safe == 0, torch.full_like(safe, MAX_FACTOR),
-                           torch.clamp(SAFETY * safe.pow(ERROR_EXPONENT), max=MAX_FACTOR))
+        grow = torch.where(
+            safe == 0, torch.full_like(safe, MAX_FACTOR), torch.clamp(SAFETY * safe.pow(ERROR_EXPONENT), max=MAX_FACTOR)
+        )
         grow = torch.where(after_rejection, torch.clamp(grow, max=1.0), grow)
         h_acc = torch.where(clipped, torch.maximum(h * grow, h_abs), h * grow)
         # rejected: shrink (at least by MIN_FACTOR), never below the floor
         bad_err = torch.where(ok, torch.ones_like(err_norm), err_norm)
-        shrink = torch.where(torch.isfinite(bad_err), torch.clamp(SAFETY * bad_err.pow(ERROR_EXPONENT), min=MIN_FACTOR),
-                             torch.full_like(bad_err, MIN_FACTOR))
+        shrink = torch.where(
+            torch.isfinite(bad_err),
+            torch.clamp(SAFETY * bad_err.pow(ERROR_EXPONENT), min=MIN_FACTOR),
+            torch.full_like(bad_err, MIN_FACTOR),
+        )
         h_rej = torch.maximum(h * shrink, h_floor)
-        failed = ~ok & at_floor           # even the smallest admissible step fails: diverged at t
-        if n_rej == 0:   # the common case: no per-sample selection of the (b, ...) states
+        failed = ~ok & at_floor  # even the smallest admissible step fails: diverged at t
+        if n_rej == 0:  # the common case: no per-sample selection of the (b, ...) states
             y, fy = y_new, k4
         else:
             okb = ok.reshape(bshape)
@@ -207,13 +230,31 @@ def _integrate_independent(f, y0: torch.Tensor, t_eval: np.ndarray, t0: float, o
                 t_diverged[rows[failed | bad].cpu().numpy()] = t[failed | bad].cpu().numpy()
             keep = ~drop
             y, fy, rows, k, t, h_abs, after_rejection = (
-                y[keep], fy[keep], rows[keep], k[keep], t[keep], h_abs[keep], after_rejection[keep])
+                y[keep],
+                fy[keep],
+                rows[keep],
+                k[keep],
+                t[keep],
+                h_abs[keep],
+                after_rejection[keep],
+            )
     return h_next_all
 
 
-def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, max_step: float = 0.01,
-              rtol: float = 1e-3, atol: float = 1e-6, first_step: float | None = None,
-              min_step: float = 1e-6, bound: float = 1e6, steps: str = "shared") -> Solution:
+def integrate(
+    rhs: Rhs,
+    y0: torch.Tensor,
+    t_eval,
+    *,
+    t0: float | None = None,
+    max_step: float = 0.01,
+    rtol: float = 1e-3,
+    atol: float = 1e-6,
+    first_step: float | None = None,
+    min_step: float = 1e-6,
+    bound: float = 1e6,
+    steps: str = "shared",
+) -> Solution:
     """Integrate dy/dt = rhs(t, y, rows) for a batch of independent samples with adaptive RK23.
 
     Parameters
@@ -270,12 +311,32 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
     h_abs = math.nan
 
     if steps == "independent":
-        h_abs = _integrate_independent(f, y0, t_eval, t0, out, t_diverged, counts, max_step=max_step, rtol=rtol,
-                                       atol=atol, first_step=first_step, min_step=min_step, bound=bound)
+        h_abs = _integrate_independent(
+            f,
+            y0,
+            t_eval,
+            t0,
+            out,
+            t_diverged,
+            counts,
+            max_step=max_step,
+            rtol=rtol,
+            atol=atol,
+            first_step=first_step,
+            min_step=min_step,
+            bound=bound,
+        )
 
     def finish() -> Solution:
-        return Solution(t=t_eval.copy(), y=out, t_diverged=t_diverged, nfev=counts["nfev"],
-                        n_steps=counts["steps"], n_rejected=counts["rejected"], h_next=h_abs)
+        return Solution(
+            t=t_eval.copy(),
+            y=out,
+            t_diverged=t_diverged,
+            nfev=counts["nfev"],
+            n_steps=counts["steps"],
+            n_rejected=counts["rejected"],
+            h_next=h_abs,
+        )
 
     if steps == "independent":
         return finish()
@@ -326,7 +387,7 @@ def integrate(rhs: Rhs, y0: torch.Tensor, t_eval, *, t0: float | None = None, ma
             if at_floor:
                 # even the smallest admissible step fails for some samples: they diverged at t;
                 # accept the step for the others (their errors at this h are < 1)
-                fail = ~(err_norm < 1.0)      # NaN fails too
+                fail = ~(err_norm < 1.0)  # NaN fails too
                 t_diverged[rows[fail].cpu().numpy()] = t
                 keep = ~fail
                 rest = err_norm[keep]

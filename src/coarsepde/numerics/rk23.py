@@ -73,8 +73,9 @@ def initial_step(f, t0, y0, f0, rows, interval, max_step, rtol, atol) -> float:
         f1 = f(t0 + h0, y1, rows).detach()
         d2 = rms((f1 - f0d) / scale) / h0
         dmax = torch.maximum(d1, d2)
-        h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.full_like(d1, max(1e-6, h0 * 1e-3)),
-                         (0.01 / dmax) ** (1.0 / 3.0))
+        h1 = torch.where(
+            (d1 <= 1e-15) & (d2 <= 1e-15), torch.full_like(d1, max(1e-6, h0 * 1e-3)), (0.01 / dmax) ** (1.0 / 3.0)
+        )
         h1 = h1[torch.isfinite(h1)]
         h1 = float(h1.min()) if h1.numel() else 1e-6
     return min(100.0 * h0, h1, interval, max_step)
@@ -92,8 +93,12 @@ def bs23_step(f, t: float, y: torch.Tensor, k1: torch.Tensor, h: float, rows: to
     y_new = torch.add(y, k1, alpha=(2.0 / 9.0) * h).add_(k2, alpha=h / 3.0).add_(k3, alpha=(4.0 / 9.0) * h)
     k4 = f(t + h, y_new, rows)
     with torch.no_grad():
-        err = torch.mul(k1.detach(), ERROR_WEIGHTS[0] * h).add_(k2.detach(), alpha=ERROR_WEIGHTS[1] * h).add_(
-            k3.detach(), alpha=ERROR_WEIGHTS[2] * h).add_(k4.detach(), alpha=ERROR_WEIGHTS[3] * h)
+        err = (
+            torch.mul(k1.detach(), ERROR_WEIGHTS[0] * h)
+            .add_(k2.detach(), alpha=ERROR_WEIGHTS[1] * h)
+            .add_(k3.detach(), alpha=ERROR_WEIGHTS[2] * h)
+            .add_(k4.detach(), alpha=ERROR_WEIGHTS[3] * h)
+        )
     return y_new, k4, err
 
 
@@ -116,7 +121,8 @@ def initial_step_independent(f, t0: float, y0, f0, rows, interval, max_step, rto
         f1 = f(t0 + h0, y0d + hb * f0d, rows).detach()
         d2 = rms((f1 - f0d) / scale) / hb.reshape(-1)
         dmax = torch.maximum(d1, d2)
-        h1 = torch.where((d1 <= 1e-15) & (d2 <= 1e-15), torch.clamp(h0 * 1e-3, min=1e-6),
-                         (0.01 / dmax) ** (1.0 / 3.0)).double()
+        h1 = torch.where(
+            (d1 <= 1e-15) & (d2 <= 1e-15), torch.clamp(h0 * 1e-3, min=1e-6), (0.01 / dmax) ** (1.0 / 3.0)
+        ).double()
         h1 = torch.where(torch.isfinite(h1), h1, torch.full_like(h1, 1e-6))
     return torch.minimum(torch.minimum(100.0 * h0, h1), torch.full_like(h0, min(interval, max_step)))

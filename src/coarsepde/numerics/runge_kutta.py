@@ -17,8 +17,15 @@ __all__ = ["fixed_step", "FIXED_STEP_METHODS"]
 FIXED_STEP_METHODS = ("midpoint", "rk4", "ssprk3")
 
 
-def fixed_step(rhs: Rhs, y0: torch.Tensor, dt: float, n_steps: int, method: str = "midpoint",
-               t0: float = 0.0, rows: torch.Tensor | None = None) -> torch.Tensor:
+def fixed_step(
+    rhs: Rhs,
+    y0: torch.Tensor,
+    dt: float,
+    n_steps: int,
+    method: str = "midpoint",
+    t0: float = 0.0,
+    rows: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Plain fixed-step explicit Runge-Kutta integration, differentiable end to end.
 
     ``rhs(t, y, rows)`` as for :func:`coarsepde.numerics.ode.integrate` (``rows`` defaults to ``arange(B)``). ``method``:

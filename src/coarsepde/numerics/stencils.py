@@ -45,7 +45,9 @@ def _check(offsets, derivative_order: int, accuracy_order: int, method: str) -> 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if derivative_order < 0 or accuracy_order < 1:
-        raise ValueError(f"need derivative_order >= 0 and accuracy_order >= 1, got {derivative_order}, {accuracy_order}")
+        raise ValueError(
+            f"need derivative_order >= 0 and accuracy_order >= 1, got {derivative_order}, {accuracy_order}"
+        )
     if derivative_order + accuracy_order > s.size:
         raise ValueError(
             f"{s.size} points cannot give derivative order {derivative_order} with accuracy order "
@@ -67,8 +69,9 @@ def constraints(offsets, derivative_order: int, accuracy_order: int, method: str
     return A, b
 
 
-def coefficients(offsets, derivative_order: int, accuracy_order: int | None = None,
-                 method: str = "finite_volume", dx: float = 1.0) -> np.ndarray:
+def coefficients(
+    offsets, derivative_order: int, accuracy_order: int | None = None, method: str = "finite_volume", dx: float = 1.0
+) -> np.ndarray:
     """Stencil coefficients alpha_j (scaled by dx^-n).
 
     ``accuracy_order=None`` takes the maximum, N - n (a square system with a unique solution). A
@@ -84,8 +87,9 @@ def coefficients(offsets, derivative_order: int, accuracy_order: int | None = No
     return c / dx**derivative_order
 
 
-def nullspace_basis(offsets, derivative_order: int, accuracy_order: int,
-                    method: str = "finite_volume", dx: float = 1.0) -> np.ndarray:
+def nullspace_basis(
+    offsets, derivative_order: int, accuracy_order: int, method: str = "finite_volume", dx: float = 1.0
+) -> np.ndarray:
     """Orthonormal basis (N, N - m - n) of the directions that keep accuracy order m, scaled by dx^-n.
 
     Taken from the SVD of A (its last right-singular vectors), as in the authors' polynomial

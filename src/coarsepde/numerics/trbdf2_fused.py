@@ -57,8 +57,8 @@ def _compile():
     @numba.njit(cache=True, boundscheck=False, error_model="numpy")
     def kernel(v, gl, gr, diag, off, steps, gam, w, c2):  # pragma: no cover - compiled
         B, P, n = v.shape
-        r = np.empty(n)        # 1 / pivots of A = L D L^T
-        lo = np.empty(n)       # multipliers l_j = e_j / d_j (last entry unused)
+        r = np.empty(n)  # 1 / pivots of A = L D L^T
+        lo = np.empty(n)  # multipliers l_j = e_j / d_j (last entry unused)
         # one segment's right-hand sides side by side (n, B): the sweeps' recurrences run along j,
         # so the B independent ones fill the pipeline (and SIMD lanes) instead of waiting on latency
         x = np.empty((n, B))
@@ -95,7 +95,7 @@ def _compile():
                         if j > 0:
                             rhs -= lj * z[j - 1, b]
                         z[j, b] = rhs
-                back_substitute(z, z, r, lo, n, B)   # z: the stage value s
+                back_substitute(z, z, r, lo, n, B)  # z: the stage value s
                 # -- BDF2 stage: rhs = w s - w (1 - gamma)^2 v + d g, forward elimination in place
                 for j in range(n):
                     lj = lo[j - 1] if j > 0 else 0.0
@@ -116,8 +116,9 @@ def _compile():
     return kernel
 
 
-def trbdf2_segments(v: np.ndarray, gl: np.ndarray, gr: np.ndarray, diag: np.ndarray, off: np.ndarray,
-                    steps: np.ndarray, gamma: float) -> np.ndarray:
+def trbdf2_segments(
+    v: np.ndarray, gl: np.ndarray, gr: np.ndarray, diag: np.ndarray, off: np.ndarray, steps: np.ndarray, gamma: float
+) -> np.ndarray:
     """Advance the interior values v (B, P, n), in place, through the TR-BDF2 ``steps``.
 
     diag (P, n), off (P, n-1): the bands of the symmetric operator L on the interior unknowns;

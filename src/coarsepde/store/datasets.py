@@ -101,6 +101,7 @@ def write_dataset(
 
     return atomic_write(path, build)
 
+
 @ignoring_snakemake_marker
 def read_dataset(path: str | os.PathLike) -> xr.Dataset:
     """Read a store written by :func:`write_dataset` fully into memory.

@@ -134,7 +134,6 @@ def itemsize_of(var: xr.Variable) -> int:
     return 64 if var.dtype.kind == "O" or var.dtype.itemsize == 0 else var.dtype.itemsize
 
 
-
 def open_checked(path: Path) -> zarr.Group:
     """Open ``path`` as a complete Zarr format-3 group, or raise StoreError."""
     if not path.exists():
@@ -169,7 +168,6 @@ def open_checked(path: Path) -> zarr.Group:
                 "missing chunks would read as fill values)"
             )
     return group
-
 
 
 def damaged_array(path: Path) -> str | None:

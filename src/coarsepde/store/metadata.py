@@ -22,6 +22,7 @@ __all__ = ["package_versions", "code_version", "to_json", "provenance"]
 #: Packages whose versions are recorded in every store's provenance.
 PACKAGES = ("numpy", "scipy", "xarray", "zarr", "pandas", "torch", "snakemake", "coarsepde")
 
+
 def package_versions() -> dict[str, str]:
     """Versions of Python and of the packages that shape the results.
 
@@ -93,8 +94,10 @@ def to_json(value: Any, where: str) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufU" and value.dtype != object:
             raise TypeError(f"{where}: numpy array of dtype {value.dtype} is not JSON-serialisable")
-        return [to_json(v, f"{where}[{i}]") for i, v in enumerate(value.tolist())] if value.ndim else to_json(
-            value.item(), where
+        return (
+            [to_json(v, f"{where}[{i}]") for i, v in enumerate(value.tolist())]
+            if value.ndim
+            else to_json(value.item(), where)
         )
     if isinstance(value, Mapping):
         out = {}

@@ -32,7 +32,7 @@ DICTIONARY: tuple[Term, ...] = DICTIONARY_G + DICTIONARY_RHO
 #: Words over {A, P} on rho that vanish identically for the centred stencil (odd moments of v).
 VANISHING_RHO_WORDS: tuple[Term, ...] = (Term(("P", "A"), "rho"), Term(("P", "A", "A", "A"), "rho"))
 
-assert all(reduce_word(t.word, t.field) == t.word for t in DICTIONARY)          # irreducible, nonzero
+assert all(reduce_word(t.word, t.field) == t.word for t in DICTIONARY)  # irreducible, nonzero
 assert all(reduce_word(t.word, t.field) is None for t in VANISHING_RHO_WORDS)
 assert all(t in DICTIONARY for t in PHYSICAL_TERMS.values())
 
@@ -41,4 +41,3 @@ def term_name(term: Term) -> str:
     """Compact name of a dictionary term: the word and the field, e.g. "PA g", "AA rho", "g"."""
     w = "".join(term.word)
     return f"{w} {term.field}" if w else str(term.field)
-

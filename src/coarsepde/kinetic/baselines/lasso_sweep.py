@@ -55,10 +55,19 @@ class LassoResult:
         return None if self.best_error is None else self.coefs[self.best_error]
 
 
-def lasso(Theta: np.ndarray, y: np.ndarray, alphas: Sequence[float] | None = None, *,
-          terms: Sequence[Term] | None = None, eps: float | None = None, sigma_s: float = 1.0,
-          train_fraction: float = 0.8, seed: int | np.random.Generator | None = 0,
-          max_iter: int = 100_000, tol: float = 1e-12) -> LassoResult:
+def lasso(
+    Theta: np.ndarray,
+    y: np.ndarray,
+    alphas: Sequence[float] | None = None,
+    *,
+    terms: Sequence[Term] | None = None,
+    eps: float | None = None,
+    sigma_s: float = 1.0,
+    train_fraction: float = 0.8,
+    seed: int | np.random.Generator | None = 0,
+    max_iter: int = 100_000,
+    tol: float = 1e-12,
+) -> LassoResult:
     """Lasso sweep: sklearn ``Lasso(fit_intercept=False)`` on normalised features, coefficients rescaled back.
 
     Normalisation (on the training rows): every column to unit RMS (its 2-norm / sqrt(rows)), the target to unit
@@ -102,8 +111,9 @@ def lasso(Theta: np.ndarray, y: np.ndarray, alphas: Sequence[float] | None = Non
         # cold start for every alpha: sklearn (1.9) returns a warm-started fit after 0 sweeps when the
         # previous solution already passes its initial duality-gap check, leaving the small-alpha fits
         # stuck at the previous alpha's shrinkage (measured: Error% 3.6e-2 instead of 6.4e-5 at alpha 1e-10)
-        model = SklearnLasso(alpha=float(alpha), fit_intercept=False, precompute=gram, max_iter=max_iter, tol=tol,
-                             selection="cyclic")
+        model = SklearnLasso(
+            alpha=float(alpha), fit_intercept=False, precompute=gram, max_iter=max_iter, tol=tol, selection="cyclic"
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X, yy)
@@ -112,13 +122,26 @@ def lasso(Theta: np.ndarray, y: np.ndarray, alphas: Sequence[float] | None = Non
     Xte, yte = Theta[te], y[te]
     heldout = np.array([relative_residual(Xte, yte, c) for c in coefs])
     train_res = np.array([relative_residual(Xtr, ytr, c) for c in coefs])
-    res = LassoResult(alphas=alphas, coefs=coefs, heldout=heldout, train_residual=train_res, n_iter=n_iter,
-                      converged=n_iter < max_iter, nnz=np.count_nonzero(coefs, axis=1),
-                      best_heldout=int(np.argmin(heldout)), lstsq=lstsq,
-                      terms=None if terms is None else tuple(terms),
-                      settings=dict(train_fraction=train_fraction, max_iter=max_iter, tol=tol,
-                                    normalisation="unit-RMS columns and target", n_train=int(n_tr),
-                                    n_test=int(te.size)))
+    res = LassoResult(
+        alphas=alphas,
+        coefs=coefs,
+        heldout=heldout,
+        train_residual=train_res,
+        n_iter=n_iter,
+        converged=n_iter < max_iter,
+        nnz=np.count_nonzero(coefs, axis=1),
+        best_heldout=int(np.argmin(heldout)),
+        lstsq=lstsq,
+        terms=None if terms is None else tuple(terms),
+        settings=dict(
+            train_fraction=train_fraction,
+            max_iter=max_iter,
+            tol=tol,
+            normalisation="unit-RMS columns and target",
+            n_train=int(n_tr),
+            n_test=int(te.size),
+        ),
+    )
     if terms is not None and eps is not None:
         terms = tuple(terms)
         if len(terms) != k:
@@ -128,17 +151,25 @@ def lasso(Theta: np.ndarray, y: np.ndarray, alphas: Sequence[float] | None = Non
     return res
 
 
-
 class Lasso:
     """scikit-learn-style Lasso baseline: :meth:`fit` runs the :func:`lasso` sweep (same arguments) and keeps
     one alpha's coefficients in ``coef_`` (original units): ``choice="heldout"`` the lowest held-out
     residual (what a user without the answer picks), ``"error"`` the lowest Error% (the paper's "best alpha";
     needs ``terms`` and ``eps``). ``result_`` holds the whole sweep (:class:`LassoResult`)."""
 
-    def __init__(self, alphas: Sequence[float] | None = None, *, choice: str = "heldout",
-                 terms: Sequence[Term] | None = None, eps: float | None = None, sigma_s: float = 1.0,
-                 train_fraction: float = 0.8, seed: int | np.random.Generator | None = 0,
-                 max_iter: int = 100_000, tol: float = 1e-12):
+    def __init__(
+        self,
+        alphas: Sequence[float] | None = None,
+        *,
+        choice: str = "heldout",
+        terms: Sequence[Term] | None = None,
+        eps: float | None = None,
+        sigma_s: float = 1.0,
+        train_fraction: float = 0.8,
+        seed: int | np.random.Generator | None = 0,
+        max_iter: int = 100_000,
+        tol: float = 1e-12,
+    ):
         if choice not in ("heldout", "error"):
             raise ValueError(f"choice must be 'heldout' or 'error', got {choice!r}")
         if choice == "error" and (terms is None or eps is None):
@@ -146,13 +177,23 @@ class Lasso:
         self.alphas, self.choice, self.terms, self.eps, self.sigma_s = alphas, choice, terms, eps, sigma_s
         self.train_fraction, self.seed, self.max_iter, self.tol = train_fraction, seed, max_iter, tol
 
-    def fit(self, Theta: np.ndarray, y: np.ndarray) -> "Lasso":
-        self.result_ = lasso(Theta, y, self.alphas, terms=self.terms, eps=self.eps, sigma_s=self.sigma_s,
-                             train_fraction=self.train_fraction, seed=self.seed, max_iter=self.max_iter,
-                             tol=self.tol)
+    def fit(self, Theta: np.ndarray, y: np.ndarray) -> Lasso:
+        self.result_ = lasso(
+            Theta,
+            y,
+            self.alphas,
+            terms=self.terms,
+            eps=self.eps,
+            sigma_s=self.sigma_s,
+            train_fraction=self.train_fraction,
+            seed=self.seed,
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
         self.coef_ = self.result_.coef_error if self.choice == "error" else self.result_.coef_heldout
-        self.alpha_ = float(self.result_.alphas[self.result_.best_error if self.choice == "error"
-                                                else self.result_.best_heldout])
+        self.alpha_ = float(
+            self.result_.alphas[self.result_.best_error if self.choice == "error" else self.result_.best_heldout]
+        )
         return self
 
     def predict(self, Theta: np.ndarray) -> np.ndarray:

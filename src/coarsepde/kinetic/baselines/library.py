@@ -66,9 +66,16 @@ class Library:
         return np.array([coef[pos[t]] if t in pos else 0.0 for t in terms])
 
 
-def library(data: FitData, words: Sequence[Term] = DICTIONARY, scheme: str = "fe", *,
-            max_rows: int | None = None, seed: int | np.random.Generator | None = 0,
-            null_rtol: float | None = 1e-10, idx=None) -> Library:
+def library(
+    data: FitData,
+    words: Sequence[Term] = DICTIONARY,
+    scheme: str = "fe",
+    *,
+    max_rows: int | None = None,
+    seed: int | np.random.Generator | None = 0,
+    null_rtol: float | None = 1e-10,
+    idx=None,
+) -> Library:
     """The dictionary regression problem of the FE (or BE) residual, Eq. (4.4): columns word(g^m, rho^m),
     target (g^{n+1} - g^n)/dt, rows all (n, v, x) with n over the window starts (``idx``: a subset).
 
@@ -126,7 +133,7 @@ def library(data: FitData, words: Sequence[Term] = DICTIONARY, scheme: str = "fe
 
         cols, kept, dropped = [], [], []
         for t in words:
-            col = value(t.word, t.field).reshape(-1)     # rho words are lifted: (N, nv, nx) as well
+            col = value(t.word, t.field).reshape(-1)  # rho words are lifted: (N, nv, nx) as well
             if null_rtol is not None and (null[(t.word, t.field)] or not bool(torch.any(col != 0))):
                 dropped.append(t)
                 continue

@@ -32,8 +32,16 @@ class MSHDLResult:
     terms: tuple[Term, ...] = DICTIONARY
 
 
-def ms_hdl(parts: Mapping[str, FitData], words: Sequence[Term] = DICTIONARY, *, method: str = "lstsq",
-           max_rows: int | None = None, seed: int = 0, null_rtol: float | None = 1e-10, **kw) -> MSHDLResult:
+def ms_hdl(
+    parts: Mapping[str, FitData],
+    words: Sequence[Term] = DICTIONARY,
+    *,
+    method: str = "lstsq",
+    max_rows: int | None = None,
+    seed: int = 0,
+    null_rtol: float | None = 1e-10,
+    **kw,
+) -> MSHDLResult:
     """MS-HDL as adapted in Example 6.9: each scale part's data fit by its own linear dictionary model
     F_j = sum_i lambda_ij A_i (Eq. 6.12) with the forward-Euler loss (4.4) at the part's own snapshot
     spacing (the data's dt, see :func:`ms_hdl_steps` and :func:`split_scale_data`); the reported equation is
@@ -56,8 +64,14 @@ def ms_hdl(parts: Mapping[str, FitData], words: Sequence[Term] = DICTIONARY, *, 
             raise ValueError(f"method must be 'lstsq', 'lasso' or 'stridge', got {method!r}")
         full = lib.full_coefficients(c, words)
         total = total + full
-        out[name] = {"terms": lib.terms, "dropped": lib.dropped, "coef": c, "coef_full": full, "dt": data.dt,
-                     "residual": relative_residual(lib.Theta, lib.y, c)}
+        out[name] = {
+            "terms": lib.terms,
+            "dropped": lib.dropped,
+            "coef": c,
+            "coef_full": full,
+            "dt": data.dt,
+            "residual": relative_residual(lib.Theta, lib.y, c),
+        }
     return MSHDLResult(total, out, tuple(words))
 
 
@@ -66,14 +80,35 @@ class MSHDL:
     :func:`ms_hdl` (same arguments); ``coef_`` is the summed equation over ``words`` (original units),
     ``result_`` the per-part fits (:class:`MSHDLResult`)."""
 
-    def __init__(self, words: Sequence[Term] = DICTIONARY, *, method: str = "lstsq", max_rows: int | None = None,
-                 seed: int = 0, null_rtol: float | None = 1e-10, **kw):
+    def __init__(
+        self,
+        words: Sequence[Term] = DICTIONARY,
+        *,
+        method: str = "lstsq",
+        max_rows: int | None = None,
+        seed: int = 0,
+        null_rtol: float | None = 1e-10,
+        **kw,
+    ):
         self.words, self.method, self.max_rows, self.seed, self.null_rtol, self.kw = (
-            tuple(words), method, max_rows, seed, null_rtol, kw)
+            tuple(words),
+            method,
+            max_rows,
+            seed,
+            null_rtol,
+            kw,
+        )
 
-    def fit(self, parts: Mapping[str, FitData]) -> "MSHDL":
-        self.result_ = ms_hdl(parts, self.words, method=self.method, max_rows=self.max_rows, seed=self.seed,
-                              null_rtol=self.null_rtol, **self.kw)
+    def fit(self, parts: Mapping[str, FitData]) -> MSHDL:
+        self.result_ = ms_hdl(
+            parts,
+            self.words,
+            method=self.method,
+            max_rows=self.max_rows,
+            seed=self.seed,
+            null_rtol=self.null_rtol,
+            **self.kw,
+        )
         self.coef_ = self.result_.coef
         return self
 

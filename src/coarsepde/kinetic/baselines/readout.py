@@ -46,8 +46,9 @@ class Summary:
         return max(vals) if vals else 0.0
 
 
-def summarize(coef, terms: Sequence[Term] = DICTIONARY, eps: float = 1.0, sigma_s: float = 1.0, *,
-              lib: Library | None = None) -> Summary:
+def summarize(
+    coef, terms: Sequence[Term] = DICTIONARY, eps: float = 1.0, sigma_s: float = 1.0, *, lib: Library | None = None
+) -> Summary:
     """Physical coefficients and Error% (via :func:`~coarsepde.kinetic.scoring.error_percent`) of a coefficient
     vector over ``terms``, and the list of nonzero non-physical (spurious) terms with their coefficients and,
     given the ``lib`` the coefficients belong to (same terms), their relative contributions to y."""
@@ -64,7 +65,10 @@ def summarize(coef, terms: Sequence[Term] = DICTIONARY, eps: float = 1.0, sigma_
         norms = lib.column_norms()
         rel = {t: abs(c) * n / ny for t, c, n in zip(terms, coef, norms)}
     physical_terms = set(PHYSICAL_TERMS.values())
-    spur = [(term_name(t), float(c), float(rel.get(t, np.nan))) for t, c in zip(terms, coef)
-            if t not in physical_terms and c != 0.0]
+    spur = [
+        (term_name(t), float(c), float(rel.get(t, np.nan)))
+        for t, c in zip(terms, coef)
+        if t not in physical_terms and c != 0.0
+    ]
     spur.sort(key=lambda s: -(s[2] if np.isfinite(s[2]) else abs(s[1])))
     return Summary(phys, exact_g_coefficients(eps, sigma_s), float(err), spur, poly)

@@ -64,4 +64,3 @@ def qr_compress(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     s[s == 0] = 1.0
     R = np.linalg.qr(A / s, mode="r")
     return R * s
-

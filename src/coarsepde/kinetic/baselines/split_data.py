@@ -40,8 +40,16 @@ def _physical_polynomial(coeffs: Mapping[str, float]) -> OperatorPolynomial:
     return OperatorPolynomial({PHYSICAL_TERMS[k]: float(c) for k, c in coeffs.items() if c != 0.0})
 
 
-def linear_transport_data(ops: Operators, rho0, g0, coeffs: Mapping[str, float], dt: float, n_snapshots: int,
-                          method: str = "exact", rho_flux: bool = True) -> FitData:
+def linear_transport_data(
+    ops: Operators,
+    rho0,
+    g0,
+    coeffs: Mapping[str, float],
+    dt: float,
+    n_snapshots: int,
+    method: str = "exact",
+    rho_flux: bool = True,
+) -> FitData:
     """Snapshots of the linear g-equation d_t g = sum_k coeffs[k] term_k (keys of PHYSICAL_TERMS) with the
     fit's own space discretisation (``ops``: centred v d_x, quadrature <.>), and d_t rho = -<v d_x g>
     (Eq. 2.4, sigma_A = G = 0; ``rho_flux=False`` freezes rho).
@@ -80,16 +88,16 @@ def linear_transport_data(ops: Operators, rho0, g0, coeffs: Mapping[str, float],
     hw = 0.5 * ops.w.numpy()
     c = {k: float(coeffs.get(k, 0.0)) for k in PHYSICAL_TERMS}
     m = np.arange(nx // 2 + 1)
-    kap = np.sin(2.0 * np.pi * m / nx) / dx                     # centred symbol: d_x -> i kap
+    kap = np.sin(2.0 * np.pi * m / nx) / dx  # centred symbol: d_x -> i kap
     M = np.zeros((m.size, 1 + nv, 1 + nv), dtype=complex)
     ik = 1j * kap[:, None, None]
     if rho_flux:
-        M[:, 0, 1:] = -(1j * kap[:, None]) * (hw * v)[None, :]   # -<v d_x g>
+        M[:, 0, 1:] = -(1j * kap[:, None]) * (hw * v)[None, :]  # -<v d_x g>
     M[:, 1:, 0] = c["v d_x rho"] * (1j * kap[:, None]) * v[None, :]
     Vd = np.diag(v)
-    PV = np.ones((nv, 1)) @ (hw * v)[None, :]                     # <v . > copied to every row
+    PV = np.ones((nv, 1)) @ (hw * v)[None, :]  # <v . > copied to every row
     M[:, 1:, 1:] = (c["g"] * np.eye(nv))[None] + ik * (c["v d_x g"] * Vd + c["<v d_x g>"] * PV)[None]
-    E = expm(M * dt)                                              # (modes, 1+nv, 1+nv)
+    E = expm(M * dt)  # (modes, 1+nv, 1+nv)
     y = np.concatenate([np.fft.rfft(rho0)[None, :], np.fft.rfft(g0, axis=-1)], axis=0).T[:, :, None]
     out = np.empty((T, 1 + nv, nx))
     out[0, 0], out[0, 1:] = rho0, g0
@@ -117,8 +125,18 @@ def ms_hdl_steps(dt: float, eps: float, convention: str = "eps^j") -> dict[str, 
     raise ValueError(f"convention must be 'eps^j', 'paper' or 'swapped', got {convention!r}")
 
 
-def split_scale_data(ops: Operators, rho0, eps: float, dt_fast: float, dt_medium: float, n_snapshots: int = 56,
-                     *, sigma_s: float = 1.0, g0_medium=None, method: str = "exact") -> dict[str, FitData]:
+def split_scale_data(
+    ops: Operators,
+    rho0,
+    eps: float,
+    dt_fast: float,
+    dt_medium: float,
+    n_snapshots: int = 56,
+    *,
+    sigma_s: float = 1.0,
+    g0_medium=None,
+    method: str = "exact",
+) -> dict[str, FitData]:
     """The "perfectly split" data of Example 6.9: one data set per scale part (the slow part vanishes,
     sigma_A = 0), each from :func:`linear_transport_data` with that part's g-equation and rho obeying its
     own exact equation d_t rho = -<v d_x g>.
@@ -139,8 +157,8 @@ def split_scale_data(ops: Operators, rho0, eps: float, dt_fast: float, dt_medium
     if g0_medium is None:
         r = torch.as_tensor(np.roll(rho0, nx // 4), dtype=torch.float64)
         g0_medium = (-(eps / sigma_s) * ops.advect(ops.lift(r))).numpy()
-    fast = linear_transport_data(ops, rho0, None, part_coefficients("fast", eps, sigma_s), dt_fast,
-                                 n_snapshots, method)
-    medium = linear_transport_data(ops, rho0, g0_medium, part_coefficients("medium", eps, sigma_s), dt_medium,
-                                   n_snapshots, method)
+    fast = linear_transport_data(ops, rho0, None, part_coefficients("fast", eps, sigma_s), dt_fast, n_snapshots, method)
+    medium = linear_transport_data(
+        ops, rho0, g0_medium, part_coefficients("medium", eps, sigma_s), dt_medium, n_snapshots, method
+    )
     return {"fast": fast, "medium": medium}

@@ -15,8 +15,9 @@ from coarsepde.kinetic.polynomial import Term
 __all__ = ["stridge", "STRidgeResult", "train_stridge", "STRidge"]
 
 
-def stridge(Theta: np.ndarray, y: np.ndarray, lam: float, tol: float, maxit: int = 10,
-            normalize: int | None = 2) -> np.ndarray:
+def stridge(
+    Theta: np.ndarray, y: np.ndarray, lam: float, tol: float, maxit: int = 10, normalize: int | None = 2
+) -> np.ndarray:
     """Sequential threshold ridge regression (STRidge, Rudy et al. 2017, Algorithm 1), coefficients in
     original units.
 
@@ -73,10 +74,20 @@ class STRidgeResult:
     settings: dict = field(default_factory=dict)
 
 
-def train_stridge(Theta: np.ndarray, y: np.ndarray, lam: float = 1e-5, d_tol: float = 1.0, *,
-                  maxit: int = 25, str_iters: int = 10, l0_penalty: float | None = None,
-                  normalize: int | None = 2, train_fraction: float = 0.8,
-                  seed: int | np.random.Generator | None = 0, terms: Sequence[Term] | None = None) -> STRidgeResult:
+def train_stridge(
+    Theta: np.ndarray,
+    y: np.ndarray,
+    lam: float = 1e-5,
+    d_tol: float = 1.0,
+    *,
+    maxit: int = 25,
+    str_iters: int = 10,
+    l0_penalty: float | None = None,
+    normalize: int | None = 2,
+    train_fraction: float = 0.8,
+    seed: int | np.random.Generator | None = 0,
+    terms: Sequence[Term] | None = None,
+) -> STRidgeResult:
     """PDE-FIND's tolerance search (TrainSTRidge) around :func:`stridge`.
 
     Rows are split by :func:`split_rows` (seeded 80/20). The score of a coefficient vector w is the
@@ -128,11 +139,17 @@ def train_stridge(Theta: np.ndarray, y: np.ndarray, lam: float = 1e-5, d_tol: fl
             tol = max(0.0, tol - 2.0 * d)
             d = 2.0 * d / (maxit - it)
             tol = tol + d
-    return STRidgeResult(coef=w_best, tol=tol_best, l0_penalty=l0_penalty, history=history,
-                         heldout=relative_residual(Xte, yte, w_best),
-                         terms=None if terms is None else tuple(terms),
-                         settings=dict(lam=lam, d_tol=d_tol, maxit=maxit, str_iters=str_iters,
-                                       normalize=normalize, train_fraction=train_fraction))
+    return STRidgeResult(
+        coef=w_best,
+        tol=tol_best,
+        l0_penalty=l0_penalty,
+        history=history,
+        heldout=relative_residual(Xte, yte, w_best),
+        terms=None if terms is None else tuple(terms),
+        settings=dict(
+            lam=lam, d_tol=d_tol, maxit=maxit, str_iters=str_iters, normalize=normalize, train_fraction=train_fraction
+        ),
+    )
 
 
 class STRidge:
@@ -140,17 +157,37 @@ class STRidge:
     (same arguments) and keeps its coefficients in ``coef_`` (original units) and the chosen tolerance in
     ``tol_``; ``result_`` holds the whole search (:class:`STRidgeResult`)."""
 
-    def __init__(self, lam: float = 1e-5, d_tol: float = 1.0, *, maxit: int = 25, str_iters: int = 10,
-                 l0_penalty: float | None = None, normalize: int | None = 2, train_fraction: float = 0.8,
-                 seed: int | np.random.Generator | None = 0, terms: Sequence[Term] | None = None):
+    def __init__(
+        self,
+        lam: float = 1e-5,
+        d_tol: float = 1.0,
+        *,
+        maxit: int = 25,
+        str_iters: int = 10,
+        l0_penalty: float | None = None,
+        normalize: int | None = 2,
+        train_fraction: float = 0.8,
+        seed: int | np.random.Generator | None = 0,
+        terms: Sequence[Term] | None = None,
+    ):
         self.lam, self.d_tol, self.maxit, self.str_iters = lam, d_tol, maxit, str_iters
         self.l0_penalty, self.normalize, self.train_fraction = l0_penalty, normalize, train_fraction
         self.seed, self.terms = seed, terms
 
-    def fit(self, Theta: np.ndarray, y: np.ndarray) -> "STRidge":
-        self.result_ = train_stridge(Theta, y, self.lam, self.d_tol, maxit=self.maxit, str_iters=self.str_iters,
-                                     l0_penalty=self.l0_penalty, normalize=self.normalize,
-                                     train_fraction=self.train_fraction, seed=self.seed, terms=self.terms)
+    def fit(self, Theta: np.ndarray, y: np.ndarray) -> STRidge:
+        self.result_ = train_stridge(
+            Theta,
+            y,
+            self.lam,
+            self.d_tol,
+            maxit=self.maxit,
+            str_iters=self.str_iters,
+            l0_penalty=self.l0_penalty,
+            normalize=self.normalize,
+            train_fraction=self.train_fraction,
+            seed=self.seed,
+            terms=self.terms,
+        )
         self.coef_, self.tol_ = self.result_.coef, self.result_.tol
         return self
 

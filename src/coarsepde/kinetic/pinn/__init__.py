@@ -82,9 +82,6 @@ d_x terms have units [t]^-1 [x], the others [t]^-1.
 
 from __future__ import annotations
 
-import math
-import time
-
 from coarsepde.kinetic.pinn.autodiff import quadrature_average, residual, residual_terms
 from coarsepde.kinetic.pinn.fit import fit_pinn
 from coarsepde.kinetic.pinn.networks import MLP, PINNModel

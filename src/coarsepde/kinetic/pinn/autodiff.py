@@ -17,8 +17,15 @@ def quadrature_average(u: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return 0.5 * (u * w).sum(-1)
 
 
-def residual_terms(g_fn: Callable, rho_fn: Callable, t: torch.Tensor, x: torch.Tensor, v: torch.Tensor,
-                   w: torch.Tensor, create_graph: bool = True) -> dict[str, torch.Tensor]:
+def residual_terms(
+    g_fn: Callable,
+    rho_fn: Callable,
+    t: torch.Tensor,
+    x: torch.Tensor,
+    v: torch.Tensor,
+    w: torch.Tensor,
+    create_graph: bool = True,
+) -> dict[str, torch.Tensor]:
     """d_t g and the four terms of Eq. (6.8) at collocation points (t_p, x_p) x all velocity nodes.
 
     ``g_fn(t, x, v)`` and ``rho_fn(t, x)`` are differentiable torch functions of broadcastable physical

@@ -24,6 +24,7 @@ def lstsq_coefficients(terms: Mapping[str, torch.Tensor]) -> dict[str, float]:
     c = np.linalg.lstsq(X / s, y, rcond=None)[0] / s
     return {k: float(ci) for k, ci in zip(COEFFICIENT_ORDER, c)}
 
+
 @torch.no_grad()
 def _fit_errors_values(model: PINNModel, data: FitData, dtype):
     T, nv, nx = data.g.shape
@@ -39,8 +40,10 @@ def fit_errors(model: PINNModel, data: FitData, dtype) -> dict[str, float]:
     """Relative RMS errors on the whole grid: N_g vs g, N_rho vs rho (std-normalised), and d_t N_g at the
     interior snapshots vs the data's centred differences (the latter carry their own O(dt^2) error)."""
     g, rho = _fit_errors_values(model, data, dtype)
-    out = {"g": float((g - data.g).pow(2).mean().sqrt() / data.g.pow(2).mean().sqrt()),
-           "rho": float((rho - data.rho).pow(2).mean().sqrt() / data.rho.std())}
+    out = {
+        "g": float((g - data.g).pow(2).mean().sqrt() / data.g.pow(2).mean().sqrt()),
+        "rho": float((rho - data.rho).pow(2).mean().sqrt() / data.rho.std()),
+    }
     T, nv, nx = data.g.shape
     x = (torch.arange(nx, dtype=torch.float64) * data.ops.dx).to(dtype)
     v = data.ops.v.to(dtype)

@@ -36,8 +36,15 @@ def _losses(model: PINNModel, sampler: Sampler, batch, scales, sparsity: float):
     return total, parts
 
 
-def fit_pinn(data: FitData, variant: str, protocol: PINNProtocol | Mapping | None = None, *,
-             eps: float | None = None, log: Callable[[str], None] | None = None, **overrides) -> PINNResult:
+def fit_pinn(
+    data: FitData,
+    variant: str,
+    protocol: PINNProtocol | Mapping | None = None,
+    *,
+    eps: float | None = None,
+    log: Callable[[str], None] | None = None,
+    **overrides,
+) -> PINNResult:
     """Fit the PINN baseline of Example 6.8 to ``data``; ``variant`` "plain" (Eq. 6.8) or "pt" (Eq. 6.10).
 
     ``protocol``: a :class:`PINNProtocol`, a config mapping of its keys, or None (defaults); keyword
@@ -77,10 +84,21 @@ def fit_pinn(data: FitData, variant: str, protocol: PINNProtocol | Mapping | Non
     t_start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(proto.seed)
-        model = PINNModel(variant, t_span=(0.0, (data.T - 1) * data.dt), length=length, g_scale=g_rms,
-                          rho_mean=rho_mean, rho_scale=rho_std, hidden=proto.hidden, layers=proto.layers,
-                          x_harmonics=proto.x_harmonics, eps_range=proto.eps_range,
-                          w_eps_init=proto.w_eps_init, lambda_init=proto.lambda_init, dtype=dtype)
+        model = PINNModel(
+            variant,
+            t_span=(0.0, (data.T - 1) * data.dt),
+            length=length,
+            g_scale=g_rms,
+            rho_mean=rho_mean,
+            rho_scale=rho_std,
+            hidden=proto.hidden,
+            layers=proto.layers,
+            x_harmonics=proto.x_harmonics,
+            eps_range=proto.eps_range,
+            w_eps_init=proto.w_eps_init,
+            lambda_init=proto.lambda_init,
+            dtype=dtype,
+        )
     gen = torch.Generator().manual_seed(proto.seed + 1)
     sampler = Sampler(data, gen, dtype, length)
     history: list[dict] = []
@@ -89,8 +107,10 @@ def fit_pinn(data: FitData, variant: str, protocol: PINNProtocol | Mapping | Non
         history.append({"phase": phase, "iteration": it, **parts})
         if log is not None:
             c = model.coefficients().detach()
-            log(f"[pinn {variant}] {phase} {it}: total {parts['total']:.3e} data {parts['data']:.3e} "
-                f"residual {parts['residual']:.3e} coeffs " + " ".join(f"{float(ci):.4g}" for ci in c))
+            log(
+                f"[pinn {variant}] {phase} {it}: total {parts['total']:.3e} data {parts['data']:.3e} "
+                f"residual {parts['residual']:.3e} coeffs " + " ".join(f"{float(ci):.4g}" for ci in c)
+            )
 
     # Adam ---------------------------------------------------------------------------------------
     n_adam = int(proto.adam_steps)
@@ -114,9 +134,16 @@ def fit_pinn(data: FitData, variant: str, protocol: PINNProtocol | Mapping | Non
     # L-BFGS on a fixed sample -------------------------------------------------------------------
     if proto.lbfgs_steps:
         batch = draw_batch(sampler, 4 * proto.n_data, 4 * proto.n_collocation)
-        lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=int(proto.lbfgs_steps),
-                                  max_eval=int(1.25 * proto.lbfgs_steps) + 1, history_size=50,
-                                  tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+        lbfgs = torch.optim.LBFGS(
+            model.parameters(),
+            lr=1.0,
+            max_iter=int(proto.lbfgs_steps),
+            max_eval=int(1.25 * proto.lbfgs_steps) + 1,
+            history_size=50,
+            tolerance_grad=1e-12,
+            tolerance_change=1e-14,
+            line_search_fn="strong_wolfe",
+        )
         count = [0]
 
         def closure():
@@ -143,13 +170,26 @@ def fit_pinn(data: FitData, variant: str, protocol: PINNProtocol | Mapping | Non
     lam = model.lam.detach().double().numpy()
     coeffs = {k: float(c) for k, c in zip(COEFFICIENT_ORDER, model.coefficients().detach().double())}
     coeffs = {k: coeffs[k] for k in PHYSICAL_TERMS}
-    lambdas = ({k: float(lam[i]) for i, k in enumerate(COEFFICIENT_ORDER)} if variant == "plain"
-               else {k: [float(a) for a in lam[i]] for i, k in enumerate(COEFFICIENT_ORDER)})
+    lambdas = (
+        {k: float(lam[i]) for i, k in enumerate(COEFFICIENT_ORDER)}
+        if variant == "plain"
+        else {k: [float(a) for a in lam[i]] for i, k in enumerate(COEFFICIENT_ORDER)}
+    )
     e_pred = model.eps_pred()
-    res = PINNResult(variant=variant, coefficients=coeffs, eps_pred=None if e_pred is None else float(e_pred.detach()),
-                     lambdas=lambdas, history=history, final_losses=final, lstsq_coefficients=lstsq,
-                     fit_errors=errors, wall_seconds=wall, adam_seconds=adam_seconds, protocol=proto,
-                     model=model)
+    res = PINNResult(
+        variant=variant,
+        coefficients=coeffs,
+        eps_pred=None if e_pred is None else float(e_pred.detach()),
+        lambdas=lambdas,
+        history=history,
+        final_losses=final,
+        lstsq_coefficients=lstsq,
+        fit_errors=errors,
+        wall_seconds=wall,
+        adam_seconds=adam_seconds,
+        protocol=proto,
+        model=model,
+    )
     if eps is not None:
         res.evaluate(eps)
     return res

@@ -37,10 +37,23 @@ class PINNModel(torch.nn.Module):
     (broadcastable) shape.
     """
 
-    def __init__(self, variant: str, *, t_span: tuple[float, float], length: float, g_scale: float,
-                 rho_mean: float, rho_scale: float, hidden: int = 32, layers: int = 4, x_harmonics: int = 1,
-                 eps_range: tuple[float, float] = (1e-3, 0.1), w_eps_init: float = 1.0,
-                 lambda_init: float = 0.0, dtype: torch.dtype = torch.float64):
+    def __init__(
+        self,
+        variant: str,
+        *,
+        t_span: tuple[float, float],
+        length: float,
+        g_scale: float,
+        rho_mean: float,
+        rho_scale: float,
+        hidden: int = 32,
+        layers: int = 4,
+        x_harmonics: int = 1,
+        eps_range: tuple[float, float] = (1e-3, 0.1),
+        w_eps_init: float = 1.0,
+        lambda_init: float = 0.0,
+        dtype: torch.dtype = torch.float64,
+    ):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")

@@ -82,7 +82,7 @@ class PINNProtocol:
             raise ValueError("w_eps_init and lambda_init must be finite")
 
     @classmethod
-    def from_mapping(cls, cfg: Mapping | None = None, **overrides) -> "PINNProtocol":
+    def from_mapping(cls, cfg: Mapping | None = None, **overrides) -> PINNProtocol:
         """From a config mapping (unknown keys raise ValueError); ``overrides`` win."""
         merged = dict(cfg or {}) | overrides
         known = {f.name for f in fields(cls)}

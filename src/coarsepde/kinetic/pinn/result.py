@@ -37,7 +37,7 @@ class PINNResult:
     eps: float | None = None
     model: PINNModel | None = field(default=None, repr=False)
 
-    def evaluate(self, eps: float) -> "PINNResult":
+    def evaluate(self, eps: float) -> PINNResult:
         """Fill Error% (of the learned and of the least-squares coefficients) for the true eps."""
         self.eps = float(eps)
         self.error_percent = float(error_percent(self.coefficients, eps))
@@ -46,8 +46,22 @@ class PINNResult:
 
     def summary(self) -> dict:
         """JSON-ready dict (no model, no history)."""
-        out = {k: getattr(self, k) for k in ("variant", "coefficients", "eps_pred", "lambdas", "final_losses",
-                                             "lstsq_coefficients", "fit_errors", "wall_seconds", "adam_seconds",
-                                             "error_percent", "lstsq_error_percent", "eps")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "variant",
+                "coefficients",
+                "eps_pred",
+                "lambdas",
+                "final_losses",
+                "lstsq_coefficients",
+                "fit_errors",
+                "wall_seconds",
+                "adam_seconds",
+                "error_percent",
+                "lstsq_error_percent",
+                "eps",
+            )
+        }
         out["protocol"] = self.protocol.to_dict()
         return out

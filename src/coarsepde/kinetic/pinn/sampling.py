@@ -26,8 +26,12 @@ class Sampler:
         i = torch.randint(0, self.T * self.nv * self.nx, (n,), generator=self.gen)
         it, rest = i // (self.nv * self.nx), i % (self.nv * self.nx)
         iv, ix = rest // self.nx, rest % self.nx
-        return (self.t_grid[it].to(self.dtype), self.x_grid[ix].to(self.dtype), self.v[iv],
-                self.data.g[it, iv, ix].to(self.dtype))
+        return (
+            self.t_grid[it].to(self.dtype),
+            self.x_grid[ix].to(self.dtype),
+            self.v[iv],
+            self.data.g[it, iv, ix].to(self.dtype),
+        )
 
     def rho_batch(self, n):
         i = torch.randint(0, self.T * self.nx, (n,), generator=self.gen)
@@ -43,4 +47,3 @@ class Sampler:
 def draw_batch(sampler: Sampler, n_data: int, n_coll: int):
     """One batch: ``n_data`` g points, ``n_data // 4`` (at least 1) rho points, ``n_coll`` collocation points."""
     return sampler.g_batch(n_data), sampler.rho_batch(max(1, n_data // 4)), sampler.collocation(n_coll)
-
