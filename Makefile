@@ -22,8 +22,14 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e '.[test]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) unlock-stale
 	$(SNAKE) $(TARGET) --cores $(CORES) $(if $(CONFIG),--configfile $(CONFIG))
+
+# A killed run leaves Snakemake's lock in .snakemake/locks and the next run would refuse to start.
+# The lock is stale when no snakemake runs in this directory: then it is removed (coarsepde.runlock).
+.PHONY: unlock-stale
+unlock-stale: $(STAMP)
+	@$(BIN)/python -m coarsepde.runlock . --snakemake $(BIN)/snakemake $(if $(CONFIG),--configfile $(CONFIG))
 
 test: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest
@@ -34,8 +40,12 @@ report: $(STAMP)
 dry: $(STAMP)
 	$(SNAKE) $(TARGET) -n $(if $(CONFIG),--configfile $(CONFIG))
 
+# ruff (lint and format check, config in pyproject.toml), snakefmt, and Snakemake's own linter
 lint: $(STAMP)
-	$(SNAKE) --lint $(if $(CONFIG),--configfile $(CONFIG))
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(SNAKE) --lint --configfile config/ci.yaml
 
 clean:
 	rm -rf results .snakemake
