@@ -37,6 +37,7 @@ include: "workflow/rules/homogenization.smk"
 include: "workflow/rules/discretization.smk"
 include: "workflow/rules/kinetic.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/settings.smk"
 
 
 rule all:

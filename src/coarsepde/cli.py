@@ -13,7 +13,18 @@ import sys
 
 import numpy as np
 
-__all__ = ["matrix", "int_pairs", "alignment", "common_parser", "setup_logging", "add_patch1d_args", "patch1d_kwargs"]
+__all__ = [
+    "matrix",
+    "int_pairs",
+    "alignment",
+    "wildcard",
+    "ScriptParser",
+    "common_parser",
+    "read_settings",
+    "setup_logging",
+    "add_patch1d_args",
+    "patch1d_kwargs",
+]
 
 
 def matrix(text: str) -> np.ndarray:
@@ -48,14 +59,45 @@ def alignment(text: str) -> tuple[str, tuple[tuple[int, int], tuple[int, int]]]:
     return name, (xoff, yoff)
 
 
+class ScriptParser(argparse.ArgumentParser):
+    """An argument parser whose ``--wildcard NAME=VALUE`` flags arrive as one dict, ``args.wildcards``."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        pairs = getattr(ns, "wildcards", None)
+        if isinstance(pairs, list):
+            names = [name for name, _ in pairs]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                self.error(f"--wildcard given twice for {dup}")
+            ns.wildcards = dict(pairs)
+        return ns, rest
+
+
 def common_parser(description: str) -> argparse.ArgumentParser:
     """A parser with the arguments every script shares (provenance and scale)."""
-    p = argparse.ArgumentParser(description=description)
+    p = ScriptParser(description=description)
     p.add_argument("--seed", type=int, default=None, help="root seed (recorded in provenance)")
     p.add_argument("--scale", default="unknown", help="name of the config scale (ci/default/paper)")
     p.add_argument("--rule", default=None, help="Snakemake rule name, recorded in provenance")
-    p.add_argument("--wildcards", type=json.loads, default={}, help="rule wildcards as JSON")
+    p.add_argument(
+        "--wildcard",
+        dest="wildcards",
+        type=wildcard,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a wildcard of the Snakemake job (repeat for each), recorded in provenance",
+    )
     return p
+
+
+def wildcard(text: str) -> tuple[str, str]:
+    """'factor=16' -> ("factor", "16")."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
 
 
 def setup_logging() -> logging.Logger:
@@ -109,3 +151,12 @@ def add_patch1d_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def patch1d_kwargs(args: argparse.Namespace) -> dict:
     """Keyword arguments for coarsepde.homogenization.problem1d.setup (the seed included)."""
     return {name: getattr(args, name) for name, _ in _PATCH1D_ARGS} | {"seed": args.seed}
+
+
+def read_settings(path: str) -> dict:
+    """A settings file written by the workflow (rule settings_file: a config excerpt as JSON)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"cannot read the settings file {path}: {exc}") from exc

@@ -1,4 +1,6 @@
 # Shared helpers: result paths, per-rule resources from the config's scale, argument formatting.
+import json
+
 from coarsepde.codedeps import import_closure
 
 SCALE = config["scale"]
@@ -24,7 +26,36 @@ def rule_resources(name):
 
 
 def threads_of(name):
+    """A rule's threads, from the config's resources (the one place they are set): Snakemake schedules by them and
+    exports them to the job as OMP/MKL/OpenBLAS thread counts, which numpy and torch honour; the torch scripts
+    also take them as --threads."""
     return rule_resources(name)["threads"]
+
+
+# Structured settings (a config excerpt a script reads into dataclasses) travel as a JSON file written by the
+# settings_file rule, never as JSON in a shell line: settings_path registers the excerpt under a name and
+# returns the file, which the consuming rule lists as an input. A changed value changes settings_file's
+# params, so its file is rewritten and the consumer reruns.
+SETTINGS = {}
+
+
+def write_settings(path, values):
+    """The settings file: sorted keys, so equal settings give equal bytes."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
+
+
+def settings_path(name, values):
+    """Register ``values`` as the settings file ``results/settings/<name>.json`` and return its path."""
+    if name in SETTINGS and SETTINGS[name] != values:
+        raise ValueError(f"settings {name!r} registered twice with different values")
+    SETTINGS[name] = values
+    return f"results/settings/{name}.json"
+
+
+def wildcard_flags(wildcards):
+    """A job's wildcards as typed script flags (``--wildcard NAME=VALUE`` each; recorded in provenance)."""
+    return " ".join(f"--wildcard {k}={v}" for k, v in wildcards.items())
 
 
 def mem_of(name):
@@ -408,30 +439,26 @@ def p3_data(inv_eps_list):
 
 def p3_fit_inputs(wildcards):
     t = int(wildcards.table)
-    inputs = {"data": p3_data(p3_table_inv_eps(t))}
+    inputs = {"data": p3_data(p3_table_inv_eps(t)), "protocols": settings_path(f"p3_fit_table{t}", p3_fit_protocols(t))}
     if t in P3_WARM:
         inputs["warm"] = p3_path(f"fits/table{P3_WARM[t]}.zarr")
     return inputs
 
 
+def p3_fit_protocols(table):
+    """The Adam and converged protocol settings of each scheme of a table (coarsepde.kinetic.experiments
+    .protocols_from_settings reads them): ARS(2,2,2) has its own Adam budget, IMEX-BDF-q share one converged one."""
+    schemes = P3_SCHEMES[int(table)]
+    return {
+        "adam": {s: P3["adam"]["ars222" if s == "ars222" else "linear"] for s in schemes},
+        "converged": {s: P3["converged"]["bdf" if s.startswith("bdf") else s] for s in schemes},
+    }
+
+
 def p3_fit_flags(wildcards, input):
-    t = int(wildcards.table)
-    schemes = P3_SCHEMES[t]
-    adam, conv = [], []
-    for s in schemes:
-        a = P3["adam"]["ars222" if s == "ars222" else "linear"]
-        c = P3["converged"]["bdf" if s.startswith("bdf") else s]
-        adam.append(f"{s}={a['steps']},{a['lr']},{a['batch_windows']},{a['history_every']}")
-        conv.append(
-            f"{s}={c['lsq_steps']},{c['gn_iterations']},{c['window_every']},{c['lbfgs_steps']},"
-            f"{int(c['from_init'])}"
-        )
     m = P3["model"]
-    flags = (
-        f"--adam {' '.join(adam)} --converged {' '.join(conv)} --eps-range {list_arg(m['eps_range'])}"
-        f" --init {m['init']}"
-    )
-    if t in P3_WARM:
+    flags = f"--protocols {input.protocols} --eps-range {list_arg(m['eps_range'])} --init {m['init']}"
+    if int(wildcards.table) in P3_WARM:
         flags += f" --warm-start {input.warm}"
     return flags
 

@@ -47,22 +47,22 @@ rule p1_burgers_data:
         split="train|test|large",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_burgers_data")
     resources:
         mem_mb=mem_of("p1_burgers_data"),
         runtime=runtime_of("p1_burgers_data"),
     params:
+        wildcards=wildcard_flags,
         flags=lambda wildcards: p1_data_flags(wildcards.split),
         # resumable: outputs committed every N output times BESIDE the directory() output (removed on success)
         checkpoint=lambda wildcards: p1_path(f"{wildcards.split}.checkpoint.zarr"),
         checkpoint_outputs=CHECKPOINT["simulation_outputs"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_burgers_data",
     shell:
-        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
-        ' --wildcards \'{{"split": "{wildcards.split}"}}\' --output {output} > {log} 2>&1'
+        " {params.wildcards} --output {output} > {log} 2>&1"
 
 
 rule p1_train:
@@ -81,13 +81,14 @@ rule p1_train:
         model="|".join(P1_MODELS),
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_train")
     resources:
         mem_mb=mem_of("p1_train"),
         runtime=runtime_of("p1_train"),
         gpu=gpu_of("p1_train"),
         gpu_model=gpu_model_of("p1_train"),
     params:
+        wildcards=wildcard_flags,
         flags=p1_train_flags,
         seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
         # resumable training: the checkpoint lives BESIDE the directory() output (Snakemake deletes
@@ -97,12 +98,11 @@ rule p1_train:
         checkpoint_every=CHECKPOINT["training_steps"],
         device=DEVICE,
         scale=SCALE,
-        rule="p1_train",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        ' --wildcards \'{{"model": "{wildcards.model}", "factor": "{wildcards.factor}"}}\''
+        " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
@@ -122,23 +122,23 @@ rule p1_evaluate:
         domain="test|large",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_evaluate")
     resources:
         mem_mb=mem_of("p1_evaluate"),
         runtime=runtime_of("p1_evaluate"),
     params:
+        wildcards=wildcard_flags,
         models=p1_model_flags,
         max_step=P1B["solver"]["max_step"],
         rtol=P1B["solver"]["rtol"],
         atol=P1B["solver"]["atol"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_evaluate",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.models}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol} --threads {threads}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        ' --wildcards \'{{"domain": "{wildcards.domain}", "factor": "{wildcards.factor}"}}\''
+        " --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -157,7 +157,7 @@ rule p1_interpolation:
     priority: LONG_JOB_PRIORITY
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_interpolation")
     resources:
         mem_mb=mem_of("p1_interpolation"),
         runtime=runtime_of("p1_interpolation"),
@@ -176,12 +176,11 @@ rule p1_interpolation:
         device=DEVICE,
         seed=SEED,
         scale=SCALE,
-        rule="p1_interpolation",
     shell:
         "python {input.script} --data {input.data} --factor {params.factor} --steps {params.steps}"
         " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
         " --max-snapshots {params.max_snapshots} --layers {params.layers} --filters {params.filters}"
-        " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {rule}"
         " --device {params.device} --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
 
 
@@ -199,7 +198,7 @@ rule p1_figure1:
         "results/benchmarks/p1_figure1.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_figure1")
     resources:
         mem_mb=mem_of("p1_figure1"),
         runtime=runtime_of("p1_figure1"),
@@ -228,7 +227,7 @@ rule p1_figure2:
         "results/benchmarks/p1_figure2.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_figure2")
     resources:
         mem_mb=mem_of("p1_figure2"),
         runtime=runtime_of("p1_figure2"),
@@ -258,7 +257,7 @@ rule p1_figure3:
         "results/benchmarks/p1_figure3.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_figure3")
     resources:
         mem_mb=mem_of("p1_figure3"),
         runtime=runtime_of("p1_figure3"),
@@ -299,21 +298,21 @@ rule p1_pde_data:
         split="train|test|large",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_pde_data")
     resources:
         mem_mb=mem_of("p1_pde_data"),
         runtime=runtime_of("p1_pde_data"),
     params:
+        wildcards=wildcard_flags,
         flags=p1_pde_data_flags,
         checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"{wildcards.split}.checkpoint.zarr"),
         checkpoint_outputs=CHECKPOINT["simulation_outputs"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_pde_data",
     shell:
-        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
-        ' --wildcards \'{{"pde": "{wildcards.pde}", "split": "{wildcards.split}"}}\' --output {output} > {log} 2>&1'
+        " {params.wildcards} --output {output} > {log} 2>&1"
 
 
 rule p1_pde_train:
@@ -333,13 +332,14 @@ rule p1_pde_train:
         model="nn|const",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_pde_train")
     resources:
         mem_mb=mem_of("p1_pde_train"),
         runtime=runtime_of("p1_pde_train"),
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
     params:
+        wildcards=wildcard_flags,
         flags=p1_pde_train_flags,
         seed=p1_pde_seed,
         checkpoint=lambda wildcards: p1_pde_path(
@@ -348,12 +348,11 @@ rule p1_pde_train:
         checkpoint_every=CHECKPOINT["training_steps"],
         device=DEVICE,
         scale=SCALE,
-        rule="p1_pde_train",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        ' --wildcards \'{{"pde": "{wildcards.pde}", "model": "{wildcards.model}", "factor": "{wildcards.factor}"}}\''
+        " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
@@ -376,11 +375,12 @@ rule p1_pde_validtime:
         domain="test|large",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_pde_validtime")
     resources:
         mem_mb=mem_of("p1_pde_validtime"),
         runtime=runtime_of("p1_pde_validtime"),
     params:
+        wildcards=wildcard_flags,
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
         fraction=P1VT["fraction"],
@@ -389,13 +389,12 @@ rule p1_pde_validtime:
         atol=P1B["solver"]["atol"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_pde_validtime",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn}"
         " --model const={input.const} --t-max {params.t_max} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
-        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        ' --wildcards \'{{"pde": "{wildcards.pde}", "domain": "{wildcards.domain}", "factor": "{wildcards.factor}"}}\''
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -414,7 +413,7 @@ rule p1_valid_time:
         "results/benchmarks/p1_valid_time.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_valid_time")
     resources:
         mem_mb=mem_of("p1_valid_time"),
         runtime=runtime_of("p1_valid_time"),
@@ -426,12 +425,11 @@ rule p1_valid_time:
         ci=P1VT["ci"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_valid_time",
     shell:
         "python {input.script} --burgers-data {input.burgers_data} --burgers-evals {input.burgers_evals}"
         " --burgers-t-max {params.t_max} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
-        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
+        " --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
 
 
 rule p1_figure4:
@@ -448,7 +446,7 @@ rule p1_figure4:
         "results/benchmarks/p1_figure4.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_figure4")
     resources:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),
@@ -474,7 +472,7 @@ rule p1_valid_time_large:
         "results/benchmarks/p1_valid_time_large.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_valid_time_large")
     resources:
         mem_mb=mem_of("p1_valid_time"),
         runtime=runtime_of("p1_valid_time"),
@@ -485,11 +483,10 @@ rule p1_valid_time_large:
         ci=P1VT["ci"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_valid_time_large",
     shell:
         "python {input.script} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
-        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
+        " --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
 
 
 rule p1_figure_large:
@@ -509,7 +506,7 @@ rule p1_figure_large:
         "results/benchmarks/p1_figure_large.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_figure_large")
     resources:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),
@@ -549,13 +546,14 @@ rule p1_pde_train_length:
         steps=r"\d+",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_pde_train")
     resources:
         mem_mb=mem_of("p1_pde_train"),
         runtime=runtime_of("p1_pde_train"),
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
     params:
+        wildcards=wildcard_flags,
         flags=lambda wildcards: p1_pde_train_args(wildcards.pde, "nn", int(wildcards.steps)),
         # the seed of the Fig. 4 NN at this factor: only the training length differs
         seed=lambda wildcards: p1_pde_seed_of(wildcards.pde, "nn", wildcards.factor),
@@ -565,12 +563,11 @@ rule p1_pde_train_length:
         checkpoint_every=CHECKPOINT["training_steps"],
         device=DEVICE,
         scale=SCALE,
-        rule="p1_pde_train_length",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
-        ' --wildcards \'{{"pde": "{wildcards.pde}", "factor": "{wildcards.factor}", "steps": "{wildcards.steps}"}}\''
+        " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
 
 
@@ -591,11 +588,12 @@ rule p1_pde_validtime_length:
         steps=r"\d+",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_pde_validtime_length")
     resources:
         mem_mb=mem_of("p1_pde_validtime"),
         runtime=runtime_of("p1_pde_validtime"),
     params:
+        wildcards=wildcard_flags,
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
         fraction=P1VT["fraction"],
@@ -604,13 +602,12 @@ rule p1_pde_validtime_length:
         atol=P1B["solver"]["atol"],
         seed=SEED,
         scale=SCALE,
-        rule="p1_pde_validtime_length",
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn} --baselines"
         " --t-max {params.t_max} --threshold-quantile {params.quantile} --fraction {params.fraction}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
-        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        ' --wildcards \'{{"pde": "{wildcards.pde}", "factor": "{wildcards.factor}", "steps": "{wildcards.steps}"}}\''
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -641,7 +638,7 @@ rule p1_training_length_table:
         "results/benchmarks/p1_training_length_table.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p1_training_length_table")
     resources:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),

@@ -50,13 +50,12 @@ rule effective_coefficients:
         bloch_modes=matrix_arg(EFF["two_d"]["bloch_modes"]),
         seed=SEED,
         scale=SCALE,
-        rule="effective_coefficients",
     shell:
         "python {input.script} --a-mean {params.a_mean} --a-amplitude {params.a_amplitude}"
         " --resolutions {params.resolutions} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
         " {params.alignments} --printed-decimals {params.printed_decimals}"
         " --bloch-lattice-n {params.bloch_lattice_n} --bloch-modes {params.bloch_modes:q}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
 
 
 rule effective_coefficients_table:
@@ -80,7 +79,7 @@ rule effective_coefficients_table:
         "results/benchmarks/effective_coefficients_table.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("effective_coefficients_table")
     resources:
         mem_mb=mem_of("effective_coefficients_table"),
         runtime=runtime_of("effective_coefficients_table"),
@@ -119,7 +118,7 @@ rule effective_coefficients_figure:
         "results/benchmarks/effective_coefficients_figure.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("effective_coefficients_figure")
     resources:
         mem_mb=mem_of("effective_coefficients_figure"),
         runtime=runtime_of("effective_coefficients_figure"),
@@ -159,7 +158,7 @@ rule p2_patch1d:
         "results/benchmarks/p2_patch1d.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_patch1d")
     resources:
         mem_mb=mem_of("p2_patch1d"),
         runtime=runtime_of("p2_patch1d"),
@@ -169,10 +168,9 @@ rule p2_patch1d:
         method=P1D["macro_method"],
         n_patch=N_PATCH_TRAJ,
         n_steps=P1D["n_steps"],
-        rule="p2_patch1d",
     shell:
         "python {input.script} {params.problem} --macro-dt {params.macro_dt} --macro-method {params.method}"
-        " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {params.rule}"
+        " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {rule}"
         " --output {output} > {log} 2>&1"
 
 
@@ -189,7 +187,7 @@ rule p2_homog1d:
         "results/benchmarks/p2_homog1d.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_homog1d")
     resources:
         mem_mb=mem_of("p2_homog1d"),
         runtime=runtime_of("p2_homog1d"),
@@ -198,10 +196,9 @@ rule p2_homog1d:
         nodes=P1D["reference_nodes"],
         dt=P1D["macro_dt"],
         n_steps=P1D["n_steps"],
-        rule="p2_homog1d",
     shell:
         "python {input.script} {params.problem} --effective {input.effective} --reference-nodes {params.nodes}"
-        " --dt {params.dt} --n-steps {params.n_steps} --rule {params.rule} --output {output} > {log} 2>&1"
+        " --dt {params.dt} --n-steps {params.n_steps} --rule {rule} --output {output} > {log} 2>&1"
 
 
 rule p2_fully_resolved:
@@ -218,7 +215,7 @@ rule p2_fully_resolved:
         "results/benchmarks/p2_fully_resolved.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_fully_resolved")
     resources:
         mem_mb=mem_of("p2_fully_resolved"),
         runtime=runtime_of("p2_fully_resolved"),
@@ -233,12 +230,11 @@ rule p2_fully_resolved:
         max_step=P1D["fully_resolved"]["max_step"],
         zoom=P1D["fully_resolved"]["zoom_periods"],
         nodes=P1D["reference_nodes"],
-        rule="p2_fully_resolved",
     shell:
         "python {input.script} {params.problem} --trajectory {params.trajectory} --macro-dt {params.macro_dt}"
         " --t-final {params.t_final} --fr-points-per-period {params.ppp} --fr-first-step {params.first}"
         " --fr-growth {params.growth} --fr-max-step {params.max_step} --zoom-periods {params.zoom}"
-        " --reference-nodes {params.nodes} --effective {input.effective} --rule {params.rule}"
+        " --reference-nodes {params.nodes} --effective {input.effective} --rule {rule}"
         " --output {output.store} --timing {output.timing} > {log} 2>&1"
 
 
@@ -258,11 +254,12 @@ rule p2_train1d:
         arch="functional|discretized",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_train1d")
     resources:
         mem_mb=mem_of("p2_train1d"),
         runtime=runtime_of("p2_train1d"),
     params:
+        wildcards=wildcard_flags,
         n_train=P1D["n_train"],
         t_max=P1D["learning"]["train_time_max"],
         epochs=P1D["learning"]["epochs"],
@@ -272,12 +269,11 @@ rule p2_train1d:
         hidden=P1D["learning"]["hidden"],
         seed=SEED,
         device=DEVICE,
-        rule="p2_train1d",
     shell:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-train {params.n_train}"
         " --train-time-max {params.t_max} --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr}"
         " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads} --device {params.device}"
-        ' --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
+        " --rule {rule} {params.wildcards}"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
@@ -298,22 +294,22 @@ rule p2_evaluate1d:
         arch="functional|discretized",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_evaluate1d")
     resources:
         mem_mb=mem_of("p2_evaluate1d"),
         runtime=runtime_of("p2_evaluate1d"),
     params:
+        wildcards=wildcard_flags,
         hidden=P1D["learning"]["hidden"],
         n_train=P1D["n_train"],
         n_test=P1D["n_test"],
         t_max=P1D["learning"]["integrate_time_max"],
         late=P1D["claims"]["late_time"],
         wrong_a=P1D["a_mean"],  # the arithmetic mean of a(y): the naive, wrong effective diffusivity
-        rule="p2_evaluate1d",
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
-        ' --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
+        " --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -337,7 +333,7 @@ rule p2_figure1d:
         n="1|2|4|5",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_figure1d")
     resources:
         mem_mb=mem_of("p2_figure1d"),
         runtime=runtime_of("p2_figure1d"),
@@ -383,7 +379,7 @@ rule p2_data2d:
         "results/benchmarks/p2_data2d.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_data2d")
     resources:
         mem_mb=mem_of("p2_data2d"),
         runtime=runtime_of("p2_data2d"),
@@ -403,14 +399,13 @@ rule p2_data2d:
         tol=P2D["claims"]["tensor_rel_tol"],
         seed=SEED,
         scale=SCALE,
-        rule="p2_data2d",
     shell:
         "python {input.script} --effective {input.effective} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
         " --alignment {params.alignment:q} --paper-diagonal {params.paper_diagonal} --n-patches {params.n_patches}"
         " --lattice-n {params.lattice_n} --n-traj {params.n_traj} --ic-terms {params.terms}"
         " --ic-amplitude {params.amplitude} --ic-max-wavenumber {params.max_k} --dt {params.dt}"
         " --n-snapshots {params.n_snapshots} --tensor-tol {params.tol} --seed {params.seed} --scale {params.scale}"
-        " --rule {params.rule} --patch-output {output.patch} --homog-output {output.homog} --claim {output.claim}"
+        " --rule {rule} --patch-output {output.patch} --homog-output {output.homog} --claim {output.claim}"
         " > {log} 2>&1"
 
 
@@ -434,11 +429,12 @@ rule p2_train2d:
         arch="functional|discretized",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_train2d")
     resources:
         mem_mb=mem_of("p2_train2d"),
         runtime=runtime_of("p2_train2d"),
     params:
+        wildcards=wildcard_flags,
         n_test=P2D["n_test"],
         epochs=P2D["learning"]["epochs"],
         batch=P2D["learning"]["batch_size"],
@@ -449,12 +445,11 @@ rule p2_train2d:
         kernel=P2D["learning"]["kernel"],
         seed=SEED,
         device=DEVICE,
-        rule="p2_train2d",
     shell:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-test {params.n_test}"
         " --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr} --val-fraction {params.val}"
         " --hidden {params.hidden} --hidden2 {params.hidden2} --kernel {params.kernel} --seed {params.seed}"
-        ' --threads {threads} --device {params.device} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
+        " --threads {threads} --device {params.device} --rule {rule} {params.wildcards}"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
@@ -475,20 +470,20 @@ rule p2_evaluate2d:
         arch="functional|discretized",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_evaluate2d")
     resources:
         mem_mb=mem_of("p2_evaluate2d"),
         runtime=runtime_of("p2_evaluate2d"),
     params:
+        wildcards=wildcard_flags,
         n_test=P2D["n_test"],
         hidden=P2D["learning"]["hidden"],
         hidden2=P2D["learning"]["hidden2"],
         kernel=P2D["learning"]["kernel"],
-        rule="p2_evaluate2d",
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --n-test {params.n_test} --hidden {params.hidden} --hidden2 {params.hidden2}"
-        ' --kernel {params.kernel} --rule {params.rule} --wildcards \'{{"arch": "{wildcards.arch}"}}\''
+        " --kernel {params.kernel} --rule {rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -514,7 +509,7 @@ rule p2_figure2d:
         n="6|7|8",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p2_figure2d")
     resources:
         mem_mb=mem_of("p2_figure2d"),
         runtime=runtime_of("p2_figure2d"),

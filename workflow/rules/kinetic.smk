@@ -1,10 +1,12 @@
-import json
-
 # P3: Delgadillo, Hu, Yang, DC-RNN for multiscale kinetic equations -- Tables 1-8, 11, 16 and Fig. 4.
 # transport data (ARS(2,2,2), batched over eps) -> fits per table (Adam protocol + converged) -> tables,
 # claims, Fig. 4.
 
 p3_check()
+for _t in P3_FIT_TABLES:
+    settings_path(f"p3_fit_table{_t}", p3_fit_protocols(_t))
+for _t in P3_EXAMPLE_CLAIMS:
+    settings_path(f"p3_example_fit_table{_t}", p3_example_settings(_t))
 
 P3_TABLE_FILES = [f"results/tables/P3_table{t}.{ext}" for t in P3_FIT_TABLES + [16] for ext in ("csv", "md")]
 ALL_TARGETS += P3_TABLE_FILES + ["results/figures/P3_fig4.png"] + p3_case_stores()
@@ -38,7 +40,7 @@ rule p3_transport_data:
         "results/benchmarks/p3_transport_data.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_transport_data")
     resources:
         mem_mb=mem_of("p3_transport_data"),
         runtime=runtime_of("p3_transport_data"),
@@ -46,11 +48,10 @@ rule p3_transport_data:
         inv_eps=list_arg(P3["data"]["inv_eps"]),
         d=P3["data"],
         scale=SCALE,
-        rule="p3_transport_data",
     shell:
         "python {input.script} --inv-eps {params.inv_eps} --nx {params.d[nx]} --stride {params.d[stride]}"
         " --n-snapshots {params.d[n_snapshots]} --sigma-s {params.d[sigma_s]} --sigma-a {params.d[sigma_a]}"
-        " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {params.rule}"
+        " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {rule}"
         " --output {output} > {log} 2>&1"
 
 
@@ -70,21 +71,21 @@ rule p3_transport_case:
         k=r"\d+",
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_transport_case")
     resources:
         mem_mb=mem_of("p3_transport_data"),
         runtime=runtime_of("p3_transport_data"),
     params:
+        wildcards=wildcard_flags,
         d=P3["data"],
         c=lambda wildcards: P3["cases"][wildcards.case],
         scale=SCALE,
-        rule="p3_transport_case",
     shell:
         "python {input.script} --inv-eps {wildcards.k} --nx {params.d[nx]} --stride {params.c[stride]}"
         " --dt-factor {params.c[dt_factor]} --n-snapshots {params.d[n_snapshots]} --sigma-s {params.c[sigma_s]}"
         " --sigma-s-x2 {params.c[sigma_s_x2]}"
         " --sigma-a {params.d[sigma_a]} --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale}"
-        ' --rule {params.rule} --wildcards \'{{"case": "{wildcards.case}", "k": "{wildcards.k}"}}\''
+        " --rule {rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -102,19 +103,19 @@ rule p3_fit:
     priority: LONG_JOB_PRIORITY
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_fit")
     resources:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
+        wildcards=wildcard_flags,
         flags=p3_fit_flags,
         seed=SEED,
         scale=SCALE,
-        rule="p3_fit",
     shell:
         "python {input.script} --table {wildcards.table} --data {input.data} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
-        ' --wildcards \'{{"table": "{wildcards.table}"}}\' --output {output} > {log} 2>&1'
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " {params.wildcards} --output {output} > {log} 2>&1"
 
 
 rule p3_table:
@@ -133,7 +134,7 @@ rule p3_table:
         "results/benchmarks/p3_table{table}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_table")
     resources:
         mem_mb=mem_of("p3_table"),
         runtime=runtime_of("p3_table"),
@@ -155,7 +156,7 @@ rule p3_table16:
         "results/benchmarks/p3_table16.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_table16")
     resources:
         mem_mb=mem_of("p3_table16"),
         runtime=runtime_of("p3_table16"),
@@ -179,7 +180,7 @@ rule p3_claim:
         "results/benchmarks/p3_claim_{p3claim}.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_claim")
     resources:
         mem_mb=mem_of("p3_claim"),
         runtime=runtime_of("p3_claim"),
@@ -206,7 +207,7 @@ rule p3_figure4:
         "results/benchmarks/p3_figure4.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_figure4")
     resources:
         mem_mb=mem_of("p3_figure4"),
         runtime=runtime_of("p3_figure4"),
@@ -233,6 +234,9 @@ rule p3_example_fit:
     input:
         **script_inputs("p3_example_fit"),
         data=p3_example_data,
+        settings=lambda wildcards: settings_path(
+            f"p3_example_fit_table{wildcards.etable}", p3_example_settings(wildcards.etable)
+        ),
     output:
         directory(p3_path("fits/table{etable}.zarr")),
     log:
@@ -244,19 +248,18 @@ rule p3_example_fit:
     priority: LONG_JOB_PRIORITY
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_example_fit")
     resources:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
-        settings=lambda wildcards: json.dumps(p3_example_settings(wildcards.etable)),
+        wildcards=wildcard_flags,
         seed=SEED,
         scale=SCALE,
-        rule="p3_example_fit",
     shell:
-        "python {input.script} --table {wildcards.etable} --data {input.data} --settings '{params.settings}'"
-        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
-        ' --wildcards \'{{"etable": "{wildcards.etable}"}}\' --output {output} > {log} 2>&1'
+        "python {input.script} --table {wildcards.etable} --data {input.data} --settings {input.settings}"
+        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " {params.wildcards} --output {output} > {log} 2>&1"
 
 
 # one rule per table (the claim file is named by the claim id, which the table number alone does not give)
@@ -268,6 +271,7 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
         input:
             **p3_example_table_inputs(_t),
             **script_inputs("p3_example_table"),
+            claim_settings=settings_path("p3_claims", P3["claims"]),
         output:
             csv=report(
                 f"results/tables/P3_table{_t}.csv",
@@ -283,19 +287,18 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
         localrule: True
         conda:
             CONDA_ENV
-        threads: 1
+        threads: threads_of("p3_table")
         resources:
             mem_mb=mem_of("p3_table"),
             runtime=runtime_of("p3_table"),
         params:
             table=_t,
             dcrnn=f"--dcrnn {P3_DCRNN_FITS}" if _t in (12, 14) else "",
-            claims=json.dumps(P3["claims"]),
             protocol=P3["claims"]["protocol"],
             scale=SCALE,
         shell:
             "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn}"
-            " --claim-settings '{params.claims}' --protocol {params.protocol} --csv {output.csv} --md {output.md}"
+            " --claim-settings {input.claim_settings} --protocol {params.protocol} --csv {output.csv} --md {output.md}"
             " --claim {output.claim} --scale {params.scale} > {log} 2>&1"
 
 
@@ -309,6 +312,7 @@ rule p3_sigma_fit:
     input:
         **script_inputs("p3_sigma_fit"),
         data=p3_path("transport_sigma_x_eps1.zarr"),
+        settings=settings_path("p3_sigma_fit", P3X["sigma_x"]),
     output:
         directory(p3_path("fits/sigma_x.zarr")),
     log:
@@ -318,18 +322,16 @@ rule p3_sigma_fit:
     priority: LONG_JOB_PRIORITY
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_sigma_fit")
     resources:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
-        settings=json.dumps(P3X["sigma_x"]),
         seed=SEED,
         scale=SCALE,
-        rule="p3_sigma_fit",
     shell:
-        "python {input.script} --data {input.data} --settings '{params.settings}' --seed {params.seed}"
-        " --scale {params.scale} --rule {params.rule} --threads {threads} --output {output} > {log} 2>&1"
+        "python {input.script} --data {input.data} --settings {input.settings} --seed {params.seed}"
+        " --scale {params.scale} --rule {rule} --threads {threads} --output {output} > {log} 2>&1"
 
 
 rule p3_figure5:
@@ -348,7 +350,7 @@ rule p3_figure5:
     localrule: True
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("p3_figure5")
     resources:
         mem_mb=mem_of("p3_figure4"),
         runtime=runtime_of("p3_figure4"),

@@ -25,7 +25,7 @@ rule claims:
         "results/benchmarks/claims.tsv"
     conda:
         CONDA_ENV
-    threads: 1
+    threads: threads_of("claims")
     resources:
         mem_mb=mem_of("claims"),
         runtime=runtime_of("claims"),

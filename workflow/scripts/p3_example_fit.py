@@ -11,11 +11,9 @@
 The fits: coarsepde.kinetic.example_fits.fit_example.
 """
 
-import json
-
 import torch
 
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.kinetic.example_fits import EXAMPLE_TITLES, check_example_data, fit_example
 from coarsepde.store import provenance, read_dataset, write_dataset
 
@@ -24,13 +22,17 @@ def main(argv=None):
     p = common_parser(__doc__)
     p.add_argument("--table", type=int, choices=sorted(EXAMPLE_TITLES), required=True)
     p.add_argument("--data", nargs="+", required=True, help="transport stores, one per eps")
-    p.add_argument("--settings", required=True, help="JSON: the config's kinetic section (examples, adam, ...)")
+    p.add_argument(
+        "--settings",
+        required=True,
+        help="settings file: the config's kinetic settings this table reads (examples, adam, ...)",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
     torch.set_num_threads(args.threads)
-    settings = json.loads(args.settings)
+    settings = read_settings(args.settings)
     stores = [read_dataset(path) for path in args.data]
     try:
         check_example_data(args.table, stores)

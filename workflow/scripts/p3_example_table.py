@@ -3,7 +3,6 @@
 and Markdown beside the paper's values, and the table's claim. Tables 12 and 14 add the DC-RNN rows from the
 fit store of a Tables 1-8 table (--dcrnn). The tables: coarsepde.kinetic.example_tables.example_table."""
 
-import json
 from pathlib import Path
 
 from coarsepde.claims import (
@@ -15,7 +14,7 @@ from coarsepde.claims import (
     check_p3_table15,
     write_fragment,
 )
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.kinetic.example_tables import DCRNN_TABLES, TableOptions, example_table
 from coarsepde.store import read_dataset
 
@@ -34,7 +33,7 @@ def main(argv=None):
     p.add_argument("--table", type=int, choices=[9, 10, 12, 13, 14, 15], required=True)
     p.add_argument("--fits", required=True)
     p.add_argument("--dcrnn", default=None, help="Tables 12, 14: fit store of the DC-RNN table compared")
-    p.add_argument("--claim-settings", required=True, help="JSON: the config's kinetic claims section")
+    p.add_argument("--claim-settings", required=True, help="settings file: the config's kinetic claims section")
     p.add_argument(
         "--protocol",
         choices=["converged", "adam"],
@@ -49,7 +48,7 @@ def main(argv=None):
     ds = read_dataset(args.fits)
     dcrnn = read_dataset(args.dcrnn) if args.table in DCRNN_TABLES else None
     options = TableOptions(
-        claim_settings=json.loads(args.claim_settings), protocol=args.protocol, scale=args.scale, dcrnn=dcrnn
+        claim_settings=read_settings(args.claim_settings), protocol=args.protocol, scale=args.scale, dcrnn=dcrnn
     )
     table = example_table(args.table, ds, options)
     res = CHECKS[args.table](**table.claim_inputs)

@@ -6,36 +6,16 @@ IMEX-BDF-2 fits of the same M (--warm-start)."""
 
 import torch
 
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.kinetic.experiments import (
     TABLES,
-    AdamProtocol,
-    ConvergedProtocol,
     fit_data_from_store,
     fit_table,
     load_flat_parameters,
     make_model,
+    protocols_from_settings,
 )
 from coarsepde.store import provenance, read_dataset, write_dataset
-
-SCHEMES = ("fe", "imex1", "bdf2", "bdf4", "ars222")
-
-
-def _protocols(p, items, cls, n):
-    out = {}
-    for item in items:
-        try:
-            name, vals = item.split("=")
-            parts = vals.split(",")
-            assert len(parts) == n and name in SCHEMES
-        except (ValueError, AssertionError):
-            p.error(f"expected SCHEME={','.join(['v'] * n)} with SCHEME in {SCHEMES}, got {item!r}")
-        if cls is AdamProtocol:
-            bw = int(parts[2])
-            out[name] = AdamProtocol(int(parts[0]), float(parts[1]), bw if bw > 0 else None, int(parts[3]))
-        else:
-            out[name] = ConvergedProtocol(*(int(v) for v in parts[:4]), from_init=bool(int(parts[4])))
-    return out
 
 
 def main(argv=None):
@@ -43,13 +23,10 @@ def main(argv=None):
     p.add_argument("--table", type=int, choices=sorted(TABLES), required=True)
     p.add_argument("--data", nargs="+", required=True, help="transport stores, one per eps")
     p.add_argument(
-        "--adam", nargs="+", required=True, help="SCHEME=steps,lr,batch_windows(0 = all),history_every per scheme"
-    )
-    p.add_argument(
-        "--converged",
-        nargs="+",
+        "--protocols",
         required=True,
-        help="SCHEME=lsq_steps,gn_iterations,window_every,lbfgs_steps,from_init(0/1) per scheme",
+        help="settings file: the Adam and converged protocol of each scheme of the table "
+        "(coarsepde.kinetic.experiments.protocols_from_settings)",
     )
     p.add_argument("--eps-range", type=float, nargs=2, required=True, help="eps_pred interval of M > 0 (Eq. 5.2)")
     p.add_argument("--init", type=float, required=True, help="initial block weight (authors: 1.5)")
@@ -60,11 +37,13 @@ def main(argv=None):
     log = setup_logging()
     torch.set_num_threads(args.threads)
     spec = TABLES[args.table]
-    adam = _protocols(p, args.adam, AdamProtocol, 4)
-    converged = _protocols(p, args.converged, ConvergedProtocol, 5)
+    try:
+        adam, converged = protocols_from_settings(read_settings(args.protocols))
+    except (KeyError, TypeError, ValueError) as err:
+        p.error(f"--protocols {args.protocols}: {err}")
     missing = [s for s in spec.schemes if s not in adam or s not in converged]
     if missing:
-        p.error(f"Table {args.table} needs --adam and --converged for {missing}")
+        p.error(f"Table {args.table}: --protocols has no Adam or converged protocol for {missing}")
     stores = [read_dataset(path) for path in args.data]
     datasets = {float(ds.attrs["eps"]): fit_data_from_store(ds) for ds in stores}
     if any(

@@ -3,13 +3,11 @@
 per-grid-point relaxation, without and with the continuity penalty (Eq. 4.18), under the paper's Adam protocol
 and the converged one (coarsepde.kinetic.sigma_x)."""
 
-import json
-
 import numpy as np
 import torch
 import xarray as xr
 
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.kinetic.experiments import fit_data_from_store, string_array
 from coarsepde.kinetic.sigma_x import SigmaProtocol, fit_sigma_x
 from coarsepde.store import provenance, read_dataset, write_dataset
@@ -22,13 +20,13 @@ TERMS = ("v d_x g", "<v d_x g>", "v d_x rho")
 def main(argv=None):
     p = common_parser(__doc__)
     p.add_argument("--data", required=True, help="transport store of Example 6.4 (sigma_S(x), eps = 1)")
-    p.add_argument("--settings", required=True, help="JSON: kinetic.examples.sigma_x")
+    p.add_argument("--settings", required=True, help="settings file: kinetic.examples.sigma_x")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
     torch.set_num_threads(args.threads)
-    cfg = json.loads(args.settings)
+    cfg = read_settings(args.settings)
     src = read_dataset(args.data)
     if float(src.attrs["eps"]) != 1.0 or float(src.attrs.get("sigma_s_x2", 0.0)) == 0.0:
         p.error("Example 6.4 needs eps = 1 data with an x-dependent sigma_S (sigma_s_x2 > 0)")

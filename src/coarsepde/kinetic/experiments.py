@@ -134,6 +134,23 @@ class ConvergedProtocol:
     from_init: bool = True
 
 
+def protocols_from_settings(
+    settings: Mapping[str, Mapping[str, Mapping]],
+) -> tuple[dict[str, AdamProtocol], dict[str, ConvergedProtocol]]:
+    """Per-scheme protocols from a settings mapping ``{"adam": {scheme: {...}}, "converged": {scheme: {...}}}``
+    whose entries are the fields of :class:`AdamProtocol` / :class:`ConvergedProtocol` (``batch_windows``
+    0 or None: every window). An unknown or missing field is a ``TypeError`` naming it."""
+    adam, converged = {}, {}
+    for scheme, a in settings["adam"].items():
+        a = dict(a)
+        a["batch_windows"] = int(a.get("batch_windows") or 0) or None
+        kinds = {"steps": int, "lr": float, "history_every": int}
+        adam[scheme] = AdamProtocol(**{k: kinds[k](v) if k in kinds else v for k, v in a.items()})
+    for scheme, c in settings["converged"].items():
+        converged[scheme] = ConvergedProtocol(**{k: bool(v) if k == "from_init" else int(v) for k, v in c.items()})
+    return adam, converged
+
+
 def term_names() -> list[str]:
     return list(PHYSICAL_TERMS)
 
