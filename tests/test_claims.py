@@ -156,3 +156,71 @@ def test_p2_2d_checks():
     assert check_p2_fig8_phase(
         distance={"a": {"eq27": 0.05, "full": 0.01}}, mse_end={"a": {"eq27": 1, "full": 1}}, scale="ci"
     ).passed
+
+
+# ------------------------------------------------------------------ P3 checks against the catalogue wording
+
+
+def _p3(pairs):
+    """{inv_eps: error %} -> the checks' {inv_eps: {"adam": %, "converged": %}} (same value in both)."""
+    return {inv: {"adam": e, "converged": e} for inv, e in pairs.items()}
+
+
+def test_p3_table1_2_means_monotone_within_the_band_not_end_points():
+    from coarsepde.claims import check_p3_table1_2
+    from coarsepde.kinetic.experiments import PAPER_ERRORS
+
+    kw = dict(paper={}, threshold=50.0, band=0.1, scale="t")
+    # end points fine (0.1 -> 90) but a dip of 20 points at 1/128: the old end-point rule passed this
+    dip = _p3({16: 0.1, 32: 0.2, 64: 30.0, 128: 10.0, 256: 40.0, 512: 90.0})
+    r = check_p3_table1_2(errors={(1, "fe"): dip, (2, "imex1"): dip}, **kw)
+    assert not r.passed and "1/64 -> 1/128" in r.reproduced_value and "0.1 percentage points" in r.claim
+    # the paper's own Tables 1 and 2 pass: IMEX1 falls 0.17 -> 0.16, inside the 0.1-point band
+    paper = {(t, s): _p3(PAPER_ERRORS[t]) for t, s in ((1, "fe"), (2, "imex1"))}
+    assert check_p3_table1_2(errors=paper, **kw).passed
+    assert not check_p3_table1_2(errors=paper, **(kw | {"band": 0.0})).passed  # the 0.01-point dip
+    # monotone but only 49 % at 1/512
+    low = _p3({16: 0.1, 64: 3.0, 512: 49.0})
+    assert not check_p3_table1_2(errors={(1, "fe"): low, (2, "imex1"): low}, **kw).passed
+
+
+def test_p3_table3_4_has_no_escape_below_one_percent():
+    from coarsepde.claims import check_p3_table3_4
+
+    m0 = _p3({16: 0.1, 128: 3.0, 512: 90.0})
+    m2 = _p3({16: 0.4, 128: 3.0, 512: 30.0})  # 0.4 vs 0.1 at 1/16: a factor 4, both < 1 %
+    kw = dict(paper={}, ratio=0.5, cap=40.0, agree_factor=2.0, agree_min_inv=128, scale="t")
+    r = check_p3_table3_4(errors={(1, "fe"): m0, (2, "imex1"): m0, (3, "fe"): m2, (4, "imex1"): m2}, **kw)
+    assert not r.passed and "fe at 1/16 (0.1 vs 0.4)" in r.reproduced_value and "or both" not in r.claim
+    m2[16] = {"adam": 0.2, "converged": 0.2}  # exactly a factor 2 agrees
+    assert check_p3_table3_4(errors={(1, "fe"): m0, (2, "imex1"): m0, (3, "fe"): m2, (4, "imex1"): m2}, **kw).passed
+
+
+def test_p3_table5_6_needs_some_eps_from_which_on_not_every_eps_past_the_threshold():
+    from coarsepde.claims import check_p3_table5_6
+
+    kw = dict(paper={}, small=1.0, large=30.0, fail_from={"bdf2": 256, "ars222": 64}, scale="t")
+    # ARS: 20 % at 1/64 but > 30 % from 1/128 on: "from some eps <= 1/64 on" holds (the old rule failed it)
+    ars = _p3({16: 0.03, 64: 20.0, 128: 93.0, 256: 99.0})
+    bdf = _p3({16: 0.06, 64: 0.01, 256: 32.0, 512: 99.9})
+    r = check_p3_table5_6(errors={(5, "bdf2"): bdf, (6, "ars222"): ars}, **kw)
+    assert r.passed and "T6 ars222 > 30% from 1/128 on" in r.reproduced_value
+    # > 30 % at 1/128 only, back to 5 % at 1/256: no eps from which on it stays failed
+    ars_back = _p3({16: 0.03, 64: 20.0, 128: 93.0, 256: 5.0})
+    assert not check_p3_table5_6(errors={(5, "bdf2"): bdf, (6, "ars222"): ars_back}, **kw).passed
+    # not < 1 % at the largest eps
+    bdf_bad = _p3({16: 1.5, 64: 0.01, 256: 32.0, 512: 99.9})
+    assert not check_p3_table5_6(errors={(5, "bdf2"): bdf_bad, (6, "ars222"): ars}, **kw).passed
+
+
+def test_p3_table15_scores_only_the_named_coefficient_at_each_end():
+    from coarsepde.claims import check_p3_table15
+
+    kw = dict(paper={}, tol=0.1, limit_from=2048, scale="t")
+    # (d_xx rho, <v d_x g>): at 1/16 d_xx rho is 0.3 (the old rule demanded ~0), at 1/4096 <v d_x g> is -0.5
+    coeffs = {16: (0.3, -0.98), 256: (0.6, -0.6), 4096: (1.02, -0.5)}
+    r = check_p3_table15(coefficients=coeffs, **kw)
+    assert r.passed and "reported, not scored" in r.claim
+    assert not check_p3_table15(coefficients=coeffs | {16: (0.0, -0.85)}, **kw).passed
+    assert not check_p3_table15(coefficients=coeffs | {4096: (0.85, 0.0)}, **kw).passed
+    assert not check_p3_table15(coefficients={16: (0.0, -1.0), 256: (1.0, 0.0)}, **kw).passed  # no eps <= 1/2048

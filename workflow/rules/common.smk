@@ -467,6 +467,7 @@ def p3_claim_flags():
     c = P3["claims"]
     keys = [
         "fail_threshold",
+        "growth_band",
         "ms_ratio",
         "ms_cap",
         "agree_factor",

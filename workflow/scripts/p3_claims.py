@@ -29,6 +29,9 @@ def main(argv=None):
     p.add_argument("--claim-id", choices=sorted(NEEDS), required=True)
     p.add_argument("--fits", nargs="+", required=True, help="fit stores (rule p3_fit) of the tables compared")
     p.add_argument("--fail-threshold", type=float, default=50.0, help="P3-table1-2: %% at the smallest eps")
+    p.add_argument(
+        "--growth-band", type=float, required=True, help="P3-table1-2: %% points the error may fall per eps step"
+    )
     p.add_argument("--ms-ratio", type=float, default=0.5, help="P3-table3-4: M=2 / M=0 error at the smallest eps")
     p.add_argument("--ms-cap", type=float, default=40.0, help="P3-table3-4: M=2 error cap at the smallest eps (%%)")
     p.add_argument("--agree-factor", type=float, default=2.0)
@@ -69,7 +72,12 @@ def main(argv=None):
     sc = args.scale
     if args.claim_id == "P3-table1-2":
         res = check_p3_table1_2(
-            errors=errors, paper=paper, threshold=args.fail_threshold, scale=sc, protocol=args.protocol
+            errors=errors,
+            paper=paper,
+            threshold=args.fail_threshold,
+            band=args.growth_band,
+            scale=sc,
+            protocol=args.protocol,
         )
     elif args.claim_id == "P3-table3-4":
         res = check_p3_table3_4(
