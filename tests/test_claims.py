@@ -224,3 +224,32 @@ def test_p3_table15_scores_only_the_named_coefficient_at_each_end():
     assert not check_p3_table15(coefficients=coeffs | {16: (0.0, -0.85)}, **kw).passed
     assert not check_p3_table15(coefficients=coeffs | {4096: (0.85, 0.0)}, **kw).passed
     assert not check_p3_table15(coefficients={16: (0.0, -1.0), 256: (1.0, 0.0)}, **kw).passed  # no eps <= 1/2048
+
+
+# ------------------------------------------------------------------ P1 checks against the catalogue wording
+
+
+def test_p1_fig3_leaves_out_factors_whose_baseline_is_unstable():
+    from coarsepde.claims import check_p1_fig3
+
+    fs = [2, 4, 8, 16, 32, 64]
+    mae = {m: {f: 0.01 * f for f in fs} for m in ("fv1", "nn", "const", "const_godunov")}
+    shown = {m: {f: True for f in fs} for m in mae}
+    for f in fs:
+        mae["nn"][f] = 0.01 * f / 8
+        mae["const"][f] = mae["const_godunov"][f] = 0.005 * f
+    kw = dict(ratio=8, const_min_factor=8, nn_factor=32, nn_stable=True, scale="t")
+    # baseline and constant model both diverge at 64x: the old rule failed the constant model there
+    shown["fv1"][64] = shown["const"][64] = False
+    mae["fv1"][64] = mae["const"][64] = float("nan")
+    r = check_p1_fig3(mae=mae, shown=shown, **kw)
+    assert r.passed and "left out (baseline unstable): const 64x (FV1 64x unstable)" in r.reproduced_value
+    # a diverged constant model where the baseline is stable still fails
+    shown["fv1"][64], mae["fv1"][64] = True, 0.64
+    assert not check_p1_fig3(mae=mae, shown=shown, **kw).passed
+    # the baseline at R/8 = 2x unstable: NN 16x is left out even though it is worse
+    shown["const"][64], mae["const"][64] = True, 0.32
+    shown["fv1"][2], mae["nn"][16] = False, 1.0
+    r = check_p1_fig3(mae=mae, shown=shown, **kw)
+    assert r.passed and "NN 16x (FV1 2x unstable)" in r.reproduced_value
+    assert not check_p1_fig3(mae=mae, shown=shown, **(kw | {"nn_stable": False})).passed
