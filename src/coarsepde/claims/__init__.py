@@ -6,7 +6,8 @@ JSON fragment (:mod:`.rows`); the ``claims`` rule gathers the fragments into ``r
 
 Modules: :mod:`.catalogue` (the 33 IDs as data), :mod:`.rows` (ClaimResult, fragments, the CSV),
 and one module of checks per paper: :mod:`.p1`, :mod:`.p2`, :mod:`.p3`, and :mod:`.x` for the
-project's own claims. The checks take plain numbers / arrays: this package imports no paper package.
+project's own claims, with :mod:`.stores` reading what the X claims check in the pipeline's stores. The
+checks take plain numbers / arrays / records: this package imports no paper package.
 """
 
 from .catalogue import CATALOGUE, CLAIMS, Claim
@@ -42,15 +43,20 @@ from .p3 import (
 )
 from .rows import (
     COLUMNS,
+    PROTOCOLS,
+    UNMEASURED,
+    VERDICTS,
     ClaimResult,
     gather,
     pending_ids,
     read_fragment,
+    unmeasured,
     write_claims_csv,
     write_fragment,
     write_fragments,
 )
-from .x import check_p2_tensor
+from .stores import ProvenanceAudit, StoreComparison, audit_provenance, compare_stores, find_stores
+from .x import check_p2_tensor, check_x_determinism, check_x_provenance
 
 __all__ = [
     # the contract as data
@@ -59,7 +65,11 @@ __all__ = [
     "Claim",
     # rows, fragments, claims.csv
     "COLUMNS",
+    "PROTOCOLS",
+    "VERDICTS",
+    "UNMEASURED",
     "ClaimResult",
+    "unmeasured",
     "write_fragment",
     "write_fragments",
     "read_fragment",
@@ -99,4 +109,12 @@ __all__ = [
     "check_p3_fig5",
     # X
     "check_p2_tensor",
+    "check_x_determinism",
+    "check_x_provenance",
+    # what the X checks read from the stores
+    "StoreComparison",
+    "compare_stores",
+    "ProvenanceAudit",
+    "audit_provenance",
+    "find_stores",
 ]

@@ -348,6 +348,7 @@ _ENTRIES = (
         "X",
         "stores",
         "Re-running a simulation rule with the same seed gives bit-identical Zarr arrays (CPU).",
+        check="check_x_determinism",
         protocol="project",
     ),
     Claim(
@@ -355,6 +356,7 @@ _ENTRIES = (
         "X",
         "stores",
         "Every Zarr store carries the config, seed, package versions and code version that produced it.",
+        check="check_x_provenance",
         protocol="project",
     ),
     Claim(
