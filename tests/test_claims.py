@@ -254,3 +254,42 @@ def test_p1_fig3_leaves_out_factors_whose_baseline_is_unstable():
     r = check_p1_fig3(mae=mae, shown=shown, **kw)
     assert r.passed and "NN 16x (FV1 2x unstable)" in r.reproduced_value
     assert not check_p1_fig3(mae=mae, shown=shown, **(kw | {"nn_stable": False})).passed
+
+
+def test_p1_fig1_scores_the_papers_three_statements_not_the_overall_median():
+    from coarsepde.claims.p1 import Fig1Thresholds, check_p1_fig1
+    from coarsepde.discretization.interpolation_metrics import fig1_statistics, interval_overshoot
+
+    # overshoot: a unit step between fine points 7 and 8, known points 3, 7, 11, 15 (factor 4)
+    exact = np.where(np.arange(16) >= 8, 1.0, 0.0)[None, :]
+    pred = exact.copy()
+    pred[0, 9] = 1.2  # 0.2 above the exact range [0, 1] of the closed interval [7, 11]
+    pred[0, 1] = -0.3  # the wrapped interval [15, 3] has range [0, 1] too
+    np.testing.assert_allclose(interval_overshoot(exact, pred, 4), [[0.0, 0.2, 0.0, 0.3]])
+    np.testing.assert_allclose(interval_overshoot(exact, exact, 4), [[0.0, 0.0, 0.0, 0.0]])
+
+    # one snapshot, 10 intervals of 3 points; the last interval has the largest curvature (the shock)
+    curvature = np.arange(1.0, 11.0)[None, :]
+    poly = np.ones((1, 10, 3))
+    poly[0, -1] = 10.0
+    nn = np.full((1, 10, 3), 0.5)
+    nn[0, -1] = 1.0
+    over = {"poly": np.zeros((1, 10)), "nn": np.zeros((1, 10))}
+    over["poly"][0, -1] = 0.2
+    stats = fig1_statistics(curvature, {"nn": nn, "poly": poly}, over, top_quantile=0.9, poor_quantile=0.9)
+    assert stats["median_ratio"] == pytest.approx(2.0)  # the old rule (overall median >= 5x) failed this
+    assert stats["poor_fraction_poly"] == pytest.approx(0.1) and stats["poor_fraction_nn"] == 0.0
+    assert stats["top_ratio"] == pytest.approx(10.0) and stats["n_top"] == 1
+    assert stats["shock_overshoot_poly"] == pytest.approx(0.2) and stats["shock_overshoot_nn"] == 0.0
+    th = Fig1Thresholds(min_ratio=5.0, top_quantile=0.9, poor_quantile=0.9, overshoot_tol=0.05)
+    r = check_p1_fig1(stats=stats, thresholds=th, factor=8, n_val=1, scale="t")
+    assert r.passed and "not scored" in r.reproduced_value and "ratio 2.00, not scored" in r.reproduced_value
+    # (A) fails when the NN overshoots too, (C) when the top-decile ratio is below 5
+    over["nn"][0, -1] = 0.1
+    bad_a = fig1_statistics(curvature, {"nn": nn, "poly": poly}, over)
+    assert not check_p1_fig1(stats=bad_a, thresholds=th, factor=8, n_val=1, scale="t").passed
+    over["nn"][0, -1] = 0.0
+    nn[0, -1] = 4.0  # top ratio 2.5; the NN's 4.0 also exceeds the poor threshold (1.9)
+    bad_c = fig1_statistics(curvature, {"nn": nn, "poly": poly}, over)
+    r = check_p1_fig1(stats=bad_c, thresholds=th, factor=8, n_val=1, scale="t")
+    assert not r.passed and r.reproduced_value.endswith("failing: B, C")

@@ -205,10 +205,13 @@ rule p1_figure1:
     params:
         min_ratio=P1B["claims"]["fig1_min_ratio"],
         top=P1B["claims"]["fig1_top_quantile"],
+        poor=P1B["claims"]["fig1_poor_quantile"],
+        overshoot=P1B["claims"]["fig1_overshoot_tol"],
         scale=SCALE,
     shell:
         "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
-        " --top-decile {params.top} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --top-decile {params.top} --poor-quantile {params.poor} --overshoot-tol {params.overshoot}"
+        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 rule p1_figure2:

@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """P1 Fig. 1 (Bar-Sinai et al. 2019): (A) polynomial vs neural-network interpolation on a segment of the
 first validation snapshot, (B) histograms of exact vs interpolated values over the validation set,
-(C) absolute error vs local curvature (median and central 90%); and the claim P1-fig1-interp."""
+(C) absolute error vs local curvature (median and central 90%); and the claim P1-fig1-interp, scored by
+coarsepde.claims.p1.check_p1_fig1 on coarsepde.discretization.interpolation_metrics.fig1_statistics."""
 
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from coarsepde.claims import ClaimResult, write_fragment
+from coarsepde.claims import write_fragment
+from coarsepde.claims.p1 import Fig1Thresholds, check_p1_fig1
 from coarsepde.cli import common_parser
-from coarsepde.discretization.interpolation_metrics import decile_ratio
+from coarsepde.discretization.interpolation_metrics import fig1_statistics
 from coarsepde.plotting import STYLE, panel_label, plt, save
 from coarsepde.store import read_dataset
 
@@ -26,8 +28,10 @@ def main(argv=None):
     p.add_argument("--evaluation", required=True, help="evaluation store of p1_interpolation.py")
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
-    p.add_argument("--min-ratio", type=float, required=True, help="required median |error| ratio cubic / NN")
-    p.add_argument("--top-decile", type=float, default=0.9, help="curvature quantile that starts the top group")
+    p.add_argument("--min-ratio", type=float, required=True, help="(B), (C): required ratio cubic / NN")
+    p.add_argument("--top-decile", type=float, required=True, help="(C): curvature quantile that starts the top group")
+    p.add_argument("--poor-quantile", type=float, required=True, help="(B): cubic error quantile of a poor point")
+    p.add_argument("--overshoot-tol", type=float, required=True, help="(A): overshoot / exact range that counts")
     p.add_argument("--xlim", type=_pair, default=(1.13, 1.88), help="panel A x range 'a,b'")
     p.add_argument("--ylim", type=_pair, default=(-1.2, 1.2), help="panel A v range 'a,b'")
     p.add_argument("--hist-norm", type=_pair, default=(1.0, 1e4), help="panel B colour range 'a,b' (log)")
@@ -99,39 +103,34 @@ def main(argv=None):
     save(fig, args.figure)
 
     # claim
-    dec = decile_ratio(ev.curvature.values, ev.error_nn.values, ev.error_poly.values, args.top_decile)
-    ratio = float(ev.attrs["ratio"])
-    passed = bool(ratio >= args.min_ratio and dec["ratio_top"] > dec["ratio_all_intervals"])
-    extra = ""
+    stats = fig1_statistics(
+        ev.curvature.values,
+        {m: ev[f"abs_error_{m}"].values for m in ("nn", "poly")},
+        {m: ev[f"overshoot_{m}"].values for m in ("nn", "poly")},
+        top_quantile=args.top_decile,
+        poor_quantile=args.poor_quantile,
+    )
+    note = ""
     if "median_abs_error_poly6" in ev.attrs:
-        extra = (
-            f"; for reference: 6-point polynomial (the NN's stencil at zero output) median "
+        note = (
+            f"for reference: 6-point polynomial (the NN's stencil at zero output) median "
             f"{ev.attrs['median_abs_error_poly6']:.3e}, linear {ev.attrs['median_abs_error_linear']:.3e}"
         )
-    write_fragment(
-        ClaimResult(
-            id="P1-fig1-interp",
-            claim=(
-                f"On held-out Burgers snapshots (point values known every {ev.attrs['factor']}th fine point), the NN "
-                f"interpolation of the points between has a median absolute error at least {args.min_ratio:g}x lower "
-                "than the fourth-order polynomial (cubic through the 4 nearest known points), and its advantage "
-                f"(cubic / NN median of the per-interval mean |error|) is larger in the top "
-                f"{100 * (1 - args.top_decile):g}% of local curvature than over all intervals."
-            ),
-            paper_value="NN far superior to fourth-order polynomial interpolation, most at shocks (Fig. 1)",
-            reproduced_value=(
-                f"median |error| NN {ev.attrs['median_abs_error_nn']:.3e}, cubic "
-                f"{ev.attrs['median_abs_error_poly']:.3e}: ratio {ratio:.2f}; per-interval ratio "
-                f"{dec['ratio_top']:.2f} in the top curvature group (max |v_xx| >= {dec['top_threshold']:.3g}, "
-                f"{dec['n_top']} intervals) vs {dec['ratio_all_intervals']:.2f} over all; "
-                f"{ev.attrs['n_val']} validation snapshots" + extra
-            ),
-            tolerance=f"ratio >= {args.min_ratio:g}; top-group ratio > overall",
-            passed=passed,
-            scale=args.scale,
-        ),
-        args.claim,
+    thresholds = Fig1Thresholds(
+        min_ratio=args.min_ratio,
+        top_quantile=args.top_decile,
+        poor_quantile=args.poor_quantile,
+        overshoot_tol=args.overshoot_tol,
     )
+    result = check_p1_fig1(
+        stats=stats,
+        thresholds=thresholds,
+        factor=int(ev.attrs["factor"]),
+        n_val=int(ev.attrs["n_val"]),
+        scale=args.scale,
+        note=note,
+    )
+    write_fragment(result, args.claim)
 
 
 if __name__ == "__main__":

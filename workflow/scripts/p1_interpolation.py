@@ -195,6 +195,17 @@ def main(argv=None):
         )
         for stat in ("median", "q05", "q95"):
             data[f"{name}_{stat}"] = (("curvature_bin",), met[f"{name}_{stat}"], {"units": "1"})
+    for name in ("nn", "poly"):  # the per-point statistics of claim P1-fig1-interp (fig1_statistics)
+        data[f"abs_error_{name}"] = (
+            ("snapshot", "interval", "offset"),
+            met[f"abs_error_{name}"],
+            {"units": "1", "long_name": f"{name}: |error| of each interpolated point"},
+        )
+        data[f"overshoot_{name}"] = (
+            ("snapshot", "interval"),
+            met[f"overshoot_{name}"],
+            {"units": "1", "long_name": f"{name}: overshoot beyond the exact range over the interval / that range"},
+        )
     coords = {
         "x": ("x", x, {"units": "length"}),
         "x_known": ("x_known", x[k_known], {"units": "length"}),
@@ -203,6 +214,7 @@ def main(argv=None):
         "curvature_bin": ("curvature_bin", met["bin_centre"], {"units": "1/length^2", "long_name": "10^(0.1 k)"}),
         "snapshot": ("snapshot", i_val, {"long_name": "flat (sample, time) index"}),
         "interval": ("interval", np.arange(k_known.size), {"long_name": "between known j and j+1"}),
+        "offset": ("offset", np.arange(1, args.factor), {"long_name": "fine points past known j"}),
     }
     scalars = {k: met[k] for k in met if np.ndim(met[k]) == 0}
     attrs = scalars | {

@@ -1,16 +1,83 @@
-"""Checks of P1 (Bar-Sinai et al. 2019, data-driven discretization): Figs. 2-4.
+"""Checks of P1 (Bar-Sinai et al. 2019, data-driven discretization): Figs. 1-4.
 
 Each check takes plain numbers / arrays and returns one :class:`~coarsepde.claims.rows.ClaimResult`.
-The row of Fig. 1 (P1-fig1-interp) is built by ``workflow/scripts/p1_figure1.py``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from .rows import ClaimResult, sci
 
-__all__ = ["check_p1_fig2", "check_p1_fig3", "check_p1_fig4"]
+__all__ = ["Fig1Thresholds", "check_p1_fig1", "check_p1_fig2", "check_p1_fig3", "check_p1_fig4"]
+
+
+@dataclass(frozen=True)
+class Fig1Thresholds:
+    """P1-fig1-interp: ``min_ratio`` (B, C: at least this many times fewer poor points / lower top-decile median),
+    ``top_quantile`` (C: the curvature quantile that starts the top group), ``poor_quantile`` (B: the polynomial's
+    error quantile above which a point is poor), ``overshoot_tol`` (A: an overshoot beyond the exact range over the
+    shock segment larger than this fraction of that range counts)."""
+
+    min_ratio: float
+    top_quantile: float
+    poor_quantile: float
+    overshoot_tol: float
+
+
+def check_p1_fig1(
+    *, stats: Mapping[str, float], thresholds: Fig1Thresholds, factor: int, n_val: int, scale: str, note: str = ""
+) -> ClaimResult:
+    """P1-fig1-interp, the paper's three statements on Fig. 1. ``stats`` holds the numbers of
+    :func:`coarsepde.discretization.interpolation_metrics.fig1_statistics` (``shock_overshoot_<m>``,
+    ``poor_fraction_<m>``, ``top_median_<m>``, ``median_<m>`` for m = nn, poly, and the thresholds and counts).
+
+    (A) the median overshoot on the shock segments (each snapshot's interval of largest curvature) is above
+    ``overshoot_tol`` for the polynomial and at most that for the NN; (B) poly / NN fraction of points above the
+    polynomial's ``poor_quantile`` error >= ``min_ratio``; (C) poly / NN median point error in the top curvature
+    group >= ``min_ratio``. The overall medians are reported, not scored.
+    """
+    th, st = thresholds, stats
+    tol = th.overshoot_tol
+    parts = {
+        "A": st["shock_overshoot_poly"] > tol and st["shock_overshoot_nn"] <= tol,
+        "B": st["poor_ratio"] >= th.min_ratio,
+        "C": st["top_ratio"] >= th.min_ratio,
+    }
+    fails = [k for k, ok in parts.items() if not ok]
+    top_pct = f"{100 * (1 - th.top_quantile):g}%"
+    return ClaimResult(
+        id="P1-fig1-interp",
+        claim=(
+            f"On held-out Burgers snapshots (point values known every {factor}th fine point), NN vs the fourth-order "
+            "polynomial (cubic through the 4 nearest known points) on the points between: (A) on the shock segment "
+            "of each snapshot (its interval of largest curvature) the polynomial overshoots and the NN does not -- "
+            f"median overshoot beyond the exact values' range over the segment > {tol:g} of that range for the "
+            f"polynomial, <= {tol:g} for the NN; (B) the fraction of points whose |error| exceeds the polynomial's "
+            f"{100 * th.poor_quantile:g}th-percentile |error| is at least {th.min_ratio:g}x smaller for the NN; (C) "
+            f"in the top {top_pct} of local curvature (max |v_xx| over the interval) the NN's median |error| is at "
+            f"least {th.min_ratio:g}x lower. The overall medians are reported, not scored."
+        ),
+        paper_value="polynomial overshoots at shocks, the NN does not (Fig. 1A); NN 'vastly reduces the number of "
+        "poor predictions' (Fig. 1B); NN far better at high curvature (Fig. 1C)",
+        reproduced_value=(
+            f"(A) median shock overshoot poly {st['shock_overshoot_poly']:.3f}, NN {st['shock_overshoot_nn']:.3f} "
+            f"({st['n_shock']} snapshots); (B) points above {sci(st['poor_threshold'])}: poly "
+            f"{100 * st['poor_fraction_poly']:.2f}%, NN {100 * st['poor_fraction_nn']:.2f}% (ratio "
+            f"{st['poor_ratio']:.2f}); (C) top {top_pct} (curvature >= {st['top_threshold']:.3g}, {st['n_top']} "
+            f"intervals): median |error| poly {sci(st['top_median_poly'])}, NN {sci(st['top_median_nn'])} (ratio "
+            f"{st['top_ratio']:.2f}); overall median |error| poly {sci(st['median_poly'])}, NN "
+            f"{sci(st['median_nn'])} (ratio {st['median_ratio']:.2f}, not scored); {n_val} validation snapshots"
+            + (f"; {note}" if note else "")
+            + (f"; failing: {', '.join(fails)}" if fails else "")
+        ),
+        tolerance=f"overshoot {tol:g}; ratios >= {th.min_ratio:g}",
+        passed=not fails,
+        scale=scale,
+    )
 
 
 def check_p1_fig2(

@@ -5,7 +5,8 @@ Reconstructions come from :mod:`coarsepde.discretization.interpolation` (the net
 polynomial baselines); only the points between known points count. Errors are grouped by the
 curvature of the exact field over each interval (:func:`interval_curvature`, binned on a log
 scale by :func:`curvature_bins`), and the claim compares the two methods in the top decile of
-curvature (:func:`decile_ratio`).
+curvature (:func:`decile_ratio`). :func:`interval_overshoot` and :func:`fig1_statistics` give the numbers
+the paper's Fig. 1 statements are scored on (overshoot at shocks, poor predictions, the top curvature decile).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import numpy as np
 
 from coarsepde.discretization.interpolation import between_indices, known_indices
 
-__all__ = ["interval_curvature", "curvature_bins", "decile_ratio", "interpolation_metrics"]
+__all__ = [
+    "interval_curvature",
+    "interval_overshoot",
+    "curvature_bins",
+    "decile_ratio",
+    "fig1_statistics",
+    "interpolation_metrics",
+]
 
 
 def interval_curvature(exact, factor: int, length: float = 2 * np.pi) -> np.ndarray:
@@ -30,6 +38,68 @@ def interval_curvature(exact, factor: int, length: float = 2 * np.pi) -> np.ndar
     vxx = np.abs(np.roll(exact, 1, -1) - 2 * exact + np.roll(exact, -1, -1)) / dx**2
     idx = (factor * np.arange(m)[:, None] + factor - 1 + np.arange(factor + 1)[None, :]) % n
     return vxx[..., idx].max(-1)
+
+
+def _closed_interval_indices(n: int, factor: int) -> np.ndarray:
+    """(M, factor+1) fine indices of the closed interval [known j, known j+1] (periodic)."""
+    m = known_indices(n, factor).size  # checks the factor
+    return (factor * np.arange(m)[:, None] + factor - 1 + np.arange(factor + 1)[None, :]) % n
+
+
+def interval_overshoot(exact, predicted, factor: int) -> np.ndarray:
+    """(S, N), (S, N) -> (S, M): how far the predicted points between known j and j+1 leave the range of the
+    exact values over the closed interval, relative to that range: max(0, max pred - max exact, min exact -
+    min pred) / (max exact - min exact); 0 where the exact field is constant over the interval."""
+    exact, predicted = np.asarray(exact, dtype=float), np.asarray(predicted, dtype=float)
+    n = exact.shape[-1]
+    ex = exact[..., _closed_interval_indices(n, factor)]
+    pr = predicted[..., between_indices(n, factor)]
+    hi, lo = ex.max(-1), ex.min(-1)
+    over = np.maximum(0.0, np.maximum(pr.max(-1) - hi, lo - pr.min(-1)))
+    span = hi - lo
+    return np.divide(over, span, out=np.zeros_like(over), where=span > 0)
+
+
+def fig1_statistics(
+    curvature,
+    abs_error: Mapping[str, np.ndarray],
+    overshoot: Mapping[str, np.ndarray],
+    *,
+    top_quantile: float = 0.9,
+    poor_quantile: float = 0.9,
+) -> dict[str, float]:
+    """The numbers the statements of Fig. 1 are scored on (claim P1-fig1-interp), per method ``name``.
+
+    ``curvature`` (S, M) from :func:`interval_curvature`; ``abs_error[name]`` (S, M, factor-1) the absolute
+    error of every interpolated point; ``overshoot[name]`` (S, M) from :func:`interval_overshoot`; both need
+    "nn" and "poly". Returns:
+
+    - ``shock_overshoot_<name>``: median over snapshots of the overshoot on the snapshot's shock segment (its
+      interval of largest curvature); ``n_shock``: the number of snapshots;
+    - ``poor_threshold``: the ``poor_quantile`` quantile of the polynomial's point errors;
+      ``poor_fraction_<name>``: the fraction of points whose error exceeds it; ``poor_ratio`` = poly / nn;
+    - ``top_threshold``: the ``top_quantile`` quantile of the interval curvature; ``top_median_<name>``: the
+      median point error over the intervals at or above it (``n_top`` intervals); ``top_ratio`` = poly / nn;
+    - ``median_<name>``: the median point error over all points; ``median_ratio`` = poly / nn.
+    """
+    c = np.asarray(curvature, dtype=float)
+    shock = np.argmax(c, axis=-1)
+    rows = np.arange(c.shape[0])
+    poor = float(np.quantile(np.ravel(abs_error["poly"]), poor_quantile))
+    top_threshold = float(np.quantile(c, top_quantile))
+    top = c >= top_threshold
+    out: dict[str, float] = {"n_shock": int(c.shape[0]), "poor_threshold": poor, "top_threshold": top_threshold}
+    out["n_top"] = int(top.sum())
+    for name in ("nn", "poly"):
+        err = np.asarray(abs_error[name], dtype=float)
+        out[f"shock_overshoot_{name}"] = float(np.median(np.asarray(overshoot[name])[rows, shock]))
+        out[f"poor_fraction_{name}"] = float(np.mean(err > poor))
+        out[f"top_median_{name}"] = float(np.median(err[top]))
+        out[f"median_{name}"] = float(np.median(err))
+    for ratio, key in (("poor_ratio", "poor_fraction"), ("top_ratio", "top_median"), ("median_ratio", "median")):
+        nn = out[f"{key}_nn"]
+        out[ratio] = out[f"{key}_poly"] / nn if nn > 0 else float("inf")
+    return out
 
 
 def curvature_bins(curvature: np.ndarray) -> np.ndarray:
@@ -76,7 +146,9 @@ def interpolation_metrics(
     ``predicted`` must hold "nn" and "poly" (others are allowed and get the same statistics). Only the
     points between known points count (the known points are not predictions). Returns a dict:
 
-    - ``error_<name>`` (S, M): mean |error| over the factor-1 points of each interval;
+    - ``error_<name>`` (S, M): mean |error| over the factor-1 points of each interval; ``abs_error_<name>``
+      (S, M, factor-1): the |error| of every interpolated point; ``overshoot_<name>`` (S, M):
+      :func:`interval_overshoot`;
       ``curvature`` (S, M): :func:`interval_curvature`;
     - Fig. 1C: ``bin_centre`` (K,) = 10^(0.1 k) for every k present (intervals of zero curvature are left
       out, their number is ``n_zero_curvature``), ``bin_count`` (K,), ``<name>_median``, ``<name>_q05``,
@@ -115,6 +187,8 @@ def interpolation_metrics(
         err = abs_err.mean(-1)
         out[f"error_{name}"] = err
         out[f"median_abs_error_{name}"] = float(np.median(abs_err))
+        out[f"abs_error_{name}"] = abs_err
+        out[f"overshoot_{name}"] = interval_overshoot(exact, pred, factor)
         e_pos, k_pos = err[positive], k[positive]
         stats = np.array([[np.median(e_pos[k_pos == kk]), *np.quantile(e_pos[k_pos == kk], quantiles)] for kk in ks])
         stats = stats.reshape(len(ks), 3)
