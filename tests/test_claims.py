@@ -122,8 +122,10 @@ def test_p2_1d_checks_pass_and_fail_on_their_thresholds(tmp_path):
     assert check_p2_fig2_snapshot(**snap).passed
     assert not check_p2_fig2_snapshot(**(snap | {"rel_pd_homog": 2e-2})).passed
     assert not check_p2_fig2_snapshot(**(snap | {"oscillation_period": 2e-5})).passed
-    assert check_p2_fig4_rhs(rmse={"a": 1e-3, "b": 5e-3}, data_rmse=1e-3, tol=1e-2, scale="ci").passed
-    assert not check_p2_fig4_rhs(rmse={"a": 1e-3, "b": float("nan")}, data_rmse=1e-3, tol=1e-2, scale="ci").passed
+    assert check_p2_fig4_rhs(rmse={"a": 1e-3, "b": 5e-3}, data_rmse=1e-3, tol=1e-2, t_max=1.0, scale="ci").passed
+    assert not check_p2_fig4_rhs(
+        rmse={"a": 1e-3, "b": float("nan")}, data_rmse=1e-3, tol=1e-2, t_max=1.0, scale="ci"
+    ).passed
     r5 = check_p2_fig5_integrate(rmse={"a": 1e-3}, stable={"a": False}, tol=1e-2, t_max=0.5, scale="ci")
     assert not r5.passed and "UNSTABLE" in r5.reproduced_value
     path = write_fragments([cost, r5], tmp_path / "two.json")
@@ -293,3 +295,16 @@ def test_p1_fig1_scores_the_papers_three_statements_not_the_overall_median():
     bad_c = fig1_statistics(curvature, {"nn": nn, "poly": poly}, over)
     r = check_p1_fig1(stats=bad_c, thresholds=th, factor=8, n_val=1, scale="t")
     assert not r.passed and r.reproduced_value.endswith("failing: B, C")
+
+
+def test_p2_fig4_fig5_state_the_window_and_where_it_falls_short_of_0_1():
+    from coarsepde.claims import check_p2_fig4_rhs, check_p2_fig5_integrate
+
+    full = check_p2_fig4_rhs(rmse={"a": 1e-3}, data_rmse=1e-3, tol=1e-2, t_max=1.0, scale="t")
+    assert "(t in [0, 1])" in full.claim and "not covered" not in full.claim
+    short = check_p2_fig4_rhs(rmse={"a": 1e-3}, data_rmse=1e-3, tol=1e-2, t_max=0.1, scale="t")
+    assert "t in [0, 0.1] (this scale's data stop at t = 0.1: [0, 1] is not covered)" in short.claim
+    r5 = check_p2_fig5_integrate(rmse={"a": 1e-3}, stable={"a": True}, tol=1e-2, t_max=0.5, scale="t")
+    assert r5.passed and "over t in [0, 0.5] (this scale's data stop at t = 0.5" in r5.claim
+    r5 = check_p2_fig5_integrate(rmse={"a": 2e-2}, stable={"a": True}, tol=1e-2, t_max=1.0, scale="t")
+    assert not r5.passed and "over t in [0, 1] and" in r5.claim
