@@ -36,6 +36,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/homogenization.smk"
 include: "workflow/rules/discretization.smk"
 include: "workflow/rules/kinetic.smk"
+include: "workflow/rules/x_claims.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/settings.smk"
 

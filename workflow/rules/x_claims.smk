@@ -1,0 +1,101 @@
+# The project's own claims that the DAG measures itself (IDs of shared/CLAIMS.md):
+# X-determinism: one seeded simulation rule (p2_homog1d: random initial conditions, a stiff BDF solve; seconds
+#   at every scale) rerun with the same flags and seed into a fresh store, compared bit for bit with the pipeline's;
+# X-provenance: the root attrs of every store that a rule outputs, scanned once every other job has run.
+# Included after the paper rules (it reads their outputs) and before report.smk (rule claims gathers the fragments).
+
+# Every rule's Zarr outputs (patterns, wildcards unexpanded) and every artifact and claim fragment so far: the
+# stores X-provenance scans exist once those are built.
+X_STORE_PATTERNS = {r.name: sorted(str(o) for o in r.output if str(o).endswith(".zarr")) for r in workflow.rules}
+X_STORE_PATTERNS = {name: outs for name, outs in X_STORE_PATTERNS.items() if outs}
+X_PROVENANCE_AFTER = list(ALL_TARGETS) + list(CLAIM_FRAGMENTS)
+X_DETERMINISM_RULE = "p2_homog1d"
+
+CLAIM_FRAGMENTS += ["results/claims/X-determinism.json", "results/claims/X-provenance.json"]
+
+
+localrules:
+    x_provenance,
+
+
+rule x_determinism_rerun:
+    """X-determinism: p2_homog1d's job again (same script, flags, seed, threads) into a fresh store, removed
+    once compared. It records itself as p2_homog1d (--rule), so that equal data gives equal bytes."""
+    input:
+        **script_inputs("p2_homog1d"),
+        effective=rules.p2_homog1d.input.effective,
+    output:
+        temp(directory("results/x_claims/p2_homog1d_rerun.zarr")),
+    log:
+        "results/logs/x_determinism_rerun.log",
+    benchmark:
+        "results/benchmarks/x_determinism_rerun.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of(X_DETERMINISM_RULE)
+    resources:
+        mem_mb=mem_of(X_DETERMINISM_RULE),
+        runtime=runtime_of(X_DETERMINISM_RULE),
+    params:
+        problem=rules.p2_homog1d.params.problem,
+        nodes=rules.p2_homog1d.params.nodes,
+        dt=rules.p2_homog1d.params.dt,
+        n_steps=rules.p2_homog1d.params.n_steps,
+        rule=X_DETERMINISM_RULE,
+    shell:
+        "python {input.script} {params.problem} --effective {input.effective} --reference-nodes {params.nodes}"
+        " --dt {params.dt} --n-steps {params.n_steps} --rule {params.rule} --output {output} > {log} 2>&1"
+
+
+rule x_determinism:
+    """X-determinism: the rerun store against the pipeline's, decoded arrays bit for bit and files byte for byte."""
+    input:
+        **script_inputs("x_determinism"),
+        reference=rules.p2_homog1d.output[0],
+        rerun=rules.x_determinism_rerun.output[0],
+    output:
+        "results/claims/X-determinism.json",
+    log:
+        "results/logs/x_determinism.log",
+    benchmark:
+        "results/benchmarks/x_determinism.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of("x_determinism")
+    resources:
+        mem_mb=mem_of("x_determinism"),
+        runtime=runtime_of("x_determinism"),
+    params:
+        compared=X_DETERMINISM_RULE,
+        seed=SEED,
+        scale=SCALE,
+        name="x_determinism",  # the rule's name (snakemake --lint flags {rule} in a shell line)
+    shell:
+        "python {input.script} --reference {input.reference} --rerun {input.rerun} --compared-rule {params.compared}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.name} --output {output} > {log} 2>&1"
+
+
+rule x_provenance:
+    """X-provenance: the provenance of every store a rule outputs, once every artifact and claim is built."""
+    input:
+        **script_inputs("x_provenance"),
+        settings=settings_path("x_provenance", {"stores": X_STORE_PATTERNS}),
+        after=X_PROVENANCE_AFTER,
+    output:
+        "results/claims/X-provenance.json",
+    log:
+        "results/logs/x_provenance.log",
+    benchmark:
+        "results/benchmarks/x_provenance.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of("x_provenance")
+    resources:
+        mem_mb=mem_of("x_provenance"),
+        runtime=runtime_of("x_provenance"),
+    params:
+        scale=SCALE,
+        name="x_provenance",  # the rule's name (snakemake --lint flags {rule} in a shell line)
+    shell:
+        "python {input.script} --settings {input.settings} --scale {params.scale} --rule {params.name}"
+        " --output {output} > {log} 2>&1"
