@@ -177,7 +177,7 @@ def test_provenance_fails_on_a_store_without_code_version(tmp_path):
     assert audits[1].seed == 7 and audits[1].rule == "sim" and audits[1].code_version
     row = check_x_provenance(audits, scale="ci")
     assert not row.passed and row.reproduced_value.startswith("1 of 2 stores complete")
-    assert "bad.zarr: code_version" in row.reproduced_value
+    assert f"code_version missing in 1: {tmp_path / 'results' / 'bad.zarr'};" in row.reproduced_value
     assert check_x_provenance(audits[1:], scale="ci").passed
     assert not check_x_provenance([], scale="ci").passed  # no store found is no evidence
 

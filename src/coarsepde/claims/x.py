@@ -57,8 +57,10 @@ def check_x_provenance(audits: list[ProvenanceAudit], *, scale: str) -> ClaimRes
     no_seed = sorted({a.rule or "?" for a in audits if a.seed is None and not a.defects})
     versions = Counter(a.code_version for a in audits if a.code_version)
     value = f"{len(audits) - len(bad)} of {len(audits)} stores complete"
-    if bad:
-        value += "; missing: " + "; ".join(f"{a.path}: {', '.join(a.defects)}" for a in bad)[:600]
+    for defect in sorted({d for a in bad for d in a.defects}):
+        paths = [a.path for a in bad if defect in a.defects]
+        more = ", ..." if len(paths) > 3 else ""
+        value += f"; {defect} missing in {len(paths)}: {', '.join(paths[:3])}{more}"
     value += f"; seed null (no random draw) in {len(no_seed)} rules: {', '.join(no_seed) or '-'}"
     value += "; code versions: " + ", ".join(f"{v} ({n})" for v, n in sorted(versions.items()))
     return ClaimResult(
