@@ -141,7 +141,7 @@ def test_claims_csv_has_a_row_for_every_id(ci_run):
     assert rows.loc["X-determinism", "passed"], rows.loc["X-determinism", "reproduced_value"]
     # the copy has no .git: its stores record code_version "unknown" unless COARSEPDE_CODE_VERSION names one
     n_ok, n_stores = map(int, re.match(r"(\d+) of (\d+) stores", rows.loc["X-provenance", "reproduced_value"]).groups())
-    assert n_stores >= 30
+    assert n_stores >= 100  # the ci DAG outputs 106 stores (dry run)
     assert n_ok == (n_stores if os.environ.get("COARSEPDE_CODE_VERSION") else 0)
     assert float(rows.loc["P2-astar-1d", "paper_value"]) == 0.45825686
     assert rows.loc["P2-astar-1d", "passed"] and rows.loc["P2-astar-2d", "passed"]
