@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from coarsepde.store import code_version
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
 
@@ -38,6 +40,8 @@ def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.Complet
     """Run this interpreter's Snakemake in ``cwd``; the venv's bin/ leads PATH so jobs find `python`."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    # A copy has no .git: its stores record the code version of the checkout it was copied from.
+    env.setdefault("COARSEPDE_CODE_VERSION", code_version())
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout
     )

@@ -139,10 +139,10 @@ def test_claims_csv_has_a_row_for_every_id(ci_run):
     rows = table.drop_duplicates("id").set_index("id")
     # the rerun of p2_homog1d (same seed) gives the same bytes
     assert rows.loc["X-determinism", "passed"], rows.loc["X-determinism", "reproduced_value"]
-    # the copy has no .git: its stores record code_version "unknown" unless COARSEPDE_CODE_VERSION names one
+    # every store carries config, seed, package versions and code version (conftest gives the copy the checkout's)
     n_ok, n_stores = map(int, re.match(r"(\d+) of (\d+) stores", rows.loc["X-provenance", "reproduced_value"]).groups())
     assert n_stores >= 100  # the ci DAG outputs 106 stores (dry run)
-    assert n_ok == (n_stores if os.environ.get("COARSEPDE_CODE_VERSION") else 0)
+    assert n_ok == n_stores and rows.loc["X-provenance", "passed"], rows.loc["X-provenance", "reproduced_value"]
     assert float(rows.loc["P2-astar-1d", "paper_value"]) == 0.45825686
     assert rows.loc["P2-astar-1d", "passed"] and rows.loc["P2-astar-2d", "passed"]
     assert rows.loc["X-p2-tensor", "passed"]  # a data-level finding: holds at every scale

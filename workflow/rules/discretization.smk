@@ -52,6 +52,7 @@ rule p1_burgers_data:
         mem_mb=mem_of("p1_burgers_data"),
         runtime=runtime_of("p1_burgers_data"),
     params:
+        rule="p1_burgers_data",
         wildcards=wildcard_flags,
         flags=lambda wildcards: p1_data_flags(wildcards.split),
         # resumable: outputs committed every N output times BESIDE the directory() output (removed on success)
@@ -60,7 +61,7 @@ rule p1_burgers_data:
         seed=SEED,
         scale=SCALE,
     shell:
-        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
         " {params.wildcards} --output {output} > {log} 2>&1"
 
@@ -88,6 +89,7 @@ rule p1_train:
         gpu=gpu_of("p1_train"),
         gpu_model=gpu_model_of("p1_train"),
     params:
+        rule="p1_train",
         wildcards=wildcard_flags,
         flags=p1_train_flags,
         seed=lambda wildcards: p1_seed(wildcards.model, wildcards.factor),
@@ -100,7 +102,7 @@ rule p1_train:
         scale=SCALE,
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
         " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
@@ -127,6 +129,7 @@ rule p1_evaluate:
         mem_mb=mem_of("p1_evaluate"),
         runtime=runtime_of("p1_evaluate"),
     params:
+        rule="p1_evaluate",
         wildcards=wildcard_flags,
         models=p1_model_flags,
         max_step=P1B["solver"]["max_step"],
@@ -137,7 +140,7 @@ rule p1_evaluate:
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.models}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol} --threads {threads}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
@@ -164,6 +167,7 @@ rule p1_interpolation:
         gpu=gpu_of("p1_interpolation"),
         gpu_model=gpu_model_of("p1_interpolation"),
     params:
+        rule="p1_interpolation",
         factor=P1B["interpolation"]["factor"],
         steps=P1B["interpolation"]["steps"],
         batch=P1B["interpolation"]["batch_size"],
@@ -180,7 +184,7 @@ rule p1_interpolation:
         "python {input.script} --data {input.data} --factor {params.factor} --steps {params.steps}"
         " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
         " --max-snapshots {params.max_snapshots} --layers {params.layers} --filters {params.filters}"
-        " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " --device {params.device} --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
 
 
@@ -306,6 +310,7 @@ rule p1_pde_data:
         mem_mb=mem_of("p1_pde_data"),
         runtime=runtime_of("p1_pde_data"),
     params:
+        rule="p1_pde_data",
         wildcards=wildcard_flags,
         flags=p1_pde_data_flags,
         checkpoint=lambda wildcards: p1_pde_path(wildcards.pde, f"{wildcards.split}.checkpoint.zarr"),
@@ -313,7 +318,7 @@ rule p1_pde_data:
         seed=SEED,
         scale=SCALE,
     shell:
-        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        "python {input.script} {params.flags} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " --checkpoint {params.checkpoint} --checkpoint-outputs {params.checkpoint_outputs}"
         " {params.wildcards} --output {output} > {log} 2>&1"
 
@@ -342,6 +347,7 @@ rule p1_pde_train:
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
     params:
+        rule="p1_pde_train",
         wildcards=wildcard_flags,
         flags=p1_pde_train_flags,
         seed=p1_pde_seed,
@@ -353,7 +359,7 @@ rule p1_pde_train:
         scale=SCALE,
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
         " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
@@ -383,6 +389,7 @@ rule p1_pde_validtime:
         mem_mb=mem_of("p1_pde_validtime"),
         runtime=runtime_of("p1_pde_validtime"),
     params:
+        rule="p1_pde_validtime",
         wildcards=wildcard_flags,
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
@@ -396,7 +403,7 @@ rule p1_pde_validtime:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn}"
         " --model const={input.const} --t-max {params.t_max} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
-        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
@@ -421,6 +428,7 @@ rule p1_valid_time:
         mem_mb=mem_of("p1_valid_time"),
         runtime=runtime_of("p1_valid_time"),
     params:
+        rule="p1_valid_time",
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
         fraction=P1VT["fraction"],
@@ -432,7 +440,7 @@ rule p1_valid_time:
         "python {input.script} --burgers-data {input.burgers_data} --burgers-evals {input.burgers_evals}"
         " --burgers-t-max {params.t_max} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
-        " --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
+        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
 
 
 rule p1_figure4:
@@ -480,6 +488,7 @@ rule p1_valid_time_large:
         mem_mb=mem_of("p1_valid_time"),
         runtime=runtime_of("p1_valid_time"),
     params:
+        rule="p1_valid_time_large",
         quantile=P1VT["threshold_quantile"],
         fraction=P1VT["fraction"],
         n_boot=P1VT["n_boot"],
@@ -489,7 +498,7 @@ rule p1_valid_time_large:
     shell:
         "python {input.script} --pde-evals {input.pde_evals} --threshold-quantile {params.quantile}"
         " --fraction {params.fraction} --n-boot {params.n_boot} --ci {params.ci} --seed {params.seed}"
-        " --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
+        " --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
 
 
 rule p1_figure_large:
@@ -556,6 +565,7 @@ rule p1_pde_train_length:
         gpu=gpu_of("p1_pde_train"),
         gpu_model=gpu_model_of("p1_pde_train"),
     params:
+        rule="p1_pde_train_length",
         wildcards=wildcard_flags,
         flags=lambda wildcards: p1_pde_train_args(wildcards.pde, "nn", int(wildcards.steps)),
         # the seed of the Fig. 4 NN at this factor: only the training length differs
@@ -568,7 +578,7 @@ rule p1_pde_train_length:
         scale=SCALE,
     shell:
         "python {input.script} --data {input.data} --factor {wildcards.factor} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " --device {params.device} --checkpoint {params.checkpoint} --checkpoint-every {params.checkpoint_every}"
         " {params.wildcards}"
         " --model {output.model} --history {output.history} > {log} 2>&1"
@@ -596,6 +606,7 @@ rule p1_pde_validtime_length:
         mem_mb=mem_of("p1_pde_validtime"),
         runtime=runtime_of("p1_pde_validtime"),
     params:
+        rule="p1_pde_validtime_length",
         wildcards=wildcard_flags,
         t_max=P1VT["t_max"],
         quantile=P1VT["threshold_quantile"],
@@ -609,7 +620,7 @@ rule p1_pde_validtime_length:
         "python {input.script} --data {input.data} --factor {wildcards.factor} --model nn={input.nn} --baselines"
         " --t-max {params.t_max} --threshold-quantile {params.quantile} --fraction {params.fraction}"
         " --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
-        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {rule}"
+        " --threads {threads} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
         " {params.wildcards}"
         " --output {output} > {log} 2>&1"
 

@@ -36,6 +36,7 @@ rule effective_coefficients:
         mem_mb=mem_of("effective_coefficients"),
         runtime=runtime_of("effective_coefficients"),
     params:
+        rule="effective_coefficients",
         a_mean=EFF["one_d"]["a_mean"],
         a_amplitude=EFF["one_d"]["a_amplitude"],
         resolutions=list_arg(EFF["one_d"]["resolutions"]),
@@ -55,7 +56,7 @@ rule effective_coefficients:
         " --resolutions {params.resolutions} --kappa-x {params.kappa_x:q} --kappa-y {params.kappa_y:q}"
         " {params.alignments} --printed-decimals {params.printed_decimals}"
         " --bloch-lattice-n {params.bloch_lattice_n} --bloch-modes {params.bloch_modes:q}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --output {output} > {log} 2>&1"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --output {output} > {log} 2>&1"
 
 
 rule effective_coefficients_table:
@@ -163,6 +164,7 @@ rule p2_patch1d:
         mem_mb=mem_of("p2_patch1d"),
         runtime=runtime_of("p2_patch1d"),
     params:
+        rule="p2_patch1d",
         problem=patch1d_flags(),
         macro_dt=P1D["macro_dt"],
         method=P1D["macro_method"],
@@ -170,7 +172,7 @@ rule p2_patch1d:
         n_steps=P1D["n_steps"],
     shell:
         "python {input.script} {params.problem} --macro-dt {params.macro_dt} --macro-method {params.method}"
-        " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {rule}"
+        " --n-patch-traj {params.n_patch} --n-steps {params.n_steps} --rule {params.rule}"
         " --output {output} > {log} 2>&1"
 
 
@@ -192,13 +194,14 @@ rule p2_homog1d:
         mem_mb=mem_of("p2_homog1d"),
         runtime=runtime_of("p2_homog1d"),
     params:
+        rule="p2_homog1d",
         problem=patch1d_flags(),
         nodes=P1D["reference_nodes"],
         dt=P1D["macro_dt"],
         n_steps=P1D["n_steps"],
     shell:
         "python {input.script} {params.problem} --effective {input.effective} --reference-nodes {params.nodes}"
-        " --dt {params.dt} --n-steps {params.n_steps} --rule {rule} --output {output} > {log} 2>&1"
+        " --dt {params.dt} --n-steps {params.n_steps} --rule {params.rule} --output {output} > {log} 2>&1"
 
 
 rule p2_fully_resolved:
@@ -220,6 +223,7 @@ rule p2_fully_resolved:
         mem_mb=mem_of("p2_fully_resolved"),
         runtime=runtime_of("p2_fully_resolved"),
     params:
+        rule="p2_fully_resolved",
         problem=patch1d_flags(),
         trajectory=P1D["n_train"],  # the first test trajectory
         macro_dt=P1D["macro_dt"],
@@ -234,7 +238,7 @@ rule p2_fully_resolved:
         "python {input.script} {params.problem} --trajectory {params.trajectory} --macro-dt {params.macro_dt}"
         " --t-final {params.t_final} --fr-points-per-period {params.ppp} --fr-first-step {params.first}"
         " --fr-growth {params.growth} --fr-max-step {params.max_step} --zoom-periods {params.zoom}"
-        " --reference-nodes {params.nodes} --effective {input.effective} --rule {rule}"
+        " --reference-nodes {params.nodes} --effective {input.effective} --rule {params.rule}"
         " --output {output.store} --timing {output.timing} > {log} 2>&1"
 
 
@@ -259,6 +263,7 @@ rule p2_train1d:
         mem_mb=mem_of("p2_train1d"),
         runtime=runtime_of("p2_train1d"),
     params:
+        rule="p2_train1d",
         wildcards=wildcard_flags,
         n_train=P1D["n_train"],
         t_max=P1D["learning"]["train_time_max"],
@@ -273,7 +278,7 @@ rule p2_train1d:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-train {params.n_train}"
         " --train-time-max {params.t_max} --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr}"
         " --val-fraction {params.val} --hidden {params.hidden} --seed {params.seed} --threads {threads} --device {params.device}"
-        " --rule {rule} {params.wildcards}"
+        " --rule {params.rule} {params.wildcards}"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
@@ -299,6 +304,7 @@ rule p2_evaluate1d:
         mem_mb=mem_of("p2_evaluate1d"),
         runtime=runtime_of("p2_evaluate1d"),
     params:
+        rule="p2_evaluate1d",
         wildcards=wildcard_flags,
         hidden=P1D["learning"]["hidden"],
         n_train=P1D["n_train"],
@@ -309,7 +315,7 @@ rule p2_evaluate1d:
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --hidden {params.hidden} --n-train {params.n_train} --n-test {params.n_test}"
-        " --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {rule} {params.wildcards}"
+        " --time-max {params.t_max} --late-time {params.late} --wrong-a {params.wrong_a} --rule {params.rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -384,6 +390,7 @@ rule p2_data2d:
         mem_mb=mem_of("p2_data2d"),
         runtime=runtime_of("p2_data2d"),
     params:
+        rule="p2_data2d",
         kappa_x=matrix_arg(EFF2D["kappa_x"]),
         kappa_y=matrix_arg(EFF2D["kappa_y"]),
         alignment=alignment_flag(P2D["alignment"]),
@@ -405,7 +412,7 @@ rule p2_data2d:
         " --lattice-n {params.lattice_n} --n-traj {params.n_traj} --ic-terms {params.terms}"
         " --ic-amplitude {params.amplitude} --ic-max-wavenumber {params.max_k} --dt {params.dt}"
         " --n-snapshots {params.n_snapshots} --tensor-tol {params.tol} --seed {params.seed} --scale {params.scale}"
-        " --rule {rule} --patch-output {output.patch} --homog-output {output.homog} --claim {output.claim}"
+        " --rule {params.rule} --patch-output {output.patch} --homog-output {output.homog} --claim {output.claim}"
         " > {log} 2>&1"
 
 
@@ -434,6 +441,7 @@ rule p2_train2d:
         mem_mb=mem_of("p2_train2d"),
         runtime=runtime_of("p2_train2d"),
     params:
+        rule="p2_train2d",
         wildcards=wildcard_flags,
         n_test=P2D["n_test"],
         epochs=P2D["learning"]["epochs"],
@@ -449,7 +457,7 @@ rule p2_train2d:
         "python {input.script} --data {input.data} --arch {wildcards.arch} --n-test {params.n_test}"
         " --epochs {params.epochs} --batch-size {params.batch} --lr {params.lr} --val-fraction {params.val}"
         " --hidden {params.hidden} --hidden2 {params.hidden2} --kernel {params.kernel} --seed {params.seed}"
-        " --threads {threads} --device {params.device} --rule {rule} {params.wildcards}"
+        " --threads {threads} --device {params.device} --rule {params.rule} {params.wildcards}"
         " --weights {output.weights} --history {output.history} > {log} 2>&1"
 
 
@@ -475,6 +483,7 @@ rule p2_evaluate2d:
         mem_mb=mem_of("p2_evaluate2d"),
         runtime=runtime_of("p2_evaluate2d"),
     params:
+        rule="p2_evaluate2d",
         wildcards=wildcard_flags,
         n_test=P2D["n_test"],
         hidden=P2D["learning"]["hidden"],
@@ -483,7 +492,7 @@ rule p2_evaluate2d:
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --n-test {params.n_test} --hidden {params.hidden} --hidden2 {params.hidden2}"
-        " --kernel {params.kernel} --rule {rule} {params.wildcards}"
+        " --kernel {params.kernel} --rule {params.rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 

@@ -45,13 +45,14 @@ rule p3_transport_data:
         mem_mb=mem_of("p3_transport_data"),
         runtime=runtime_of("p3_transport_data"),
     params:
+        rule="p3_transport_data",
         inv_eps=list_arg(P3["data"]["inv_eps"]),
         d=P3["data"],
         scale=SCALE,
     shell:
         "python {input.script} --inv-eps {params.inv_eps} --nx {params.d[nx]} --stride {params.d[stride]}"
         " --n-snapshots {params.d[n_snapshots]} --sigma-s {params.d[sigma_s]} --sigma-a {params.d[sigma_a]}"
-        " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {rule}"
+        " --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale} --rule {params.rule}"
         " --output {output} > {log} 2>&1"
 
 
@@ -76,6 +77,7 @@ rule p3_transport_case:
         mem_mb=mem_of("p3_transport_data"),
         runtime=runtime_of("p3_transport_data"),
     params:
+        rule="p3_transport_case",
         wildcards=wildcard_flags,
         d=P3["data"],
         c=lambda wildcards: P3["cases"][wildcards.case],
@@ -85,7 +87,7 @@ rule p3_transport_case:
         " --dt-factor {params.c[dt_factor]} --n-snapshots {params.d[n_snapshots]} --sigma-s {params.c[sigma_s]}"
         " --sigma-s-x2 {params.c[sigma_s_x2]}"
         " --sigma-a {params.d[sigma_a]} --source {params.d[source]} --ic {params.d[ic]} --scale {params.scale}"
-        " --rule {rule} {params.wildcards}"
+        " --rule {params.rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
@@ -108,13 +110,14 @@ rule p3_fit:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
+        rule="p3_fit",
         wildcards=wildcard_flags,
         flags=p3_fit_flags,
         seed=SEED,
         scale=SCALE,
     shell:
         "python {input.script} --table {wildcards.table} --data {input.data} {params.flags}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " {params.wildcards} --output {output} > {log} 2>&1"
 
 
@@ -253,12 +256,13 @@ rule p3_example_fit:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
+        rule="p3_example_fit",
         wildcards=wildcard_flags,
         seed=SEED,
         scale=SCALE,
     shell:
         "python {input.script} --table {wildcards.etable} --data {input.data} --settings {input.settings}"
-        " --seed {params.seed} --scale {params.scale} --rule {rule} --threads {threads}"
+        " --seed {params.seed} --scale {params.scale} --rule {params.rule} --threads {threads}"
         " {params.wildcards} --output {output} > {log} 2>&1"
 
 
@@ -327,11 +331,12 @@ rule p3_sigma_fit:
         mem_mb=mem_of("p3_fit"),
         runtime=runtime_of("p3_fit"),
     params:
+        rule="p3_sigma_fit",
         seed=SEED,
         scale=SCALE,
     shell:
         "python {input.script} --data {input.data} --settings {input.settings} --seed {params.seed}"
-        " --scale {params.scale} --rule {rule} --threads {threads} --output {output} > {log} 2>&1"
+        " --scale {params.scale} --rule {params.rule} --threads {threads} --output {output} > {log} 2>&1"
 
 
 rule p3_figure5:

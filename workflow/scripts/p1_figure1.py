@@ -7,8 +7,7 @@ coarsepde.claims.p1.check_p1_fig1 on coarsepde.discretization.interpolation_metr
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from coarsepde.claims import write_fragment
-from coarsepde.claims.p1 import Fig1Thresholds, check_p1_fig1
+from coarsepde.claims import Fig1Thresholds, check_p1_fig1, write_fragment
 from coarsepde.cli import common_parser
 from coarsepde.discretization.interpolation_metrics import fig1_statistics
 from coarsepde.plotting import STYLE, panel_label, plt, save

@@ -11,7 +11,7 @@ checks take plain numbers / arrays / records: this package imports no paper pack
 """
 
 from .catalogue import CATALOGUE, CLAIMS, Claim
-from .p1 import check_p1_fig2, check_p1_fig3, check_p1_fig4
+from .p1 import Fig1Thresholds, check_p1_fig1, check_p1_fig2, check_p1_fig3, check_p1_fig4
 from .p2 import (
     check_astar_1d,
     check_astar_2d,
@@ -77,6 +77,8 @@ __all__ = [
     "write_claims_csv",
     "pending_ids",
     # P1
+    "check_p1_fig1",
+    "Fig1Thresholds",
     "check_p1_fig2",
     "check_p1_fig3",
     "check_p1_fig4",

@@ -24,6 +24,7 @@ P1 = "discretization.burgers.claims"
 VT = "discretization.valid_time"
 EFF = "homogenization.effective_coefficients.claims"
 P2_1D = "homogenization.one_d.claims"
+P2_1D_LEARNING = "homogenization.one_d.learning"
 P2_2D = "homogenization.two_d.claims"
 P3 = "kinetic.claims"
 P3X = "kinetic.examples"
@@ -69,8 +70,13 @@ _ENTRIES = (
         "median absolute error is at least 5x lower. The overall median of both is reported, not scored (the "
         "paper gives no number for it; an earlier version of this row scored it with a threshold of the "
         "project's own).",
-        check="workflow/scripts/p1_figure1.py",
-        config=(f"{P1}.fig1_min_ratio", f"{P1}.fig1_top_quantile"),
+        check="check_p1_fig1",
+        config=(
+            f"{P1}.fig1_min_ratio",
+            f"{P1}.fig1_top_quantile",
+            f"{P1}.fig1_poor_quantile",
+            f"{P1}.fig1_overshoot_tol",
+        ),
     ),
     Claim(
         "P1-fig2-coeffs",
@@ -161,7 +167,7 @@ _ENTRIES = (
         "Both architectures (MLP on (U, U_x, U_xx); conv net on stencils) predict the homogenized RHS on the 2 "
         "test trajectories with rMSE (Eq. 24) < 1e-2.",
         check="check_p2_fig4_rhs",
-        config=(f"{P2_1D}.rhs_rmse", f"{P2_1D}.late_time"),
+        config=(f"{P2_1D}.rhs_rmse", f"{P2_1D}.late_time", f"{P2_1D_LEARNING}.integrate_time_max"),
     ),
     Claim(
         "P2-fig5-integrate",
@@ -170,7 +176,7 @@ _ENTRIES = (
         "Integrating each learned model with BDF from an unseen initial condition stays stable over t in [0, 1] "
         "and matches the homogenized solution with rMSE < 1e-2.",
         check="check_p2_fig5_integrate",
-        config=(f"{P2_1D}.traj_rmse", f"{P2_1D}.late_time"),
+        config=(f"{P2_1D}.traj_rmse", f"{P2_1D}.late_time", f"{P2_1D_LEARNING}.integrate_time_max"),
     ),
     Claim(
         "P2-fig6-rhs2d",
@@ -207,7 +213,7 @@ _ENTRIES = (
         "Forward Euler and IMEX1 fitting WITHOUT multiscale ansatz: error grows with 1/eps (eps = 1/16 ... "
         "1/512) and exceeds 50% at eps = 1/512.",
         check="check_p3_table1_2",
-        config=(f"{P3}.fail_threshold",),
+        config=(f"{P3}.fail_threshold", f"{P3}.growth_band"),
         protocol=PROTOCOL_FROM_CONFIG,
     ),
     Claim(
