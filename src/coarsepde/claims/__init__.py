@@ -5,7 +5,8 @@ as data in :mod:`.catalogue`). A rule that builds an artifact also checks its cl
 JSON fragment (:mod:`.rows`); the ``claims`` rule gathers the fragments into ``results/claims.csv``.
 
 Modules: :mod:`.catalogue` (the 33 IDs as data), :mod:`.rows` (ClaimResult, fragments, the CSV),
-and one module of checks per paper: :mod:`.p1`, :mod:`.p2`, :mod:`.p3`, and :mod:`.x` for the
+and one module of checks per paper: :mod:`.p1`, :mod:`.p2`, :mod:`.p3` (its two protocols and their
+verdicts: :mod:`.p3_protocols`), and :mod:`.x` for the
 project's own claims, with :mod:`.stores` reading what the X claims check in the pipeline's stores. The
 checks take plain numbers / arrays / records: this package imports no paper package.
 """
@@ -40,6 +41,18 @@ from .p3 import (
     check_p3_table14,
     check_p3_table15,
     check_p3_table16,
+)
+from .p3_protocols import (
+    PAPER_ADAM,
+    AdamBudget,
+    budgets_from_provenance,
+    converged_errors,
+    converged_verdict,
+    paper_verdict,
+    percents,
+    protocol_rows,
+    table1_2_refutation,
+    table5_6_refutation,
 )
 from .rows import (
     COLUMNS,
@@ -116,6 +129,17 @@ __all__ = [
     # what the X checks read from the stores
     "StoreComparison",
     "compare_stores",
+    # P3 protocols and verdicts
+    "AdamBudget",
+    "PAPER_ADAM",
+    "budgets_from_provenance",
+    "paper_verdict",
+    "converged_verdict",
+    "protocol_rows",
+    "converged_errors",
+    "percents",
+    "table1_2_refutation",
+    "table5_6_refutation",
     "ProvenanceAudit",
     "audit_provenance",
     "find_stores",

@@ -6,6 +6,7 @@ Re-exported by :mod:`coarsepde.claims.p3`; each check takes plain numbers and re
 
 from __future__ import annotations
 
+from .p3_protocols import ROW_PROTOCOL
 from .rows import ClaimResult
 
 __all__ = [
@@ -24,22 +25,31 @@ def _pct(v: float) -> str:
 
 
 def check_p3_table9(
-    *, errors: dict[str, float], converged: dict[str, float], paper: dict[str, float], inv_eps: int, scale: str
+    *,
+    errors: dict[str, float],
+    converged: dict[str, float],
+    paper: dict[str, float],
+    inv_eps: int,
+    scale: str,
+    protocol: str = "adam",
 ) -> ClaimResult:
-    """P3-table9-sparse: Error% of multiscale + sparse < multiscale < plain (Adam fits; the converged ones are
-    reported beside them)."""
-    e = errors
+    """P3-table9-sparse: Error% of multiscale + sparse < multiscale < plain, on the fits of ``protocol`` ("adam":
+    ``errors``; "converged": ``converged``); both are reported."""
+    e = errors if protocol == "adam" else converged
     passed = bool(e["multiscale + sparse"] < e["multiscale"] < e["plain"])
     return ClaimResult(
         id="P3-table9-sparse",
-        claim=f"[adam fits] At eps = 1/{inv_eps} (IMEX-BDF-2, K = 2): Error% multiscale + sparse < multiscale < plain.",
+        claim=f"[{protocol} fits] At eps = 1/{inv_eps} (IMEX-BDF-2, K = 2): Error% multiscale + sparse < "
+        "multiscale < plain.",
         paper_value=", ".join(f"{k} {_pct(v)}" for k, v in paper.items()) + " (from the printed differences)",
-        reproduced_value=", ".join(f"{k} {_pct(v)}" for k, v in e.items())
+        reproduced_value="adam fits: "
+        + ", ".join(f"{k} {_pct(v)}" for k, v in errors.items())
         + "; converged fits: "
         + ", ".join(f"{k} {_pct(v)}" for k, v in converged.items()),
         tolerance="strict ordering",
         passed=passed,
         scale=scale,
+        protocol=ROW_PROTOCOL[protocol],
     )
 
 
@@ -49,9 +59,12 @@ def check_p3_table10(
     converged: dict[int, dict[str, float]],
     paper: dict[str, dict[int, float]],
     scale: str,
+    protocol: str = "adam",
 ) -> ClaimResult:
-    """P3-table10-mass: the <g> = 0 penalty lowers the Error% at every eps of Table 10 (Adam fits)."""
-    fails = [f"1/{k}" for k, e in sorted(errors.items()) if not e["<g> = 0"] < e["no <g> = 0"]]
+    """P3-table10-mass: the <g> = 0 penalty lowers the Error% at every eps of Table 10, on the fits of
+    ``protocol`` ("adam": ``errors``; "converged": ``converged``); both are reported."""
+    scored = errors if protocol == "adam" else converged
+    fails = [f"1/{k}" for k, e in sorted(scored.items()) if not e["<g> = 0"] < e["no <g> = 0"]]
 
     def fmt(d):
         return "; ".join(
@@ -60,20 +73,22 @@ def check_p3_table10(
 
     return ClaimResult(
         id="P3-table10-mass",
-        claim="[adam fits] The <g> = 0 penalty (Eq. 4.15) lowers the Error% at eps = "
+        claim=f"[{protocol} fits] The <g> = 0 penalty (Eq. 4.15) lowers the Error% at eps = "
         + ", ".join(f"1/{k}" for k in sorted(errors))
         + ".",
         paper_value="; ".join(
             f"1/{k}: without {_pct(paper['no <g> = 0'][k])}, with {_pct(paper['<g> = 0'][k])}"
             for k in sorted(paper["<g> = 0"])
         ),
-        reproduced_value=fmt(errors)
+        reproduced_value="adam fits: "
+        + fmt(errors)
         + " | converged fits: "
         + fmt(converged)
         + (f"; failing: {', '.join(fails)}" if fails else ""),
         tolerance="strictly lower",
         passed=not fails,
         scale=scale,
+        protocol=ROW_PROTOCOL[protocol],
     )
 
 
@@ -85,8 +100,10 @@ def check_p3_table12(
     paper: dict[str, dict[int, float]],
     dcrnn_label: str,
     scale: str,
+    protocol: str = "adam",
 ) -> ClaimResult:
-    """P3-table12-lasso: DC-RNN Error% < Lasso Error% (the paper's best alpha) at every eps of Table 12."""
+    """P3-table12-lasso: DC-RNN Error% < Lasso Error% (the paper's best alpha) at every eps of Table 12; ``dcrnn``
+    holds the DC-RNN fits of ``protocol`` ("adam" or "converged")."""
     fails = [f"1/{k}" for k in sorted(dcrnn) if not dcrnn[k] < lasso[k]]
     row = lambda d: ", ".join(f"1/{k} {_pct(v)}" for k, v in sorted(d.items()))  # noqa: E731
     return ClaimResult(
@@ -106,6 +123,7 @@ def check_p3_table12(
         tolerance="strictly lower",
         passed=not fails,
         scale=scale,
+        protocol=ROW_PROTOCOL[protocol],
     )
 
 
@@ -134,8 +152,10 @@ def check_p3_table14(
     factor: float,
     dcrnn_label: str,
     scale: str,
+    protocol: str = "adam",
 ) -> ClaimResult:
-    """P3-table14-mshdl: DC-RNN (unsplit data) Error% <= factor x MS-HDL's (perfectly split data)."""
+    """P3-table14-mshdl: DC-RNN (unsplit data) Error% <= factor x MS-HDL's (perfectly split data); ``dcrnn``
+    holds the DC-RNN fits of ``protocol`` ("adam" or "converged")."""
     fails = [f"1/{k}" for k in sorted(dcrnn) if not dcrnn[k] <= factor * ms_hdl[k]]
     row = lambda d: ", ".join(f"1/{k} {_pct(v)}" for k, v in sorted(d.items()))  # noqa: E731
     return ClaimResult(
@@ -157,6 +177,7 @@ def check_p3_table14(
         tolerance=f"<= {factor:g} x",
         passed=not fails,
         scale=scale,
+        protocol=ROW_PROTOCOL[protocol],
     )
 
 
@@ -194,7 +215,7 @@ def check_p3_table15(
 
 
 def check_p3_fig5(
-    *, tv: dict[str, float], max_error: dict[str, float], true_tv: float, scale: str, protocol: str = "converged"
+    *, tv: dict[str, float], max_error: dict[str, float], true_tv: float, scale: str, protocol: str = "adam"
 ) -> ClaimResult:
     """P3-fig5-sigma: with the continuity penalty the learned sigma_S(x) has lower total variation and lower max
     error than without."""
@@ -211,4 +232,5 @@ def check_p3_fig5(
         tolerance="strictly lower (both)",
         passed=passed,
         scale=scale,
+        protocol=ROW_PROTOCOL[protocol],
     )
