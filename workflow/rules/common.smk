@@ -479,7 +479,7 @@ def p3_claim_flags():
         "small_max_inv",
         "ars_cap",
     ]
-    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys) + f" --protocol {c['protocol']}"
+    return " ".join(f"--{k.replace('_', '-')} {c[k]}" for k in keys)
 
 
 # P3 Examples 6.3-6.10 (Tables 9, 10, 12-15; rules in kinetic.smk)

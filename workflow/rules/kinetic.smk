@@ -171,7 +171,8 @@ rule p3_table16:
 
 
 rule p3_claim:
-    """The table claims (Tables 1-8, 11), each from the fit stores it compares."""
+    """The table claims (Tables 1-8, 11), each from the fit stores it compares: a "paper" row (Adam fits) and a
+    "converged" row."""
     input:
         **script_inputs("p3_claims"),
         fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
@@ -196,7 +197,8 @@ rule p3_claim:
 
 
 rule p3_figure4:
-    """Fig. 4: loss vs Adam iteration, multiscale vs non-multiscale (forward Euler); claim P3-fig4-loss."""
+    """Fig. 4: loss vs Adam iteration, multiscale vs non-multiscale (forward Euler); claim P3-fig4-loss (a "paper"
+    and a "converged" row)."""
     input:
         **script_inputs("p3_figure4"),
         plain=p3_path("fits/table1.zarr"),
@@ -298,11 +300,10 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
         params:
             table=_t,
             dcrnn=f"--dcrnn {P3_DCRNN_FITS}" if _t in (12, 14) else "",
-            protocol=P3["claims"]["protocol"],
             scale=SCALE,
         shell:
             "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn}"
-            " --claim-settings {input.claim_settings} --protocol {params.protocol} --csv {output.csv} --md {output.md}"
+            " --claim-settings {input.claim_settings} --csv {output.csv} --md {output.md}"
             " --claim {output.claim} --scale {params.scale} > {log} 2>&1"
 
 
@@ -360,8 +361,7 @@ rule p3_figure5:
         mem_mb=mem_of("p3_figure4"),
         runtime=runtime_of("p3_figure4"),
     params:
-        protocol=P3["claims"]["protocol"],
         scale=SCALE,
     shell:
-        "python {input.script} --fits {input.fits} --protocol {params.protocol} --figure {output.figure}"
+        "python {input.script} --fits {input.fits} --figure {output.figure}"
         " --md {output.md} --claim {output.claim} --scale {params.scale} > {log} 2>&1"

@@ -1,15 +1,21 @@
 #!/usr/bin/env python
 """P3 table claims (P3-table1-2, P3-table3-4, P3-table5-6, P3-table7-8, P3-table11-order) from the fit stores
-of the tables they compare, scored on the fits of --protocol (converged: the optimum of the ansatz; adam: the
-paper's optimizer at the scale's budget); both protocols' errors are reported."""
+of the tables they compare: two rows per claim, protocol "paper" (scored on the Adam fits, at the budget the
+stores record) and "converged" (scored on the converged fits), with their verdicts
+(coarsepde.claims.p3_protocols)."""
 
 from coarsepde.claims import (
+    budgets_from_provenance,
     check_p3_table1_2,
     check_p3_table3_4,
     check_p3_table5_6,
     check_p3_table7_8,
     check_p3_table11,
-    write_fragment,
+    converged_errors,
+    protocol_rows,
+    table1_2_refutation,
+    table5_6_refutation,
+    write_fragments,
 )
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic.experiments import PAPER_ERRORS
@@ -42,22 +48,17 @@ def main(argv=None):
     p.add_argument("--ars-fail-from", type=int, default=64)
     p.add_argument("--small-max-inv", type=int, default=256, help="Tables 7-8: errors small up to this 1/eps")
     p.add_argument("--ars-cap", type=float, default=15.0)
-    p.add_argument(
-        "--protocol",
-        choices=["converged", "adam"],
-        required=True,
-        help="the fits the claim is scored on (both are reported)",
-    )
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
-    setup_logging()
+    log = setup_logging()
     stores = {int(ds.attrs["table"]): ds for ds in (read_dataset(f) for f in args.fits)}
     missing = sorted(set(NEEDS[args.claim_id]) - set(stores))
     if missing:
         p.error(f"{args.claim_id} needs the fits of Tables {missing}")
-    errors, paper = {}, {}
+    errors, paper, budgets = {}, {}, {}
     for t in NEEDS[args.claim_id]:
         ds = stores[t]
+        budgets |= budgets_from_provenance(ds.attrs["provenance"]["params"])
         for s in ds.scheme.values:
             s = str(s)
             errors[(t, s)] = {
@@ -69,50 +70,34 @@ def main(argv=None):
             }
             ref = PAPER_ERRORS[t].get(s, PAPER_ERRORS[t])
             paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
-    sc = args.scale
+    common = {"errors": errors, "paper": paper, "scale": args.scale}
+    refutation = ""
     if args.claim_id == "P3-table1-2":
-        res = check_p3_table1_2(
-            errors=errors,
-            paper=paper,
-            threshold=args.fail_threshold,
-            band=args.growth_band,
-            scale=sc,
-            protocol=args.protocol,
-        )
+        check = check_p3_table1_2
+        inputs = common | {"threshold": args.fail_threshold, "band": args.growth_band}
+        refutation = table1_2_refutation(errors, args.fail_threshold)
     elif args.claim_id == "P3-table3-4":
-        res = check_p3_table3_4(
-            errors=errors,
-            paper=paper,
-            ratio=args.ms_ratio,
-            cap=args.ms_cap,
-            agree_factor=args.agree_factor,
-            agree_min_inv=args.agree_min_inv,
-            scale=sc,
-            protocol=args.protocol,
-        )
+        check = check_p3_table3_4
+        inputs = common | {
+            "ratio": args.ms_ratio,
+            "cap": args.ms_cap,
+            "agree_factor": args.agree_factor,
+            "agree_min_inv": args.agree_min_inv,
+        }
     elif args.claim_id == "P3-table5-6":
-        res = check_p3_table5_6(
-            errors=errors,
-            paper=paper,
-            small=args.small,
-            large=args.large,
-            fail_from={"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from},
-            scale=sc,
-            protocol=args.protocol,
-        )
+        check = check_p3_table5_6
+        fail_from = {"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from}
+        inputs = common | {"small": args.small, "large": args.large, "fail_from": fail_from}
+        refutation = table5_6_refutation(errors, args.large, fail_from)
     elif args.claim_id == "P3-table7-8":
-        res = check_p3_table7_8(
-            errors=errors,
-            paper=paper,
-            small=args.small,
-            small_max_inv=args.small_max_inv,
-            ars_cap=args.ars_cap,
-            scale=sc,
-            protocol=args.protocol,
-        )
+        check = check_p3_table7_8
+        inputs = common | {"small": args.small, "small_max_inv": args.small_max_inv, "ars_cap": args.ars_cap}
     else:
-        res = check_p3_table11(errors=errors, paper=paper, scale=sc, protocol=args.protocol)
-    write_fragment(res, args.output)
+        check, inputs = check_p3_table11, common
+    rows = protocol_rows(check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation)
+    for r in rows:
+        log.info(f"{r.id} [{r.protocol}] {r.verdict}: {r.evidence or r.reproduced_value}")
+    write_fragments(rows, args.output)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Claim", "CLAIMS", "CATALOGUE", "PAPERS", "PROTOCOL_FROM_CONFIG", "P2_FRACTIONS"]
+__all__ = ["Claim", "CLAIMS", "CATALOGUE", "PAPERS", "PROTOCOL_BOTH", "P2_FRACTIONS"]
 
 #: The prefixes of the IDs: the three papers and the project's own claims.
 PAPERS = ("P1", "P2", "P3", "X")
 
-#: ``protocol`` of the P3 claims scored on the fits named by this config key ("converged" or "adam").
-PROTOCOL_FROM_CONFIG = "kinetic.claims.protocol"
+#: ``protocol`` of a claim that depends on the optimizer: rows "paper" and "converged" (:mod:`.p3_protocols`).
+PROTOCOL_BOTH = "paper+converged"
 
 # config sections holding the thresholds (dotted paths into config/*.yaml)
 P1 = "discretization.burgers.claims"
@@ -42,9 +42,8 @@ class Claim:
     :mod:`coarsepde.claims` that scores the claim, or the script that builds its row, or is empty while
     no rule reports it. ``config`` lists the dotted config keys the check's thresholds come from;
     ``thresholds`` the ones fixed in the code (the project's choices where the paper gives none).
-    ``protocol``: the fits a row is scored on -- "paper" (the paper's own method, the only one run),
-    "adam" (the paper's optimizer; the converged fits reported beside), :data:`PROTOCOL_FROM_CONFIG`,
-    or "project" for the X claims.
+    ``protocol``: the rows a claim gets -- "paper" (one: the paper's method as configured at the scale),
+    :data:`PROTOCOL_BOTH` (two, "paper" and "converged": the outcome depends on the optimizer), or "project" (X).
     """
 
     id: str
@@ -214,7 +213,7 @@ _ENTRIES = (
         "1/512) and exceeds 50% at eps = 1/512.",
         check="check_p3_table1_2",
         config=(f"{P3}.fail_threshold", f"{P3}.growth_band"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table3-4",
@@ -226,7 +225,7 @@ _ENTRIES = (
         "IMEX1 at 1/256 is 8.94% with vs 4.46% without).",
         check="check_p3_table3_4",
         config=(f"{P3}.ms_ratio", f"{P3}.ms_cap", f"{P3}.agree_factor", f"{P3}.agree_min_inv"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table5-6",
@@ -236,7 +235,7 @@ _ENTRIES = (
         "1/64 (ARS) / 1/256 (BDF2) on.",
         check="check_p3_table5_6",
         config=(f"{P3}.small", f"{P3}.large", f"{P3}.bdf2_fail_from", f"{P3}.ars_fail_from"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table7-8",
@@ -245,7 +244,7 @@ _ENTRIES = (
         "IMEX-BDF2 and ARS(2,2,2) with multiscale: error < 1% for every eps down to 1/256; ARS(2,2,2) < 15% at 1/512.",
         check="check_p3_table7_8",
         config=(f"{P3}.small", f"{P3}.small_max_inv", f"{P3}.ars_cap"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table9-sparse",
@@ -254,7 +253,7 @@ _ENTRIES = (
         "At eps = 1/256 the order of errors is: multiscale+sparse < multiscale < plain.",
         check="check_p3_table9",
         config=(f"{P3X}.table9_inv_eps",),
-        protocol="adam",
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table10-mass",
@@ -263,7 +262,7 @@ _ENTRIES = (
         "Adding the <g> = 0 penalty lowers the error at eps = 1/4 and 1/8.",
         check="check_p3_table10",
         config=(f"{P3X}.table10_inv_eps",),
-        protocol="adam",
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table11-order",
@@ -271,7 +270,7 @@ _ENTRIES = (
         "Table 11",
         "At eps = 1/64, 4th-order fitting has lower error than 2nd-order.",
         check="check_p3_table11",
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table12-lasso",
@@ -281,7 +280,7 @@ _ENTRIES = (
         "run and reported too.",
         check="check_p3_table12",
         config=(f"{P3X}.table12_inv_eps", f"{P3X}.dcrnn_table"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table13-pinn",
@@ -301,7 +300,7 @@ _ENTRIES = (
         "coefficients give 0.10% (vs MS-HDL 0.070%): report the recomputed value.",
         check="check_p3_table14",
         config=(f"{P3}.mshdl_factor", f"{P3X}.table14_inv_eps", f"{P3X}.dcrnn_table"),
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-table15-limit",
@@ -328,7 +327,7 @@ _ENTRIES = (
         "the iterations.",
         check="check_p3_fig4",
         config=(f"{P3}.fig4_fraction", "kinetic.figure4_inv_eps"),
-        protocol="adam",
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "P3-fig5-sigma",
@@ -337,7 +336,7 @@ _ENTRIES = (
         "Learned sigma_S(x) for sigma_S = 1 + 100 x^2: with the continuity penalty its total variation is lower "
         "and its max error vs the truth is lower than without.",
         check="check_p3_fig5",
-        protocol=PROTOCOL_FROM_CONFIG,
+        protocol=PROTOCOL_BOTH,
     ),
     Claim(
         "X-speed-equal-accuracy",

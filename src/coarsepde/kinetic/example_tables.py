@@ -62,7 +62,8 @@ class ExampleTable:
         return pd.DataFrame(self.rows)
 
     def markdown(self, claim) -> str:
-        """The table in Markdown, the notes, and the claim line (``claim``: the check's ClaimResult)."""
+        """The table in Markdown, the notes, and the claim line(s) (``claim``: the check's ClaimResult, or a list
+        of them, one per protocol, each line then naming its protocol and verdict)."""
         md = (
             f"# P3 Table {self.table}\n\n"
             + self.frame().to_markdown(index=False, floatfmt=".4g")
@@ -70,7 +71,13 @@ class ExampleTable:
             + "\n".join(self.notes)
             + "\n"
         )
-        return md + f"\nClaim {claim.id}: {'PASS' if claim.passed else 'FAIL'}: {claim.reproduced_value}\n"
+        if not isinstance(claim, (list, tuple)):
+            return md + f"\nClaim {claim.id}: {'PASS' if claim.passed else 'FAIL'}: {claim.reproduced_value}\n"
+        return md + "".join(
+            f"\nClaim {c.id} [{c.protocol}]: {'PASS' if c.passed else 'FAIL'} ({c.verdict}): {c.reproduced_value}\n"
+            + (f"Evidence: {c.evidence}\n" if c.evidence else "")
+            for c in claim
+        )
 
 
 def coefficient_columns(values, exact=None) -> dict:
