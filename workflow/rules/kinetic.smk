@@ -365,3 +365,34 @@ rule p3_figure5:
     shell:
         "python {input.script} --fits {input.fits} --figure {output.figure}"
         " --md {output.md} --claim {output.claim} --scale {params.scale} > {log} 2>&1"
+
+
+# A probe, not a paper artifact (not in ALL_TARGETS): the notebook-protocol reconstruction of
+# docs/reproductions/p3-protocol-reconstruction.md. Build it with `snakemake P3_PROBE_TARGETS`-style targets:
+P3_PROBE_TARGETS = ["results/kinetic/p3_protocol_probe/initial_loss.csv"]
+
+
+rule p3_protocol_probe:
+    """Initial L1 loss per factor (data, network, residual, reduction) and Adam traces of the authors' IMEX-BDF-2
+    notebook protocol at 1/eps = 256 (issue 21, item 4)."""
+    input:
+        **script_inputs("p3_protocol_probe"),
+    output:
+        csv="results/kinetic/p3_protocol_probe/initial_loss.csv",
+        adam0="results/kinetic/p3_protocol_probe/adam_M0.csv",
+        adam2="results/kinetic/p3_protocol_probe/adam_M2.csv",
+    log:
+        "results/logs/p3_protocol_probe.log",
+    benchmark:
+        "results/benchmarks/p3_protocol_probe.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        seconds=280,
+    shell:
+        "python {input.script} --out results/kinetic/p3_protocol_probe --factors --adam-M 0 2"
+        " --adam-seconds {params.seconds} > {log} 2>&1"
