@@ -1,38 +1,28 @@
 """Row 3 (P1, claim X-speed-equal-accuracy): learned coarse solvers vs WENO at the coarsest resolution whose
 mean absolute error is at least as small, on the same problem (the 10 realizations on [0, 20 pi] of Fig. 3C).
 
-Accuracy comes from the pipeline's evaluation stores (``results/discretization/burgers/eval_large_{f}x.zarr``:
-MAE over space and t < mae_t_max, ``coarsepde.discretization.metrics.mae_summary``); the wall-clock of both
-solvers is measured here, in one process: ``run_coarse`` from the same cell-averaged exact states at t = 10
-with the same (cell-averaged) forcing and output times as ``p1_evaluate``, batch of all realizations.
-Trained models are loaded with ``coarsepde.discretization.persist.load_model``; without them (or without the
+The measurement is the package's (``coarsepde.discretization.speed``, shared with the rule
+``x_speed_equal_accuracy``): accuracy from the pipeline's evaluation stores
+(``results/discretization/burgers/eval_large_{f}x.zarr``), the wall-clock of both solvers measured here, in
+one process: ``run_coarse`` from the same cell-averaged exact states at t = 10 with the same (cell-averaged)
+forcing and output times as ``p1_evaluate``, batch of all realizations. Without the trained models (or the
 evaluation stores) the section is skipped with a message.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
 from common import ROOT, fmt, interleaved, row
 
-from coarsepde.discretization.equations import Forcing, ForcingParams, coarse_grain, face_derivatives_weno
-from coarsepde.discretization.metrics import mae_summary
-from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
+from coarsepde.discretization.equations import coarse_grain
+from coarsepde.discretization.simulate import SolverSettings
+from coarsepde.discretization.speed import LEARNED, equal_accuracy_pairs, mae_table, time_coarse_solvers
 
 DATA = ROOT / "results/discretization/burgers"
-LEARNED = ("nn", "const_godunov", "const")
 MIN_FACTOR = 8  # the coarse regime the claim is about (below it WENO would have to run on the fine grid)
-
-
-def _open(path):
-    import xarray as xr
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return xr.open_zarr(path, consolidated=False)
 
 
 def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
@@ -49,71 +39,37 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         return []
 
     # accuracy of every method at every factor, from the pipeline's evaluation
-    mae: dict[str, dict[int, float]] = {}
-    for f in factors:
-        ds = _open(DATA / f"eval_large_{f}x.zarr")
-        for m in [str(v) for v in ds.method.values]:
-            val, shown = mae_summary(ds[m].values, ds.exact.values, ds.time.values, t_max)
-            mae.setdefault(m, {})[f] = val if shown else math.nan
+    mae = mae_table({f: DATA / f"eval_large_{f}x.zarr" for f in factors}, t_max)
     if "weno" not in mae:
         print("  SKIPPED (X-speed-equal-accuracy): no WENO runs in the evaluation stores")
         return []
 
-    pairs = []  # (method, factor, weno factor)
-    for m in LEARNED:
-        for f in factors:
-            model_path = DATA / "models" / f"{m}_{f}x.zarr"
-            e = mae.get(m, {}).get(f, math.nan)
-            if f < MIN_FACTOR or not math.isfinite(e) or not model_path.exists():
-                continue
-            ok = [g for g in factors if math.isfinite(mae["weno"].get(g, math.nan)) and mae["weno"][g] <= e]
-            if ok:
-                pairs.append((m, f, max(ok)))
+    models = {(m, f): DATA / "models" / f"{m}_{f}x.zarr" for m in LEARNED for f in factors}
+    available = [k for k, path in models.items() if path.exists()]
+    pairs = [p for p in equal_accuracy_pairs(mae, factors, min_factor=MIN_FACTOR, available=available) if p[2]]
     if not pairs:
         print("  SKIPPED (X-speed-equal-accuracy): no learned model with a finite MAE and a WENO match")
         return []
 
-    from coarsepde.discretization.persist import load_model
-
-    ds = _open(DATA / "large.zarr")
-    n_fine, length, eta = ds.sizes["x"], float(ds.attrs["length"]), float(ds.attrs["eta"])
     span = 0.1 if quick else 0.5
-    times = ds.time.values
-    times = times[times <= times[0] + span + 1e-9]
-    v_fine = ds.v.values[:, 0]
-    fparams = ForcingParams(*(ds[f"forcing_{k}"].values for k in ("a", "omega", "k", "phi")))
-    settings = SolverSettings(**b["solver"])
-    n_samples = v_fine.shape[0]
-
-    def solver(method: str, f: int):
-        n = n_fine // f
-        dx = length / n
-        forcing = Forcing(fparams, length, n_fine, f)
-        v0 = torch.as_tensor(coarse_grain(v_fine, f))
-        if method == "weno":
-            equation, faces = baseline("weno", eta, length, n)
-        elif method == "weno_torch":  # like for like with the learned models: WENO through torch ops
-            equation, _ = baseline("weno", eta, length, n)
-            faces = lambda v: face_derivatives_weno(v, dx)  # noqa: E731  (not WenoFaces: no fused kernel)
-        else:
-            faces = load_model(DATA / "models" / f"{method}_{f}x.zarr")
-            equation = faces.equation
-            if abs(faces.dx - dx) > 1e-12 * dx:
-                raise RuntimeError(f"{method} {f}x was trained for dx = {faces.dx}, this grid has {dx}")
-        return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx)
-
-    runs = sorted(
-        {("weno", g) for _, _, g in pairs} | {("weno_torch", g) for _, _, g in pairs} | {(m, f) for m, f, _ in pairs},
-        key=lambda k: (k[0], k[1]),
-    )
+    runs = {("weno", g) for _, _, g in pairs} | {("weno_torch", g) for _, _, g in pairs} | {(m, f) for m, f, _ in pairs}
     print(
-        f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs of {n_samples} samples on [0, "
-        f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {repeats} interleaved repeats ...",
+        f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs, t span {span:g}, {repeats} interleaved "
+        "repeats ...",
         flush=True,
     )
-    secs, sols = interleaved([solver(m, f) for m, f in runs], 1 if quick else repeats)
-    t = dict(zip(runs, secs))
-    nfev = {k: s.nfev for k, s in zip(runs, sols)}
+    timing, problem = time_coarse_solvers(
+        DATA / "large.zarr",
+        runs,
+        models,
+        settings=SolverSettings(**b["solver"]),
+        span=span,
+        repeats=1 if quick else repeats,
+    )
+    t = {k: v.seconds for k, v in timing.items()}
+    nfev = {k: v.nfev for k, v in timing.items()}
+    n_samples, length, t0, t1 = problem["samples"], problem["length"], problem["t0"], problem["t1"]
+    times = np.array([t0, t1])
 
     rows = []
     for m, f, g in pairs:
@@ -145,15 +101,19 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
             f"x{t[('weno_torch', g)] / t[(m, f)]:.2f})",
             flush=True,
         )
-    rows += _nn_precision([f for m, f, _ in pairs if m == "nn"], v_fine, quick, repeats)
+    rows += _nn_precision([f for m, f, _ in pairs if m == "nn"], quick, repeats)
     return rows
 
 
-def _nn_precision(factors: list[int], v_fine: np.ndarray, quick: bool, repeats: int) -> list[dict]:
+def _nn_precision(factors: list[int], quick: bool, repeats: int) -> list[dict]:
     """What running the NN in float32 (its training precision) instead of float64 would save per rhs call."""
     if not factors:
         return []
+    import xarray as xr
+
     from coarsepde.discretization.persist import load_model
+
+    v_fine = xr.open_zarr(DATA / "large.zarr", consolidated=False).v.values[:, 0]
 
     f = min(factors)  # the NN's most expensive case (the most cells)
     m64 = load_model(DATA / "models" / f"nn_{f}x.zarr")

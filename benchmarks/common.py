@@ -16,13 +16,13 @@ A row is a dict with the CSV columns
 from __future__ import annotations
 
 import os
-import statistics
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from coarsepde.numerics.timing import interleaved, timed  # noqa: F401  (one copy: the package's)
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("name", "what", "value", "unit", "reference", "ratio", "machine")
@@ -67,28 +67,6 @@ def row(
         "ratio": None if ratio is None else float(ratio),
         "machine": machine(threads) if machine_str is None else machine_str,
     }
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """(wall seconds, result) of one call."""
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def interleaved(fns: Sequence[Callable[[], object]], repeats: int) -> tuple[list[float], list[object]]:
-    """Run fns[0], fns[1], ... in turn, ``repeats`` rounds; (median seconds per fn, last result per fn).
-
-    Interleaving makes a ratio robust to slow drifts of the load of a shared machine: each of its two
-    sides sees the same mix of quiet and busy moments.
-    """
-    times: list[list[float]] = [[] for _ in fns]
-    results: list[object] = [None] * len(fns)
-    for _ in range(repeats):
-        for k, fn in enumerate(fns):
-            dt, results[k] = timed(fn)
-            times[k].append(dt)
-    return [statistics.median(t) for t in times], results
 
 
 def memory_bandwidth(n_bytes: int = 400_000_000, repeats: int = 5) -> dict:

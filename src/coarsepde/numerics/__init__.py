@@ -8,6 +8,7 @@
 - :mod:`.diffusion1d`: TR-BDF2 for u_t = (a u_x)_x on many Dirichlet segments at once, compiled
   by :mod:`.trbdf2_fused`.
 - :mod:`.imex`: IMEX Runge-Kutta and IMEX-BDF schemes.
+- :mod:`.timing`: wall-clock of a call, medians of interleaved repeats.
 
 The names below are importable from the package itself; each submodule is imported on first use
 (so ``import coarsepde.numerics`` loads neither torch nor scipy).
@@ -53,6 +54,9 @@ _SOURCES = {
     "geometric_steps": "diffusion1d",
     "TRBDF2_GAMMA": "diffusion1d",
     "trbdf2_segments": "trbdf2_fused",
+    # timing
+    "timed": "timing",
+    "interleaved": "timing",
 }
 
 __all__ = list(_SOURCES)
