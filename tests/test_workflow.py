@@ -83,6 +83,8 @@ IMPLEMENTED = [
     "P3-fig5-sigma",
     "X-determinism",
     "X-provenance",
+    "X-speed-equal-accuracy",
+    "X-p2-cost-vs-original",
 ]
 
 

@@ -111,8 +111,9 @@ N_TRAJ = N_PATCH_TRAJ + 1  # + one unseen initial condition for the integration 
 ARCHS = ["functional", "discretized"]
 
 
-def patch1d_flags():
-    """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config."""
+def patch1d_flags(**overrides):
+    """The shared flags of the P2 1D problem (coarsepde.cli.add_patch1d_args), from the config; ``overrides``
+    replace single values (e.g. points_per_period=100 for the cost check at the paper's micro resolution)."""
     ic = P1D["initial_conditions"]
     vals = dict(
         eps=P1D["eps"],
@@ -131,6 +132,10 @@ def patch1d_flags():
         ic_max_wavenumber=ic["max_wavenumber"],
         n_traj=N_TRAJ,
     )
+    unknown = sorted(set(overrides) - set(vals))
+    if unknown:
+        raise ValueError(f"patch1d_flags: unknown flags {unknown}")
+    vals.update(overrides)
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vals.items()) + f" --seed {SEED}"
 
 

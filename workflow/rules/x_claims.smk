@@ -1,7 +1,11 @@
 # The project's own claims that the DAG measures itself (IDs of shared/CLAIMS.md):
 # X-determinism: one seeded simulation rule (p2_homog1d: random initial conditions, a stiff BDF solve; seconds
 #   at every scale) rerun with the same flags and seed into a fresh store, compared bit for bit with the pipeline's;
-# X-provenance: the root attrs of every store that a rule outputs, scanned once every other job has run.
+# X-provenance: the root attrs of every store that a rule outputs, scanned once every other job has run;
+# X-speed-equal-accuracy: the learned Burgers solvers vs WENO at equal MAE (the Fig. 3C evaluation), both timed
+#   side by side in one job (coarsepde.discretization.speed, shared with benchmarks/bench_accuracy.py);
+# X-p2-cost-vs-original: one 1D patch-dynamics macro step at the paper's micro resolution, timed
+#   (homogenization.one_d.cost_check), against the original's cost per macro step.
 # Included after the paper rules (it reads their outputs) and before report.smk (rule claims gathers the fragments).
 
 # Every rule's Zarr outputs (patterns, wildcards unexpanded) and every artifact and claim fragment so far: the
@@ -11,7 +15,12 @@ X_STORE_PATTERNS = {name: outs for name, outs in X_STORE_PATTERNS.items() if out
 X_PROVENANCE_AFTER = list(ALL_TARGETS) + list(CLAIM_FRAGMENTS)
 X_DETERMINISM_RULE = "p2_homog1d"
 
-CLAIM_FRAGMENTS += ["results/claims/X-determinism.json", "results/claims/X-provenance.json"]
+CLAIM_FRAGMENTS += [
+    "results/claims/X-determinism.json",
+    "results/claims/X-provenance.json",
+    "results/claims/X-speed-equal-accuracy.json",
+    "results/claims/X-p2-cost-vs-original.json",
+]
 
 
 localrules:
@@ -99,3 +108,72 @@ rule x_provenance:
     shell:
         "python {input.script} --settings {input.settings} --scale {params.scale} --rule {params.name}"
         " --output {output} > {log} 2>&1"
+
+
+rule x_speed_equal_accuracy:
+    """X-speed-equal-accuracy: each learned Burgers model at each factor vs WENO at the coarsest factor with an MAE
+    as small (the Fig. 3C evaluation), both timed side by side in this job on the evaluation runs."""
+    input:
+        **script_inputs("x_speed_equal_accuracy"),
+        data=p1_path("large.zarr"),
+        evaluations=p1_evaluations("large", P1_FACTORS),
+        models=[p1_path(f"models/{m}_{f}x.zarr") for m in P1_MODELS for f in P1_FACTORS],
+    output:
+        "results/claims/X-speed-equal-accuracy.json",
+    log:
+        "results/logs/x_speed_equal_accuracy.log",
+    benchmark:
+        "results/benchmarks/x_speed_equal_accuracy.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of("x_speed_equal_accuracy")
+    resources:
+        mem_mb=mem_of("x_speed_equal_accuracy"),
+        runtime=runtime_of("x_speed_equal_accuracy"),
+    params:
+        evaluations=" ".join(f"--evaluation {f}={p1_path(f'eval_large_{f}x.zarr')}" for f in P1_FACTORS),
+        models=" ".join(f"--model {m}_{f}={p1_path(f'models/{m}_{f}x.zarr')}" for m in P1_MODELS for f in P1_FACTORS),
+        t_max=P1B["evaluation"]["mae_t_max"],
+        max_step=P1B["solver"]["max_step"],
+        rtol=P1B["solver"]["rtol"],
+        atol=P1B["solver"]["atol"],
+        fraction=P1B["claims"]["speed_accurate_fraction"],
+        span=P1B["claims"]["speed_time_span"],
+        repeats=P1B["claims"]["speed_repeats"],
+        scale=SCALE,
+        name="x_speed_equal_accuracy",  # the rule's name (snakemake --lint flags {rule} in a shell line)
+    shell:
+        "python {input.script} --data {input.data} {params.evaluations} {params.models}"
+        " --mae-t-max {params.t_max} --max-step {params.max_step} --rtol {params.rtol} --atol {params.atol}"
+        " --accurate-fraction {params.fraction} --span {params.span} --repeats {params.repeats}"
+        " --threads {threads} --scale {params.scale} --rule {params.name} --output {output} > {log} 2>&1"
+
+
+rule x_p2_cost:
+    """X-p2-cost-vs-original: one 1D patch-dynamics macro step at the paper's micro resolution (cost_check), timed."""
+    input:
+        **script_inputs("x_p2_cost"),
+        settings=settings_path("x_p2_cost", P1D["cost_check"]),
+    output:
+        "results/claims/X-p2-cost-vs-original.json",
+    log:
+        "results/logs/x_p2_cost.log",
+    benchmark:
+        "results/benchmarks/x_p2_cost.tsv"
+    conda:
+        CONDA_ENV
+    threads: threads_of("x_p2_cost")
+    resources:
+        mem_mb=mem_of("x_p2_cost"),
+        runtime=runtime_of("x_p2_cost"),
+    params:
+        problem=patch1d_flags(
+            points_per_period=P1D["cost_check"]["points_per_period"], n_traj=P1D["cost_check"]["trajectories"]
+        ),
+        macro_dt=P1D["macro_dt"],
+        method=P1D["macro_method"],
+        scale=SCALE,
+        name="x_p2_cost",  # the rule's name (snakemake --lint flags {rule} in a shell line)
+    shell:
+        "python {input.script} {params.problem} --macro-dt {params.macro_dt} --macro-method {params.method}"
+        " --settings {input.settings} --scale {params.scale} --rule {params.name} --output {output} > {log} 2>&1"

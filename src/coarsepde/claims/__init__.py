@@ -69,7 +69,14 @@ from .rows import (
     write_fragments,
 )
 from .stores import ProvenanceAudit, StoreComparison, audit_provenance, compare_stores, find_stores
-from .x import check_p2_tensor, check_x_determinism, check_x_provenance
+from .x import (
+    SpeedRecord,
+    check_p2_tensor,
+    check_x_determinism,
+    check_x_p2_cost,
+    check_x_provenance,
+    check_x_speed_equal_accuracy,
+)
 
 __all__ = [
     # the contract as data
@@ -126,6 +133,9 @@ __all__ = [
     "check_p2_tensor",
     "check_x_determinism",
     "check_x_provenance",
+    "check_x_speed_equal_accuracy",
+    "SpeedRecord",
+    "check_x_p2_cost",
     # what the X checks read from the stores
     "StoreComparison",
     "compare_stores",

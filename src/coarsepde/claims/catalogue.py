@@ -26,6 +26,7 @@ EFF = "homogenization.effective_coefficients.claims"
 P2_1D = "homogenization.one_d.claims"
 P2_1D_LEARNING = "homogenization.one_d.learning"
 P2_2D = "homogenization.two_d.claims"
+P2_COST = "homogenization.one_d.cost_check"
 P3 = "kinetic.claims"
 P3X = "kinetic.examples"
 
@@ -346,6 +347,8 @@ _ENTRIES = (
         "same MAE, measured side by side in one run on the same hardware, per resample factor; passes where the "
         "learned solver is at least as fast (ratio >= 1) at some factor where it is accurate (the paper leaves "
         "this open).",
+        check="check_x_speed_equal_accuracy",
+        config=(f"{P1}.speed_accurate_fraction",),
         protocol="project",
     ),
     Claim(
@@ -384,6 +387,8 @@ _ENTRIES = (
         "benchmark",
         "One 1D patch-dynamics macro step costs >= 100x less wall-clock than the original implementation's ~6 s "
         "(LSODA micro solver, one core).",
+        check="check_x_p2_cost",
+        config=(f"{P2_COST}.original_seconds", f"{P2_COST}.min_speedup", f"{P2_COST}.points_per_period"),
         protocol="project",
     ),
 )
