@@ -35,7 +35,7 @@ test: $(STAMP)
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest
 
 report: $(STAMP)
-	$(SNAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
+	$(SNAKE) --cores 1 $(if $(CONFIG),--configfile $(CONFIG)) --report results/snakemake_report.html
 
 dry: $(STAMP)
 	$(SNAKE) $(TARGET) -n $(if $(CONFIG),--configfile $(CONFIG))

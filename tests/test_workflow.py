@@ -50,6 +50,7 @@ TARGETS = [
     *[f"results/tables/P3_table{t}.{e}" for t in (9, 10, 12, 13, 14, 15) for e in ("csv", "md")],
     "results/figures/P3_fig5.png",
     "results/tables/P3_eq6_6.md",
+    "results/report.html",
 ]
 IMPLEMENTED = [
     "P2-astar-1d",
