@@ -2,7 +2,8 @@
 
 ``errors[(table, scheme)][inv_eps] = {"adam": %, "converged": %}``; ``protocol`` picks the fits a claim
 is scored on ("converged": the optimum of the ansatz; "adam": the paper's optimizer at the scale's
-budget); both are reported in ``reproduced_value``.
+budget); both are reported in ``reproduced_value``, and the row's protocol is "converged" or "paper"
+(:data:`~coarsepde.claims.p3_protocols.ROW_PROTOCOL`; the verdicts: :mod:`.p3_protocols`).
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def check_p3_table7_8(
     scale: str,
     protocol: str = "converged",
 ) -> ClaimResult:
-    """P3-table7-8: with multiscale (Adam), IMEX-BDF-2 and ARS(2,2,2) errors < small for 1/eps <=
+    """P3-table7-8: with multiscale, IMEX-BDF-2 and ARS(2,2,2) errors < small for 1/eps <=
     small_max_inv; ARS(2,2,2) < ars_cap at the smallest eps."""
     fails = []
     for (t, s), vals in errors.items():
@@ -237,7 +238,7 @@ def check_p3_table7_8(
 
 def check_p3_table11(*, errors: P3Errors, paper: dict, scale: str, protocol: str = "converged") -> ClaimResult:
     """P3-table11-order: the fourth-order fit (IMEX-BDF-4) has a lower error than the second-order one
-    (IMEX-BDF-2) at every eps of Table 11 (Adam)."""
+    (IMEX-BDF-2) at every eps of Table 11, on the fits of ``protocol``."""
     e2, e4 = errors[(11, "bdf2")], errors[(11, "bdf4")]
     fails = [f"1/{inv}" for inv in sorted(e2) if not e4[inv][protocol] < e2[inv][protocol]]
     return ClaimResult(
