@@ -1,10 +1,9 @@
 """The claim catalogue: every ID of the contract (``shared/CLAIMS.md``) as data.
 
 One :class:`Claim` per ID, in the order of CLAIMS.md: its paper, its artifact, the claim's wording
-exactly as the contract states it, the function (or script) that scores it, the config keys that give
-its thresholds, the thresholds fixed in the code, and the fits it is scored on. The rows a check writes
-to ``results/claims.csv`` state the check as run (measured thresholds included); the wording here is the
-contract they answer to. ``tests/test_claims_catalogue.py`` keeps the two documents equal.
+exactly as the contract states it, the function (or script) that scores it, the config keys of its
+thresholds, the thresholds fixed in the code, and its rows' protocols. The rows state the check as run
+(thresholds included); the wording here is the contract. ``tests/test_claims_catalogue.py`` keeps the two equal.
 """
 
 from __future__ import annotations
