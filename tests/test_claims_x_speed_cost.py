@@ -128,6 +128,7 @@ def _cost(seconds):
     return {
         "seconds": seconds,
         "samples": (seconds, 1.1 * seconds),
+        "cpu_seconds": 0.5 * seconds,
         "warmup_seconds": 2.0,
         "trajectories": 1,
         "patches": 9,
@@ -147,6 +148,7 @@ def test_p2_cost_check_at_its_boundary():
     assert not r.passed and r.verdict == "unexplained" and "(99.8x cheaper)" in r.reproduced_value
     r = check_x_p2_cost(_cost(0.35), **kw)
     assert not r.passed and "0.35 s per macro step (17.1x cheaper)" in r.reproduced_value
+    assert "CPU time of the process 0.175 s per step (34.3x, reported, not scored)" in r.reproduced_value
     assert "9 patches x 80001 points, dx = 1e-07" in r.claim and "6 s per macro step" in r.claim
 
 
@@ -188,6 +190,7 @@ def test_time_macro_step_counts_the_work(small_patch_problem):
     assert (cost.trajectories, cost.patches, cost.points_per_patch, cost.estimates) == (1, 9, 3201, 4)
     assert cost.micro_steps == len(pd.steps) and cost.micro_points == 9 * 3201
     assert len(cost.samples) == 3 and cost.seconds == sorted(cost.samples)[1] and cost.warmup_seconds > 0
+    assert 0 < cost.cpu_seconds
     with pytest.raises(ValueError):
         time_macro_step(pd, ic(teeth.x_macro), dt=1e-3, repeats=0)
 

@@ -200,6 +200,7 @@ def check_x_p2_cost(
     seconds = float(cost["seconds"])
     speedup = original_seconds / seconds
     samples = ", ".join(f"{float(s):.3g}" for s in cost["samples"])
+    cpu = float(cost["cpu_seconds"])
     return ClaimResult(
         id="X-p2-cost-vs-original",
         claim=(
@@ -213,8 +214,9 @@ def check_x_p2_cost(
         ),
         paper_value=f"{original_seconds:g} s per macro step (the original implementation)",
         reproduced_value=(
-            f"{seconds:.3g} s per macro step ({speedup:.3g}x cheaper); steps {samples} s; first step "
-            f"(compiles the kernel) {float(cost['warmup_seconds']):.3g} s"
+            f"{seconds:.3g} s per macro step ({speedup:.3g}x cheaper); steps {samples} s; CPU time of the process "
+            f"{cpu:.3g} s per step ({original_seconds / cpu:.3g}x, reported, not scored); first step (compiles the "
+            f"kernel) {float(cost['warmup_seconds']):.3g} s"
         ),
         tolerance=f">= {min_speedup:g}x",
         passed=bool(speedup >= min_speedup),

@@ -10,6 +10,7 @@ step starts from the same macro state, so each does the same work.
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,12 +24,15 @@ __all__ = ["MacroStepCost", "macro_step", "time_macro_step"]
 
 @dataclass(frozen=True)
 class MacroStepCost:
-    """Median ``seconds`` of one macro step over ``repeats`` timed steps (all of them in ``samples``), the
-    untimed first step's ``warmup_seconds``, and the step's size: trajectories x patches x points per patch,
-    TR-BDF2 micro steps per burst, estimates (bursts) per macro step."""
+    """Median wall-clock ``seconds`` of one macro step over ``repeats`` timed steps (all of them in ``samples``)
+    and the median CPU time of this process over the same steps (``cpu_seconds``: on a machine shared with other
+    jobs the wall-clock also counts the time the process waited for a core), the untimed first step's
+    ``warmup_seconds``, and the step's size: trajectories x patches x points per patch, TR-BDF2 micro steps per
+    burst, estimates (bursts) per macro step."""
 
     seconds: float
     samples: tuple[float, ...]
+    cpu_seconds: float
     warmup_seconds: float
     trajectories: int
     patches: int
@@ -62,11 +66,16 @@ def time_macro_step(
     warmup, U1 = timed(lambda: macro_step(pd, U0, dt=dt, method=method))
     if not np.all(np.isfinite(U1)):
         raise FloatingPointError("the macro step gave non-finite values")
-    samples = tuple(timed(lambda: macro_step(pd, U0, dt=dt, method=method))[0] for _ in range(repeats))
+    samples, cpu = [], []
+    for _ in range(repeats):
+        c0 = time.process_time()
+        samples.append(timed(lambda: macro_step(pd, U0, dt=dt, method=method))[0])
+        cpu.append(time.process_time() - c0)
     teeth = pd.teeth
     return MacroStepCost(
         seconds=float(statistics.median(samples)),
-        samples=samples,
+        samples=tuple(samples),
+        cpu_seconds=float(statistics.median(cpu)),
         warmup_seconds=float(warmup),
         trajectories=int(U0.shape[0]),
         patches=int(teeth.patch_nodes.size),
