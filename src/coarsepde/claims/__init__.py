@@ -129,16 +129,6 @@ __all__ = [
     "check_p3_table16",
     "check_p3_fig4",
     "check_p3_fig5",
-    # X
-    "check_p2_tensor",
-    "check_x_determinism",
-    "check_x_provenance",
-    "check_x_speed_equal_accuracy",
-    "SpeedRecord",
-    "check_x_p2_cost",
-    # what the X checks read from the stores
-    "StoreComparison",
-    "compare_stores",
     # P3 protocols and verdicts
     "AdamBudget",
     "PAPER_ADAM",
@@ -150,6 +140,16 @@ __all__ = [
     "percents",
     "table1_2_refutation",
     "table5_6_refutation",
+    # X
+    "check_p2_tensor",
+    "check_x_determinism",
+    "check_x_provenance",
+    "check_x_speed_equal_accuracy",
+    "SpeedRecord",
+    "check_x_p2_cost",
+    # what the X checks read from the stores
+    "StoreComparison",
+    "compare_stores",
     "ProvenanceAudit",
     "audit_provenance",
     "find_stores",
