@@ -38,10 +38,12 @@ import xarray as xr
 
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.features import MappedModel
+from coarsepde.kinetic.fit_store import results_dataset, string_array, term_names
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.losses import loss as direct_loss
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent, exact_g_coefficients
+from coarsepde.kinetic.protocols import AdamProtocol, ConvergedProtocol, protocols_from_settings
+from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
 from coarsepde.kinetic.training import fit
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "PAPER_ERRORS",
     "AdamProtocol",
     "ConvergedProtocol",
+    "protocols_from_settings",
     "make_model",
     "fit_data_from_store",
     "load_flat_parameters",
@@ -105,54 +108,6 @@ PAPER_ERRORS: dict[int, dict] = {
     8: {16: 0.41, 32: 0.08, 64: 0.01, 128: 0.06, 256: 0.86, 512: 9.70},
     11: {"bdf2": {64: 0.043}, "bdf4": {64: 0.018}},
 }
-
-PROTOCOLS = ("adam", "converged")
-
-
-@dataclass(frozen=True)
-class AdamProtocol:
-    """The paper's optimizer: Adam (TF defaults) on the L1 loss for ``steps`` steps at ``lr``, on
-    ``batch_windows`` random time windows per step (None = all), history every ``history_every`` steps."""
-
-    steps: int
-    lr: float = 1e-3
-    batch_windows: int | None = None
-    history_every: int = 100
-
-
-@dataclass(frozen=True)
-class ConvergedProtocol:
-    """Least squares (``lsq_steps`` evaluations; for ARS(2,2,2)/RK4 the inner budget of ``gn_iterations``
-    Gauss-Newton steps on every ``window_every``-th window), then ``lbfgs_steps`` of L-BFGS on the L1 loss;
-    ``from_init``: also start from the authors' initialisation (linear multistep schemes; ARS(2,2,2) and RK4
-    start from the warm start when one is given, else from the Adam end)."""
-
-    lsq_steps: int = 300
-    gn_iterations: int = 4
-    window_every: int = 1
-    lbfgs_steps: int = 200
-    from_init: bool = True
-
-
-def protocols_from_settings(
-    settings: Mapping[str, Mapping[str, Mapping]],
-) -> tuple[dict[str, AdamProtocol], dict[str, ConvergedProtocol]]:
-    """Per-scheme protocols from a settings mapping ``{"adam": {scheme: {...}}, "converged": {scheme: {...}}}``
-    whose entries are the fields of :class:`AdamProtocol` / :class:`ConvergedProtocol` (``batch_windows``
-    0 or None: every window). An unknown or missing field is a ``TypeError`` naming it."""
-    adam, converged = {}, {}
-    for scheme, a in settings["adam"].items():
-        a = dict(a)
-        a["batch_windows"] = int(a.get("batch_windows") or 0) or None
-        kinds = {"steps": int, "lr": float, "history_every": int}
-        adam[scheme] = AdamProtocol(**{k: kinds[k](v) if k in kinds else v for k, v in a.items()})
-    for scheme, c in settings["converged"].items():
-        converged[scheme] = ConvergedProtocol(**{k: bool(v) if k == "from_init" else int(v) for k, v in c.items()})
-    return adam, converged
-
-
-def term_names() -> list[str]:
-    return list(PHYSICAL_TERMS)
 
 
 def make_model(
@@ -347,11 +302,6 @@ def fit_one(
     return out
 
 
-def string_array(values) -> np.ndarray:
-    """Variable-length strings (Zarr v3 has a specified vlen string type, not fixed-width unicode)."""
-    return np.array([str(v) for v in values], dtype=object)
-
-
 def fit_table(
     datasets: dict[float, FitData],
     table: int,
@@ -395,84 +345,3 @@ def fit_table(
     ds = results_dataset(results, spec.schemes, eps_list, "scheme")
     ds.attrs.update(table=int(table), M=spec.M, K=spec.K, example=spec.example)
     return ds, states
-
-
-def results_dataset(results: dict, rows: Sequence[str], eps_list: Sequence[float], row_dim: str) -> xr.Dataset:
-    """The fit store of :func:`fit_one` results keyed by (row, eps): dims ``row_dim`` (the table's rows: schemes,
-    or regularisation variants), inv_eps, protocol, term, word, parameter, record."""
-    inv = np.array([round(1.0 / e) for e in eps_list])
-    terms = term_names()
-    words = sorted({w for r in results.values() for p in PROTOCOLS for w in r[p]["words"]})
-    pnames = []  # the union (rows of different M have different parameters; absent ones are NaN)
-    for r in results.values():
-        pnames += [n for n in r["adam"]["parameter_names"] if n not in pnames]
-    pindex = {n: i for i, n in enumerate(pnames)}
-    S, E, P, T, W = len(rows), len(eps_list), len(PROTOCOLS), len(terms), len(words)
-    n_rec = max(len(r["history"].loss) for r in results.values())
-    coef = np.full((S, E, P, T), np.nan)
-    word_c = np.zeros((S, E, P, W))
-    params = np.full((S, E, P, len(pnames)), np.nan)
-    err = np.full((S, E, P), np.nan)
-    epsp = np.full((S, E, P), np.nan)
-    loss = np.full((S, E, P), np.nan)
-    secs = np.full((S, E, P), np.nan)
-    h_it = np.full(n_rec, -1, dtype=np.int64)
-    h_loss = np.full((S, E, n_rec), np.nan)
-    h_err = np.full((S, E, n_rec), np.nan)
-    h_eps = np.full((S, E, n_rec), np.nan)
-    start = np.empty((S, E), dtype=object)
-    exact = np.array([[exact_g_coefficients(e)[k] for k in terms] for e in eps_list])
-    for i, scheme in enumerate(rows):
-        for j, e in enumerate(eps_list):
-            r = results[(scheme, e)]
-            for k, p in enumerate(PROTOCOLS):
-                s = r[p]
-                coef[i, j, k] = [s["coefficients"][t] for t in terms]
-                word_c[i, j, k] = [s["words"].get(w, 0.0) for w in words]
-                params[i, j, k, [pindex[n] for n in s["parameter_names"]]] = s["parameters"]
-                err[i, j, k], epsp[i, j, k], loss[i, j, k] = s["error"], s["eps_pred"], s["loss"]
-                secs[i, j, k] = r["seconds"][p]
-            h = r["history"]
-            n = len(h.loss)
-            h_it[:n] = h.iteration
-            h_loss[i, j, :n], h_err[i, j, :n], h_eps[i, j, :n] = h.loss, h.error, h.eps_pred
-            start[i, j] = r["converged_start"]
-    dims = (row_dim, "inv_eps", "protocol")
-    ds = xr.Dataset(
-        {
-            "coefficient": (
-                dims + ("term",),
-                coef,
-                {
-                    "long_name": "learned coefficient of the g-equation RHS "
-                    "(true-sign convention: d_t g = sum c_k term_k)"
-                },
-            ),
-            "exact": (("inv_eps", "term"), exact, {"long_name": "exact coefficient, Eq. (2.5)"}),
-            "error": (dims, err, {"units": "%", "long_name": "Error% (Eq. 6.2, reference facts Sect. 3.6)"}),
-            "eps_pred": (dims, epsp, {"long_name": "learned eps_pred (Eq. 5.2)"}),
-            "loss": (dims, loss, {"long_name": "final L1 data loss of the fitting scheme"}),
-            "seconds": (dims, secs, {"units": "s", "long_name": "wall time of the protocol"}),
-            "word_coefficient": (
-                dims + ("word",),
-                word_c,
-                {"long_name": "every term of the expanded learned operator (Eq. 3.11 form)"},
-            ),
-            "parameters": (dims + ("parameter",), params, {"long_name": "trained network parameters"}),
-            "adam_loss": ((row_dim, "inv_eps", "record"), h_loss, {"long_name": "Adam L1 loss"}),
-            "adam_error": ((row_dim, "inv_eps", "record"), h_err, {"units": "%"}),
-            "adam_eps_pred": ((row_dim, "inv_eps", "record"), h_eps, {}),
-            "converged_start": ((row_dim, "inv_eps"), start, {"long_name": "start of the kept converged fit"}),
-        },
-        coords={
-            row_dim: string_array(rows),
-            "inv_eps": inv,
-            "protocol": string_array(PROTOCOLS),
-            "term": string_array(terms),
-            "word": string_array(words),
-            "parameter": string_array(pnames),
-            "record": np.arange(n_rec),
-            "adam_iteration": ("record", h_it),
-        },
-    )
-    return ds

@@ -33,9 +33,9 @@ _SOURCES = {
     "godunov_flux": "weno",
     "godunov_flux_without_sonic_fix": "weno",
     # ode, rk23, runge_kutta
-    "Solution": "ode",
+    "Solution": "ode_result",
     "integrate": "ode",
-    "Rhs": "ode",
+    "Rhs": "ode_result",
     "SAFETY": "rk23",
     "MIN_FACTOR": "rk23",
     "MAX_FACTOR": "rk23",

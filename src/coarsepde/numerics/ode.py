@@ -59,12 +59,11 @@ E. Hairer, S. P. Norsett, G. Wanner, "Solving Ordinary Differential Equations I"
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from coarsepde.numerics.ode_result import Rhs, Solution
 from coarsepde.numerics.rk23 import (
     ERROR_EXPONENT,
     ERROR_WEIGHTS,
@@ -80,38 +79,6 @@ from coarsepde.numerics.rk23 import (
 )
 
 __all__ = ["Solution", "integrate", "Rhs"]
-
-#: the right-hand-side contract of the module docstring
-Rhs = Callable[[float, torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class Solution:
-    """Result of :func:`integrate`.
-
-    t : (T,) output times (a copy of ``t_eval``).
-    y : (B, T, ...) states at the output times; NaN for outputs at or after a sample's divergence.
-    t_diverged : (B,) time each sample was declared diverged; +inf for samples that never were.
-    nfev : number of (batched) right-hand-side calls.
-    n_steps, n_rejected : accepted and rejected steps (shared steps; per-sample steps summed over the
-        samples for ``steps="independent"``).
-    h_next : the controller's proposal for the next step after the last output (NaN if no step was
-        taken); a (B,) array for ``steps="independent"``. Passing it as ``first_step`` to an :func:`integrate` that starts from the last output
-        continues the run exactly as if it had not stopped (resumable long simulations).
-    """
-
-    t: np.ndarray
-    y: torch.Tensor
-    t_diverged: np.ndarray
-    nfev: int
-    n_steps: int
-    n_rejected: int
-    h_next: float | np.ndarray = math.nan
-
-    @property
-    def diverged(self) -> np.ndarray:
-        """(B,) bool: which samples diverged."""
-        return np.isfinite(self.t_diverged)
 
 
 def _integrate_independent(
