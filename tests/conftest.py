@@ -36,12 +36,18 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run this interpreter's Snakemake in ``cwd``; the venv's bin/ leads PATH so jobs find `python`."""
+def snakemake_env() -> dict:
+    """The environment of a Snakemake run in a workflow copy: the venv's bin/ leads PATH, and, as a copy has
+    no .git, its stores record the code version of the checkout it was copied from."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    # A copy has no .git: its stores record the code version of the checkout it was copied from.
     env.setdefault("COARSEPDE_CODE_VERSION", code_version())
+    return env
+
+
+def snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run this interpreter's Snakemake in ``cwd``; the venv's bin/ leads PATH so jobs find `python`."""
+    env = snakemake_env()
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env, text=True, capture_output=True, timeout=timeout
     )

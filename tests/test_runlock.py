@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, snakemake, snakemake_env
 
 from coarsepde.runlock import held_locks, snakemake_pids, unlock_if_stale
 
@@ -19,7 +19,7 @@ SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 def test_stale_lock_of_a_killed_run_is_removed_and_a_live_one_kept(tmp_path):
     wf = copy_workflow(tmp_path)
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    env = snakemake_env()
     run = subprocess.Popen(
         [SNAKEMAKE, TARGET, "--cores", "1", *CI],
         cwd=wf,

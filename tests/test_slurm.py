@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, snakemake, snakemake_env
 
 pytestmark = pytest.mark.slow
 
@@ -552,7 +552,7 @@ def test_profile_runs_jobs_through_sbatch_and_matches_a_local_run(cluster, tmp_p
     # runs beside the cluster run; its output goes to a file, so that it never waits on a full pipe
     local_log = tmp_path / "local.log"
     with open(local_log, "w") as out:
-        env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+        env = snakemake_env()  # the same PATH and code version as the cluster run's
         local_run = subprocess.Popen(
             [sys.executable, "-m", "snakemake", *TARGETS, "--cores", "1", *CI],
             cwd=local,

@@ -18,7 +18,11 @@ class MLP(torch.nn.Module):
     def __init__(self, n_in: int, hidden: int, layers: int):
         super().__init__()
         sizes = [n_in] + [hidden] * layers + [1]
-        self.linears = torch.nn.ModuleList(torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        # initialised in float32 whatever torch's global default dtype is (the model is cast to the protocol's
+        # dtype afterwards), so the seeded draws never depend on global state
+        self.linears = torch.nn.ModuleList(
+            torch.nn.Linear(a, b, dtype=torch.float32) for a, b in zip(sizes[:-1], sizes[1:])
+        )
         for lin in self.linears:
             torch.nn.init.xavier_normal_(lin.weight)
             torch.nn.init.zeros_(lin.bias)
