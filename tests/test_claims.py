@@ -308,3 +308,21 @@ def test_p2_fig4_fig5_state_the_window_and_where_it_falls_short_of_0_1():
     assert r5.passed and "over t in [0, 0.5] (this scale's data stop at t = 0.5" in r5.claim
     r5 = check_p2_fig5_integrate(rmse={"a": 2e-2}, stable={"a": True}, tol=1e-2, t_max=1.0, scale="t")
     assert not r5.passed and "over t in [0, 1] and" in r5.claim
+
+
+def test_p2_fig4_is_refuted_only_when_the_data_bound_it_and_the_coarse_operator_fits():
+    from coarsepde.claims import check_p2_fig4_rhs
+
+    base = dict(rmse={"f": 6e-2, "d": 6.1e-2}, data_rmse=5.9e-2, tol=1e-2, t_max=1.0, scale="t")
+    bound = check_p2_fig4_rhs(**base, coarse={"f": 2e-7, "d": 3e-7}, data_coarse=7e-8, late={"f": 4e-3}, late_time=0.02)
+    assert not bound.passed and bound.verdict == "refuted"
+    assert "5.900e-02" in bound.evidence and "7.000e-08" in bound.evidence and "from t = 0.02 on" in bound.evidence
+    assert "11-node grid: f 2.000e-07" in bound.reproduced_value
+    # no coarse-grid measurement, a model off the coarse operator, or data inside the tolerance: unexplained
+    assert check_p2_fig4_rhs(**base).verdict == "unexplained"
+    off = check_p2_fig4_rhs(**base, coarse={"f": 2e-7, "d": 4.7e-2}, data_coarse=7e-8)
+    assert off.verdict == "unexplained" and off.evidence == ""
+    clean = check_p2_fig4_rhs(**(base | {"data_rmse": 5e-3}), coarse={"f": 2e-7, "d": 3e-7}, data_coarse=7e-8)
+    assert clean.verdict == "unexplained"
+    ok = check_p2_fig4_rhs(**(base | {"rmse": {"f": 1e-3}}), coarse={"f": 2e-7}, data_coarse=7e-8)
+    assert ok.passed and ok.verdict == "reproduced"

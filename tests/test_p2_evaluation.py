@@ -28,6 +28,13 @@ def test_score_rhs_1d_baselines():
     # the zero prediction and twice the diffusivity (the operator is linear in a) both miss by F
     assert sc["rhs_rmse_zero"] == pytest.approx(np.sum(F**2) / var, rel=1e-12)
     assert sc["rhs_rmse_wrong_a"] == pytest.approx(sc["rhs_rmse_zero"], rel=1e-12)
+    assert "rhs_rmse_coarse" not in sc
+    # against the coarse-grid operator a* D2 U: F is that operator at a* = 0.5, so the data 1.5 F miss by 0.5 F
+    # and the prediction only by its early offset; scored against a different "fine" truth they stay the same
+    co = score_rhs_1d(F_pred, 2 * F, F_patch=1.5 * F, U=U, late=late, wrong_a=1.0, a_star=0.5)
+    assert co["rhs_rmse_coarse"] == pytest.approx(sc["rhs_rmse"], rel=1e-12)
+    assert co["rhs_rmse_patch_coarse"] == pytest.approx(0.25 * np.sum(F**2) / var, rel=1e-12)
+    assert co["rhs_rmse"] != pytest.approx(sc["rhs_rmse"])
 
 
 def test_score_trajectory_1d_on_the_macro_nodes():

@@ -56,7 +56,15 @@ def main(argv=None):
     F_pred = predict(model, U_test)
     F_true = ref.dUdt.isel(trajectory=test).sel(time=times).values[..., ::stride]
     F_patch = data.dUdt.isel(trajectory=test).sel(time=times).values
-    rhs = score_rhs_1d(F_pred, F_true, F_patch=F_patch, U=U_test, late=times >= args.late_time, wrong_a=args.wrong_a)
+    rhs = score_rhs_1d(
+        F_pred,
+        F_true,
+        F_patch=F_patch,
+        U=U_test,
+        late=times >= args.late_time,
+        wrong_a=args.wrong_a,
+        a_star=float(ref.attrs["a_star"]),
+    )
     log.info(
         "%s: test rMSE of dU/dt %.3e (patch-dynamics data itself: %.3e; zero: %.3e; a = %g: %.3e)",
         args.arch,
@@ -100,6 +108,8 @@ def main(argv=None):
             "rhs_rmse_late": rhs["rhs_rmse_late"],
             "late_time": args.late_time,
             "rhs_rmse_wrong_a": rhs["rhs_rmse_wrong_a"],
+            "rhs_rmse_coarse": rhs["rhs_rmse_coarse"],
+            "rhs_rmse_patch_data_coarse": rhs["rhs_rmse_patch_coarse"],
             "wrong_a": args.wrong_a,
             "traj_rmse": traj["traj_rmse"],
             "traj_rmse_late": traj["traj_rmse_late"],

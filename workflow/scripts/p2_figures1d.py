@@ -181,6 +181,8 @@ def fig4(args):
                 tol=args.tol,
                 late={a: float(e.attrs["rhs_rmse_late"]) for a, e in evals.items()},
                 late_time=float(evals["functional"].attrs["late_time"]),
+                coarse={a: float(e.attrs["rhs_rmse_coarse"]) for a, e in evals.items()},
+                data_coarse=float(evals["functional"].attrs["rhs_rmse_patch_data_coarse"]),
                 t_max=float(next(iter(evals.values())).time.values[-1]),
                 scale=args.scale,
             )

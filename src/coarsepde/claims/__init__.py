@@ -16,14 +16,16 @@ from .p1 import Fig1Thresholds, check_p1_fig1, check_p1_fig2, check_p1_fig3, che
 from .p2 import (
     check_astar_1d,
     check_astar_2d,
+    check_p2_fig6_rhs2d,
+    check_p2_fig7_traj2d,
+    check_p2_fig8_phase,
+)
+from .p2_1d import (
     check_p2_cost,
     check_p2_fig1_grid,
     check_p2_fig2_snapshot,
     check_p2_fig4_rhs,
     check_p2_fig5_integrate,
-    check_p2_fig6_rhs2d,
-    check_p2_fig7_traj2d,
-    check_p2_fig8_phase,
 )
 from .p3 import (
     P3Errors,

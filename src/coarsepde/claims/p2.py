@@ -1,5 +1,5 @@
-"""Checks of P2 (Arbabi et al. 2020, equation-free homogenization): effective coefficients (Eqs. 22, 27),
-the 1D patch-dynamics figures (Sect. 5.1, Figs. 1-5) and the 2D lattice figures (Sect. 5.2, Figs. 6-8).
+"""Checks of P2 (Arbabi et al. 2020, equation-free homogenization): effective coefficients (Eqs. 22, 27)
+and the 2D lattice figures (Sect. 5.2, Figs. 6-8); the 1D patch-dynamics figures are in :mod:`.p2_1d`.
 
 Each check takes plain numbers / arrays and returns one :class:`~coarsepde.claims.rows.ClaimResult`.
 """
@@ -9,16 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .catalogue import CLAIMS
-from .rows import ClaimResult, sci
+from .rows import ClaimResult
 
 __all__ = [
     "check_astar_1d",
     "check_astar_2d",
-    "check_p2_fig1_grid",
-    "check_p2_cost",
-    "check_p2_fig2_snapshot",
-    "check_p2_fig4_rhs",
-    "check_p2_fig5_integrate",
     "check_p2_fig6_rhs2d",
     "check_p2_fig7_traj2d",
     "check_p2_fig8_phase",
@@ -121,178 +116,6 @@ def check_astar_2d(
 
 
 # -- 1D: patch dynamics and learned homogenized PDEs (Sect. 5.1)
-def _fractions_text() -> tuple[float, float, str, str]:
-    """The space/time fraction thresholds of Sect. 4-5 and their statement in percent."""
-    space, time = (CLAIMS["P2-cost"].thresholds[k] for k in ("space_fraction_below", "time_fraction_at_most"))
-    return space, time, f"< {100 * space:g}%", f"<= {100 * time:g}%"
-
-
-def check_p2_fig1_grid(*, space_fraction: float, time_fraction: float, n_patches: int, scale: str) -> ClaimResult:
-    """P2-fig1-grid: the schematic is drawn from the configured geometry; it states the fractions."""
-    space, time, space_txt, time_txt = _fractions_text()
-    passed = bool(space_fraction < space and time_fraction <= time)
-    return ClaimResult(
-        id="P2-fig1-grid",
-        claim=(
-            "Schematic of the gap-tooth and patch-dynamics space-time grids drawn from the configured teeth, "
-            f"buffers and time steps; the configured scheme simulates {space_txt} of space and {time_txt} of "
-            "time."
-        ),
-        paper_value="< 8% of space, 0.1% of time",
-        reproduced_value=f"{n_patches} patches: {100 * space_fraction:.2f}% of space, {100 * time_fraction:.3f}% of time",
-        tolerance=f"space {space_txt}, time {time_txt}",
-        passed=passed,
-        scale=scale,
-    )
-
-
-def check_p2_cost(
-    *,
-    space_fraction: float,
-    time_fraction: float,
-    patch_seconds: float,
-    full_seconds: float,
-    interval: float,
-    scale: str,
-) -> ClaimResult:
-    """P2-cost: the space-time grid of patch dynamics vs the fully resolved one, and wall-clock."""
-    space, time, space_txt, time_txt = _fractions_text()
-    ratio_min = CLAIMS["P2-cost"].thresholds["grid_ratio_at_least"]
-    ratio_txt = f"{ratio_min:.0e}".replace("e+0", "e")  # 1e4, as the paper writes it
-    ratio = 1.0 / (space_fraction * time_fraction)
-    passed = bool(space_fraction < space and time_fraction <= time and ratio >= ratio_min)
-    return ClaimResult(
-        id="P2-cost",
-        claim=(
-            f"Patch dynamics simulates {space_txt} of space and {time_txt} of time, a space-time grid >= "
-            f"{ratio_txt} times smaller than the fully resolved one (same micro spacing); the measured wall-clock "
-            "of both over the same "
-            f"interval (t in [0, {interval:g}], one trajectory) is reported."
-        ),
-        paper_value="< 8% space, 0.1% time, 10^4 x smaller space-time grid",
-        reproduced_value=(
-            f"{100 * space_fraction:.2f}% space, {100 * time_fraction:.3f}% time, grid ratio {ratio:.3g}; "
-            f"wall-clock patch dynamics {patch_seconds:.2f} s vs fully resolved {full_seconds:.1f} s "
-            f"(x{full_seconds / patch_seconds:.1f})"
-        ),
-        tolerance=f"space {space_txt}, time {time_txt}, ratio >= {ratio_txt}",
-        passed=passed,
-        scale=scale,
-    )
-
-
-def check_p2_fig2_snapshot(
-    *,
-    rel_fr_homog: float,
-    rel_pd_homog: float,
-    rel_pd_fr: float,
-    oscillation_period: float,
-    eps: float,
-    tol: float,
-    scale: str,
-    rel_pd_macro_fd: float | None = None,
-) -> ClaimResult:
-    """P2-fig2-snapshot: the three macro fields agree; the zooms show the eps-scale oscillation."""
-    worst = max(rel_fr_homog, rel_pd_homog, rel_pd_fr)
-    period_tol = CLAIMS["P2-fig2-snapshot"].thresholds["period_rel_tol"]
-    period_ok = abs(oscillation_period / eps - 1.0) < period_tol
-    return ClaimResult(
-        id="P2-fig2-snapshot",
-        claim=(
-            f"At t = 0.05, eps = {eps:g}: fully resolved (tooth-averaged), homogenized and patch-dynamics macro "
-            f"fields agree to relative L2 < {tol:g} at the macro nodes, and the fully resolved zoom oscillates with "
-            f"period eps (dominant Fourier period of the detrended zoom within {100 * period_tol:g}% of eps)."
-        ),
-        paper_value="agreement at large scale; eps-scale variations in the zooms",
-        reproduced_value=(
-            f"rel. L2: fully resolved vs homogenized {sci(rel_fr_homog)}, patch vs homogenized "
-            f"{sci(rel_pd_homog)}, patch vs fully resolved {sci(rel_pd_fr)}; zoom period "
-            f"{oscillation_period / eps:.3f} eps"
-            + (
-                ""
-                if rel_pd_macro_fd is None
-                else f"; patch vs homogenized FD on the same macro grid {sci(rel_pd_macro_fd)} "
-                "(the rest is the macro grid's discretization error)"
-            )
-        ),
-        tolerance=f"rel. L2 < {tol:g}; period within {100 * period_tol:g}%",
-        passed=bool(worst < tol and period_ok),
-        scale=scale,
-    )
-
-
-def _window(t_max: float) -> str:
-    """The evaluation window as run, and where it falls short of the catalogue's t in [0, 1]."""
-    short = "" if t_max >= 1.0 - 1e-9 else f" (this scale's data stop at t = {t_max:g}: [0, 1] is not covered)"
-    return f"t in [0, {t_max:g}]{short}"
-
-
-def check_p2_fig4_rhs(
-    *,
-    rmse: dict[str, float],
-    data_rmse: float,
-    tol: float,
-    t_max: float,
-    scale: str,
-    late: dict[str, float] | None = None,
-    late_time: float | None = None,
-) -> ClaimResult:
-    """P2-fig4-rhs: both architectures predict the homogenized RHS with rMSE (Eq. 24) < tol on the test
-    snapshots of t in [0, t_max]."""
-    passed = bool(all(np.isfinite(v) and v < tol for v in rmse.values()))
-    return ClaimResult(
-        id="P2-fig4-rhs",
-        claim=(
-            f"Both architectures (MLP on (U, U_x, U_xx); conv net on 3-point stencils), trained on patch-dynamics "
-            f"data, predict the homogenized right-hand side on the test trajectories ({_window(t_max)}) with rMSE "
-            f"(Eq. 24) < {tol:g}. The patch-dynamics data's own rMSE against the same truth (the 11-node grid's "
-            "discretization error) is reported as the floor."
-        ),
-        paper_value="accurate RHS (Fig. 4)",
-        reproduced_value=(
-            ", ".join(f"{k} {sci(v)}" for k, v in rmse.items())
-            + f"; patch data itself {sci(data_rmse)}"
-            + (
-                ""
-                if not late
-                else f"; on snapshots with t >= {late_time:g}: " + ", ".join(f"{k} {sci(v)}" for k, v in late.items())
-            )
-        ),
-        tolerance=f"rMSE < {tol:g}",
-        passed=passed,
-        scale=scale,
-    )
-
-
-def check_p2_fig5_integrate(
-    *,
-    rmse: dict[str, float],
-    stable: dict[str, bool],
-    tol: float,
-    t_max: float,
-    scale: str,
-    late: dict[str, float] | None = None,
-    late_time: float | None = None,
-) -> ClaimResult:
-    """P2-fig5-integrate: BDF integration of each learned model from an unseen IC over t in [0, t_max]."""
-    passed = bool(all(stable.values()) and all(np.isfinite(v) and v < tol for v in rmse.values()))
-    return ClaimResult(
-        id="P2-fig5-integrate",
-        claim=(
-            f"Integrating each learned model with BDF from an unseen initial condition stays stable over "
-            f"{_window(t_max)} and matches the homogenized solution with rMSE < {tol:g}."
-        ),
-        paper_value="stable, accurate trajectories over t in [0, 1] (Fig. 5)",
-        reproduced_value=(
-            ", ".join(f"{k} {sci(v)} ({'stable' if stable[k] else 'UNSTABLE'})" for k, v in rmse.items())
-            + ("" if not late else f"; over t >= {late_time:g}: " + ", ".join(f"{k} {sci(v)}" for k, v in late.items()))
-        ),
-        tolerance=f"rMSE < {tol:g}",
-        passed=passed,
-        scale=scale,
-    )
-
-
 # -- 2D lattice (Sect. 5.2); the tensor finding is X-p2-tensor (x.py)
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation (ties broken by order; continuous data here)."""
