@@ -189,10 +189,28 @@ def test_example_checks_score_the_protocol_asked_for():
         tv={"plain": 300.0, "continuity": 100.0},
         max_error={"plain": 5.0, "continuity": 1.0},
         true_tv=100.0,
+        true_range=100.0,
         scale="t",
         protocol="converged",
     )
     assert (r.passed, r.protocol) == (True, "converged")
+    # two fits that learned nothing (the ci Adam fits: 98.98 vs 99.01) are not compared: the row fails
+    r = check_p3_fig5(
+        tv={"plain": 28.2, "continuity": 3.1},
+        max_error={"plain": 99.01, "continuity": 98.98},
+        true_tv=99.0,
+        true_range=100.0,
+        scale="t",
+    )
+    assert not r.passed and "not learned: plain, continuity" in r.reproduced_value
+    r = check_p3_fig5(
+        tv={"plain": 300.0, "continuity": 100.0},
+        max_error={"plain": 60.0, "continuity": 1.0},
+        true_tv=100.0,
+        true_range=100.0,
+        scale="t",
+    )
+    assert not r.passed and "not learned: plain" in r.reproduced_value
     kw = dict(iterations_plain=2000, final_plain=1e-3, fraction=0.5, inv_eps=64, scale="t")
     r = check_p3_fig4(iterations_ms=400, reached=True, **kw)
     assert (r.passed, r.protocol) == (True, "paper") and "final Adam loss" in r.claim

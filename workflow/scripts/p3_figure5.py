@@ -78,6 +78,7 @@ def main(argv=None):
             tv={v: float(ds.tv.sel(variant=v, protocol=pr)) for v in ("plain", "continuity")},
             max_error={v: float(ds.max_error.sel(variant=v, protocol=pr)) for v in ("plain", "continuity")},
             true_tv=true_tv,
+            true_range=float(truth.max() - truth.min()),
             scale=args.scale,
             protocol=pr,
         )
