@@ -226,3 +226,36 @@ def test_percents_and_gathered_order(tmp_path):
     table = gather([write_fragments(rows, tmp_path / "P3-table1-2.json")], scale="ci")
     got = table[table["id"] == "P3-table1-2"][["protocol", "verdict"]].values.tolist()
     assert got == [["paper", "not-reached"], ["converged", "reproduced"]]
+
+
+def test_table14_refuted_only_with_the_split_data_measurement_and_table12_names_its_d_t_target():
+    from coarsepde.claims import check_p3_table12, check_p3_table14, converged_verdict, table14_refutation
+
+    kw = dict(dcrnn={64: 0.0018, 128: 0.0166}, ms_hdl={64: 2e-4, 128: 2e-4}, factor=1.5)
+    printed = {"paper": {64: 97.0, 128: 99.0}, "swapped": {64: 0.81, 128: 3.18}}
+    ev = table14_refutation(**kw, others=printed)
+    assert "1/64 0.0002%" in ev and "1/128 0.0166%" in ev and "1/64 97%" in ev
+    r = converged_verdict(
+        check_p3_table14(
+            **kw,
+            others=printed,
+            paper={"ms-hdl": {64: 0.094}, "dc-rnn": {64: 0.066}},
+            dcrnn_label="x",
+            scale="t",
+            protocol="converged",
+        ),
+        ev,
+    )
+    assert (r.passed, r.verdict) == (False, "refuted")
+    # the printed steps working, or the DC-RNN within the factor: no refutation
+    assert table14_refutation(**kw, others={"paper": {64: 0.1, 128: 0.1}}) == ""
+    assert table14_refutation(**(kw | {"dcrnn": {64: 2e-4, 128: 3e-4}}), others=printed) == ""
+    base = dict(paper={"lasso": {128: 0.18}, "dc-rnn": {128: 0.072}}, dcrnn_label="x", scale="t")
+    lost = check_p3_table12(
+        dcrnn={128: 0.0166}, lasso={128: 0.0148}, others={"lasso (best alpha) [fe]": {128: 3.23}}, **base
+    )
+    assert lost.verdict == "unexplained" and "forward difference 1/128 3.23%" in lost.evidence
+    won = check_p3_table12(
+        dcrnn={128: 0.01}, lasso={128: 0.0148}, others={"lasso (best alpha) [fe]": {128: 3.23}}, **base
+    )
+    assert won.passed and won.evidence == ""

@@ -44,6 +44,7 @@ from .p3 import (
     check_p3_table15,
     check_p3_table16,
 )
+from .p3_examples import table14_refutation
 from .p3_protocols import (
     PAPER_ADAM,
     AdamBudget,
@@ -131,6 +132,7 @@ __all__ = [
     "check_p3_table16",
     "check_p3_fig4",
     "check_p3_fig5",
+    "table14_refutation",
     # P3 protocols and verdicts
     "AdamBudget",
     "PAPER_ADAM",
