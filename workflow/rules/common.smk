@@ -326,6 +326,32 @@ def p1_pde_check():
         raise ValueError(f"discretization.valid_time.burgers_factors {missing} not in burgers.resample_factors")
 
 
+def p1_training_budget(c, simulations=None):
+    """One equation's training budget (claims.p1_budget.P1Budget fields) from its config section ``c``."""
+    t = c["training"]
+    return {
+        "steps": t["steps"],
+        "batch": t["batch_snapshots"],
+        "snapshots": c["train"]["n_runs"] * c["train"]["n_snapshots"],
+        "const_steps": t["const_steps"],
+        "simulations": simulations,
+    }
+
+
+def p1_budget_settings(figure):
+    """The settings file with the budgets a P1 figure's claim was trained and scored at (its paper row is
+    not-reached where they fall short of the paper's: coarsepde.claims.p1_budget)."""
+    if figure == "fig1":
+        it = P1B["interpolation"]
+        values = {"interpolation": {"steps": it["steps"], "batch": it["batch_size"]}}
+    elif figure in ("fig2", "fig3"):
+        values = {"burgers": p1_training_budget(P1B)}
+    else:
+        values = {"burgers": p1_training_budget(P1B, P1B["test"]["n_runs"])}
+        values |= {eq: p1_training_budget(P1P[eq], P1P[eq]["test"]["n_runs"]) for eq in P1_PDES}
+    return settings_path(f"p1_budget_{figure}", values)
+
+
 def p1_pde_data_flags(wildcards):
     c = P1P[wildcards.pde]
     i = c["initial"]

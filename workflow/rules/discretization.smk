@@ -193,6 +193,7 @@ rule p1_figure1:
     input:
         **script_inputs("p1_figure1"),
         evaluation=p1_path("interpolation_eval.zarr"),
+        budget=p1_budget_settings("fig1"),
     output:
         figure=report("results/figures/P1_fig1.png", caption="../report/P1_fig1.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig1-interp.json",
@@ -215,7 +216,7 @@ rule p1_figure1:
     shell:
         "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
         " --top-decile {params.top} --poor-quantile {params.poor} --overshoot-tol {params.overshoot}"
-        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 rule p1_figure2:
@@ -225,6 +226,7 @@ rule p1_figure2:
         const=p1_path("models/const_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         nn=p1_path("models/nn_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         data=p1_path("test.zarr"),
+        budget=p1_budget_settings("fig2"),
     output:
         figure=report("results/figures/P1_fig2.png", caption="../report/P1_fig2.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig2-coeffs.json",
@@ -245,7 +247,8 @@ rule p1_figure2:
         scale=SCALE,
     shell:
         "python {input.script} --const {input.const} --nn {input.nn} --data {input.data} --factor {params.factor}"
-        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --scale {params.scale}"
+        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --budget {input.budget}"
+        " --scale {params.scale}"
         " --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
@@ -255,6 +258,7 @@ rule p1_figure3:
         **script_inputs("p1_figure3"),
         panel_a=p1_evaluations("test", P1B["evaluation"]["fig3a_factors"]),
         panel_c=p1_evaluations("large", P1_FACTORS),
+        budget=p1_budget_settings("fig3"),
     output:
         figure=report("results/figures/P1_fig3.png", caption="../report/P1_fig3.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig3-burgers.json",
@@ -280,7 +284,7 @@ rule p1_figure3:
         "python {input.script} --panel-a {input.panel_a} --panel-c {input.panel_c} --sample {params.sample}"
         " --panel-b-factor {params.panel_b} --mae-t-max {params.t_max} --baseline-ratio {params.ratio}"
         " --const-min-factor {params.const_min} --train-length-pi {params.train_length_pi}"
-        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 # ------------------------------------------------------------------------------------------
@@ -448,6 +452,8 @@ rule p1_figure4:
     input:
         **script_inputs("p1_figure4"),
         valid_time="results/discretization/valid_time.zarr",
+        budget=p1_budget_settings("fig4"),
+        training_length=f"results/tables/P1_{P1VT['training_length']['equation']}_training_length.csv",
     output:
         figure=report("results/figures/P1_fig4.png", caption="../report/P1_fig4.rst", category="P1 Bar-Sinai 2019"),
         claim="results/claims/P1-fig4-validtime.json",
@@ -467,7 +473,8 @@ rule p1_figure4:
         scale=SCALE,
     shell:
         "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
-        " --note {params.note:q} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --note {params.note:q} --budget {input.budget} --training-length {input.training_length}"
+        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 rule p1_valid_time_large:

@@ -7,8 +7,15 @@ coarsepde.claims.p1.check_p1_fig1 on coarsepde.discretization.interpolation_metr
 import numpy as np
 from matplotlib.colors import LogNorm
 
-from coarsepde.claims import Fig1Thresholds, check_p1_fig1, write_fragment
-from coarsepde.cli import common_parser
+from coarsepde.claims import (
+    PAPER_P1_FIG1,
+    Fig1Thresholds,
+    check_p1_fig1,
+    p1_budgets_from_settings,
+    p1_paper_verdict,
+    write_fragment,
+)
+from coarsepde.cli import common_parser, read_settings
 from coarsepde.discretization.interpolation_metrics import fig1_statistics
 from coarsepde.plotting import STYLE, panel_label, plt, save
 from coarsepde.store import read_dataset
@@ -35,6 +42,7 @@ def main(argv=None):
     p.add_argument("--ylim", type=_pair, default=(-1.2, 1.2), help="panel A v range 'a,b'")
     p.add_argument("--hist-norm", type=_pair, default=(1.0, 1e4), help="panel B colour range 'a,b' (log)")
     p.add_argument("--curvature-range", type=_pair, default=(1e-1, 1e4), help="panel C x range 'a,b'")
+    p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
     args = p.parse_args(argv)
     ev = read_dataset(args.evaluation)
 
@@ -129,6 +137,7 @@ def main(argv=None):
         scale=args.scale,
         note=note,
     )
+    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1_FIG1)
     write_fragment(result, args.claim)
 
 

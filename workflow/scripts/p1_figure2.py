@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from matplotlib.colors import LogNorm
 
-from coarsepde.claims import check_p1_fig2, write_fragment
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.claims import PAPER_P1, check_p1_fig2, p1_budgets_from_settings, p1_paper_verdict, write_fragment
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.equations import coarse_grain
 from coarsepde.discretization.persist import load_model
 from coarsepde.numerics import stencils
@@ -65,6 +65,7 @@ def main(argv=None):
     p.add_argument("--n-faces", type=int, default=4, help="faces with coefficients drawn in panel B")
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
+    p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
     args = p.parse_args(argv)
     log = setup_logging()
     torch.set_num_threads(1)
@@ -151,6 +152,7 @@ def main(argv=None):
         factor=args.factor,
         scale=args.scale,
     )
+    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1)
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from coarsepde.claims import check_p1_fig3, write_fragment
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.claims import PAPER_P1, check_p1_fig3, p1_budgets_from_settings, p1_paper_verdict, write_fragment
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.metrics import mae_summary
 from coarsepde.plotting import panel_label, plt, save
 from coarsepde.store import read_dataset
@@ -40,6 +40,7 @@ def main(argv=None):
     p.add_argument("--train-length-pi", type=float, required=True)
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
+    p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
     args = p.parse_args(argv)
     log = setup_logging()
 
@@ -141,6 +142,7 @@ def main(argv=None):
         nn_stable=nn_stable,
         scale=args.scale,
     )
+    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1)
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -5,9 +5,17 @@ Writes claim P1-fig4-validtime. The same figure of the 10x-domain runs (KdV, KS)
 P1_figS_large_domain.png (no claim)."""
 
 import numpy as np
+import pandas as pd
 
-from coarsepde.claims import check_p1_fig4, write_fragment
-from coarsepde.cli import common_parser, setup_logging
+from coarsepde.claims import (
+    PAPER_P1,
+    check_p1_fig4,
+    p1_budgets_from_settings,
+    p1_paper_verdict,
+    training_length_evidence,
+    write_fragment,
+)
+from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.plotting import figure, panel_label, save
 from coarsepde.store import read_dataset
 
@@ -46,6 +54,8 @@ def main(argv=None):
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", default=None, help="claim fragment (Fig. 4 only; not for the 10x-domain supplement)")
     p.add_argument("--suptitle", default=None)
+    p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
+    p.add_argument("--training-length", required=True, help="P1_<eq>_training_length.csv (longer trainings)")
     args = p.parse_args(argv)
     log = setup_logging()
 
@@ -88,6 +98,11 @@ def main(argv=None):
         scale=args.scale,
         note=args.note,
     )
+    budgets = p1_budgets_from_settings(read_settings(args.budget))
+    rows = pd.read_csv(args.training_length).to_dict("records")
+    eq = str(rows[0]["equation"]) if rows else ""
+    larger = training_length_evidence(rows, steps=budgets[eq].steps) if eq in budgets else ""
+    result = p1_paper_verdict(result, budgets, paper=PAPER_P1, larger=larger)
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -13,6 +13,14 @@ checks take plain numbers / arrays / records: this package imports no paper pack
 
 from .catalogue import CATALOGUE, CLAIMS, Claim
 from .p1 import Fig1Thresholds, check_p1_fig1, check_p1_fig2, check_p1_fig3, check_p1_fig4
+from .p1_budget import (
+    PAPER_P1,
+    PAPER_P1_FIG1,
+    P1Budget,
+    p1_budgets_from_settings,
+    p1_paper_verdict,
+    training_length_evidence,
+)
 from .p2 import (
     check_astar_1d,
     check_astar_2d,
@@ -82,6 +90,13 @@ from .x import (
 )
 
 __all__ = [
+    # P1 budgets and the not-reached verdict of its paper rows
+    "P1Budget",
+    "PAPER_P1",
+    "PAPER_P1_FIG1",
+    "p1_budgets_from_settings",
+    "p1_paper_verdict",
+    "training_length_evidence",
     # the contract as data
     "CATALOGUE",
     "CLAIMS",
