@@ -11,6 +11,8 @@ Sections (``--sections``, default all):
   accuracy   P1 learned coarse solvers vs WENO at the coarsest resolution with the same MAE
              (claim X-speed-equal-accuracy; needs the pipeline's models and evaluation stores)
   training   P1 NN training steps/s (torch 1 and 2 threads); P3 DC-RNN Adam iterations/s (FE, IMEX-BDF-2)
+  engine     P3 batched DC-RNN fitting engine vs one fit at a time (fit-steps/s), vs a measured floor; ARS(2,2,2)
+             vs IMEX-BDF-2 step cost
   pipeline   wall-clock per Snakemake rule from results/benchmarks/*.tsv, per pipeline and the top 5
 
 ``--quick`` shrinks every size (the regression test runs ``--quick --sections fine training p2``).
@@ -35,7 +37,7 @@ sys.path.insert(0, str(HERE))
 import yaml  # noqa: E402
 from common import COLUMNS, ROOT  # noqa: E402
 
-SECTIONS = ("fine", "p2", "accuracy", "training", "pipeline")
+SECTIONS = ("fine", "p2", "accuracy", "training", "engine", "pipeline")
 
 
 def _section(name: str):

@@ -1,0 +1,87 @@
+"""What one fit of the batched engine is: small frozen dataclasses instead of keyword lists.
+
+Delgadillo, Hu, Yang, "Multiscale and nonlocal learning for PDEs using densely connected RNNs" (Sect. 5.2).
+A :class:`FitTask` is a model (a :class:`~coarsepde.kinetic.dcrnn.MultiscaleDCRNN` g-equation, updated in place),
+its fitting scheme, its Adam settings (:class:`AdamSettings`), its penalties (:class:`Penalties`) and what to
+score it against; :class:`EngineOptions` are the settings shared by every fit of one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from coarsepde.kinetic.protocols import AdamProtocol
+
+__all__ = ["AdamSettings", "Penalties", "FitTask", "EngineOptions"]
+
+
+@dataclass(frozen=True)
+class AdamSettings:
+    """Adam for ``steps`` steps at ``lr`` on the data term + penalties; ``batch_windows`` random time windows per
+    step (Sect. 5.2's stochastic variant, drawn as :func:`~coarsepde.kinetic.training.fit` draws them from a
+    generator seeded with ``seed``; None = every window); a history record every ``history_every`` steps."""
+
+    steps: int
+    lr: float = 1e-3
+    batch_windows: int | None = None
+    history_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.steps < 0 or not self.lr > 0 or self.history_every < 1:
+            raise ValueError(f"invalid Adam settings {self}")
+
+    @classmethod
+    def from_protocol(cls, protocol: AdamProtocol, seed: int = 0) -> AdamSettings:
+        """From the pipeline's :class:`~coarsepde.kinetic.protocols.AdamProtocol`."""
+        return cls(protocol.steps, protocol.lr, protocol.batch_windows, protocol.history_every, seed)
+
+
+@dataclass(frozen=True)
+class Penalties:
+    """gamma of the l1 sparsity penalty (Eq. 4.17 / 5.16; ``reduction`` "sum" or the notebook's per-tensor
+    "mean"), and the weight of the <g> = 0 penalty (Eq. 4.15)."""
+
+    sparsity: float = 0.0
+    reduction: str = "sum"
+    mean_zero: float = 0.0
+
+    def __post_init__(self):
+        if self.reduction not in ("sum", "mean"):
+            raise ValueError(f"reduction must be 'sum' or 'mean', got {self.reduction!r}")
+
+
+@dataclass
+class FitTask:
+    """One fit: ``model`` (trained in place), ``scheme`` (a name of :mod:`coarsepde.kinetic.schemes`: fe, be,
+    imex1, bdf1..bdf4, ars222), ``adam``, ``penalties``, the data-term ``norm`` ("l1", the paper's, or "l2"),
+    and, when ``eps_true`` is given, Error% (Eq. 6.2) and eps_pred in the history. ``name`` labels it."""
+
+    model: object
+    scheme: str
+    adam: AdamSettings
+    penalties: Penalties = field(default_factory=Penalties)
+    norm: str = "l1"
+    eps_true: float | None = None
+    sigma_s: float = 1.0
+    name: str = ""
+
+    def __post_init__(self):
+        if self.norm not in ("l1", "l2"):
+            raise ValueError(f"norm must be 'l1' or 'l2', got {self.norm!r}")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Shared by all fits of a run: Adam's betas and eps (TF defaults), the data pass ("fused": the compiled
+    kernel, "torch": plain autograd, for checks), and a ``log`` callable(str) for the history records."""
+
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    kernel: str = "fused"
+    log: Callable[[str], None] | None = None
+
+    def __post_init__(self):
+        if self.kernel not in ("fused", "torch"):
+            raise ValueError(f"kernel must be 'fused' or 'torch', got {self.kernel!r}")
