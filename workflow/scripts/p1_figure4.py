@@ -54,9 +54,11 @@ def main(argv=None):
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", default=None, help="claim fragment (Fig. 4 only; not for the 10x-domain supplement)")
     p.add_argument("--suptitle", default=None)
-    p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
-    p.add_argument("--training-length", required=True, help="P1_<eq>_training_length.csv (longer trainings)")
+    p.add_argument("--budget", default=None, help="settings file: the training budgets of the models scored (--claim)")
+    p.add_argument("--training-length", default=None, help="P1_<eq>_training_length.csv: longer trainings (--claim)")
     args = p.parse_args(argv)
+    if args.claim is not None and (args.budget is None or args.training_length is None):
+        p.error("--claim needs --budget and --training-length (the paper row's verdict)")
     log = setup_logging()
 
     ds = read_dataset(args.valid_time)
