@@ -238,6 +238,22 @@ def test_dry_run_of_every_scale(tmp_path, configfile):
     assert "effective_coefficients" in proc.stdout
 
 
+def test_every_scale_gathers_the_same_claim_fragments(tmp_path):
+    """claims.csv has a row for every ID at every scale: the claims job of ci, default and paper gathers the same
+    fragments (the ci run shows these measure every ID: test_claims_csv_has_a_row_for_every_id)."""
+    wf = copy_workflow(tmp_path)
+    fragments = {}
+    for configfile in ("config/ci.yaml", "config/config.yaml", "config/paper.yaml"):
+        proc = snakemake(wf, "-n", "--forceall", "--configfile", configfile, "--", "results/claims.csv")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out = proc.stdout + proc.stderr
+        job = out[out.index("rule claims:") :]
+        inputs = job[job.index("input:") :].splitlines()[0]
+        fragments[configfile] = {f.strip() for f in inputs.split(",") if "results/claims/" in f}
+    assert len(fragments["config/ci.yaml"]) >= 25
+    assert fragments["config/ci.yaml"] == fragments["config/config.yaml"] == fragments["config/paper.yaml"]
+
+
 def test_training_jobs_request_a_gpu_at_the_paper_scale_only(tmp_path):
     """resources.rules.<rule>.gpu reaches the job (the slurm profile makes it sbatch --gpus=N): 1 for
     the P1 trainings at the paper scale, 0 at ci; the training command gets the config's device."""
