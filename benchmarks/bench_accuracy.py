@@ -19,10 +19,12 @@ from common import ROOT, fmt, interleaved, row
 
 from coarsepde.discretization.equations import coarse_grain
 from coarsepde.discretization.simulate import SolverSettings
-from coarsepde.discretization.speed import LEARNED, equal_accuracy_pairs, mae_table, time_coarse_solvers
+from coarsepde.discretization.speed import LEARNED, REFERENCE, equal_accuracy_pairs, mae_table, time_coarse_solvers
 
 DATA = ROOT / "results/discretization/burgers"
-MIN_FACTOR = 8  # the coarse regime the claim is about (below it WENO would have to run on the fine grid)
+# every configured factor, as the rule x_speed_equal_accuracy (a pair whose WENO would need the fine grid has no
+# match and is left out)
+MIN_FACTOR = 1
 
 
 def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
@@ -52,7 +54,9 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         return []
 
     span = 0.1 if quick else 0.5
+    # every solver twice: its compiled paths (the pipeline's) and the reference paths before issue 22
     runs = {("weno", g) for _, _, g in pairs} | {("weno_torch", g) for _, _, g in pairs} | {(m, f) for m, f, _ in pairs}
+    runs |= {(m + REFERENCE, f) for m, f in runs if m != "weno_torch"}
     print(
         f"  equal accuracy: {len(pairs)} pairs, {len(runs)} solver runs, t span {span:g}, {repeats} interleaved "
         "repeats ...",
@@ -87,7 +91,10 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
                 f"{length / np.pi:.0f} pi], t in [{times[0]:g}, {times[-1]:g}], {nfev[(m, f)]} / {nfev[('weno', g)]} "
                 f"batched rhs calls; WENO runs its compiled one-pass kernel (the pipeline's); like for like with the "
                 f"learned models' torch ops, WENO through torch takes {fmt(t[('weno_torch', g)])} s (ratio "
-                f"{fmt(t[('weno_torch', g)] / t[(m, f)])})",
+                f"{fmt(t[('weno_torch', g)] / t[(m, f)])}); both run their compiled paths (learned: fused flux, and "
+                f"the compiled RK23 loop for constant coefficients; WENO: the compiled RK23 loop); before issue 22 "
+                f"(reference paths, same trajectories to round-off): learned {fmt(t[(m + REFERENCE, f)])} s, WENO "
+                f"{fmt(t[('weno' + REFERENCE, g)])} s, ratio {fmt(t[('weno' + REFERENCE, g)] / t[(m + REFERENCE, f)])}",
                 t[(m, f)],
                 "s",
                 t[("weno", g)],
@@ -98,8 +105,23 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
         print(
             f"  {m} {f}x {t[(m, f)]:.2f} s vs weno {g}x {t[('weno', g)]:.2f} s "
             f"(x{t[('weno', g)] / t[(m, f)]:.2f}; torch WENO {t[('weno_torch', g)]:.2f} s, "
-            f"x{t[('weno_torch', g)] / t[(m, f)]:.2f})",
+            f"x{t[('weno_torch', g)] / t[(m, f)]:.2f}); reference paths {t[(m + REFERENCE, f)]:.3f} s vs "
+            f"{t[('weno' + REFERENCE, g)]:.3f} s (x{t[('weno' + REFERENCE, g)] / t[(m + REFERENCE, f)]:.2f})",
             flush=True,
+        )
+    for m, f in sorted({(m, f) for m, f, _ in pairs} | {("weno", g) for _, _, g in pairs}):
+        rows.append(
+            row(
+                f"p1_coarse_run_{m}_{f}x",
+                f"P1 {m} at {f}x, the run of the row above ({n_samples} samples, t in [{times[0]:g}, {times[-1]:g}]): "
+                "compiled paths vs the reference paths before issue 22 (ode.integrate's torch loop, the torch flux "
+                "composition); same trajectories to round-off (tests/test_p1_fused.py)",
+                t[(m, f)],
+                "s",
+                t[(m + REFERENCE, f)],
+                t[(m + REFERENCE, f)] / t[(m, f)],
+                threads=1,
+            )
         )
     rows += _nn_precision([f for m, f, _ in pairs if m == "nn"], quick, repeats)
     return rows

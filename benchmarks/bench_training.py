@@ -1,4 +1,5 @@
-"""Row 4: training throughput.
+"""Row 4: training throughput (and, from ``p1_training_cost``, the P1 cost per step of every training kind
+against the FLOP floor, reference vs compiled paths).
 
 P1 (``coarsepde.discretization.training.train``): Adam steps/s of the NN at one resample factor with the
 step of ``p1_train`` (batch = batch_snapshots x factor shifted coarse samples, the model trained in the
@@ -175,4 +176,6 @@ def _p3(cfg: dict, quick: bool, repeats: int) -> list[dict]:
 
 
 def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
-    return _p1(cfg, quick, repeats) + _p3(cfg, quick, repeats)
+    from p1_training_cost import run as p1_cost
+
+    return _p1(cfg, quick, repeats) + p1_cost(cfg, quick, repeats) + _p3(cfg, quick, repeats)

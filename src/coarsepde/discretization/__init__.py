@@ -6,6 +6,10 @@ none of them, and with them neither torch nor numba):
 - :mod:`.equations`: Burgers, KdV, Kuramoto-Sivashinsky as flux forms fed face quantities by name;
   forcing; coarse graining; the polynomial and WENO face quantities.
 - :mod:`.burgers_fused`: the WENO5-Godunov Burgers right-hand side as one compiled pass.
+- :mod:`.coarse_driver`, :mod:`.coarse_kernels`: coarse runs (WENO, constant coefficients) in one compiled
+  RK23 loop with the forcing.
+- :mod:`.fused`, :mod:`.stencil_kernels`: the learned models' flux path (stencils, flux, update) and the
+  time-integrated loss's rollout as compiled passes with their adjoints.
 - :mod:`.simulate`: batched coarse simulations, valid times, the fine WENO "exact" solver.
 - :mod:`.spectral`: the fine pseudo-spectral KdV / KS solver.
 - :mod:`.layers`, :mod:`.models`: polynomial-accuracy layer, periodic CNN, the learned discretization.
@@ -19,6 +23,10 @@ none of them, and with them neither torch nor numba):
 __all__ = [
     "equations",
     "burgers_fused",
+    "coarse_driver",
+    "coarse_kernels",
+    "fused",
+    "stencil_kernels",
     "simulate",
     "spectral",
     "layers",

@@ -12,76 +12,26 @@ keeps all intermediates in registers (the speed-up is measured in ``benchmarks/b
 
 This is an inference-only fast path (no autograd, CPU, float64): the fine "exact" solver and the
 WENO baseline runs use it through ``coarsepde.discretization.simulate``; the torch version stays the
-differentiable and device-generic one. Compiled by numba on first use (cached on disk next to this
-file, or under ``NUMBA_CACHE_DIR``). The WENO5 face reconstruction is compiled here, beside the
-Burgers kernel that inlines it, rather than in ``numerics``: numba's on-disk cache of a kernel is
-invalidated only by changes to the kernel's own source file, so a helper kept in another module
-could change without the cached kernel noticing.
+differentiable and device-generic one. The kernel is :func:`coarsepde.discretization.coarse_kernels.weno_godunov_rhs`
+(imported, with numba, on first use; compiled once and cached on disk next to that file, or under
+``NUMBA_CACHE_DIR``), beside the compiled RK23 loop that also calls it. The WENO5 face reconstruction is
+compiled there rather than in ``numerics``: numba's on-disk cache of a kernel is invalidated only by
+changes to the kernel's own source file, so a helper kept in another module could change without the
+cached kernel noticing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["burgers_weno_godunov_rhs"]
-
-_KERNEL = None
+__all__ = ["burgers_weno_godunov_rhs", "compiled_kernel"]
 
 
-def _compile():
-    import numba
+def compiled_kernel():
+    """The compiled kernel ``kernel(v, eta, dx, slope, eps, out)`` (a numba dispatcher)."""
+    from coarsepde.discretization.coarse_kernels import weno_godunov_rhs
 
-    @numba.njit(inline="always", error_model="numpy")
-    def weno5_face(um2, um1, u0, up1, up2, eps):  # pragma: no cover - compiled
-        """Jiang & Shu's reconstruction at the face between u0 and up1, upwind from u0's side: the
-        arithmetic of ``coarsepde.numerics.weno._weno5_left_biased``, in its order."""
-        q0 = (2.0 * um2 - 7.0 * um1 + 11.0 * u0) / 6.0
-        q1 = (-um1 + 5.0 * u0 + 2.0 * up1) / 6.0
-        q2 = (2.0 * u0 + 5.0 * up1 - up2) / 6.0
-        t = um2 - 2.0 * um1 + u0
-        s = um2 - 4.0 * um1 + 3.0 * u0
-        b0 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-        t = um1 - 2.0 * u0 + up1
-        s = um1 - up1
-        b1 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-        t = u0 - 2.0 * up1 + up2
-        s = 3.0 * u0 - 4.0 * up1 + up2
-        b2 = 13.0 / 12.0 * (t * t) + 0.25 * (s * s)
-        e0 = eps + b0
-        e1 = eps + b1
-        e2 = eps + b2
-        a0 = 0.1 / (e0 * e0)  # WENO5_LINEAR_WEIGHTS (0.1, 0.6, 0.3), p = 2
-        a1 = 0.6 / (e1 * e1)
-        a2 = 0.3 / (e2 * e2)
-        return (a0 * q0 + a1 * q1 + a2 * q2) / (a0 + a1 + a2)
-
-    @numba.njit(cache=True, boundscheck=False, error_model="numpy")
-    def kernel(v, eta, dx, c, eps, out):  # pragma: no cover - compiled
-        B, N = v.shape
-        pad = np.empty(N + 6)
-        J = np.empty(N + 1)
-        for b in range(B):
-            # periodic ghost cells: pad[k] = v[(k - 3) mod N]
-            for k in range(N):
-                pad[k + 3] = v[b, k]
-            for k in range(3):
-                pad[k] = v[b, N - 3 + k]
-                pad[N + 3 + k] = v[b, k]
-            for i in range(N + 1):
-                # face i (between cells i-1 and i) sees cells i-3 .. i+2 = pad[i] .. pad[i+5]; the
-                # right-biased value is the mirror image of the left-biased one
-                vm = weno5_face(pad[i], pad[i + 1], pad[i + 2], pad[i + 3], pad[i + 4], eps)
-                vp = weno5_face(pad[i + 5], pad[i + 4], pad[i + 3], pad[i + 2], pad[i + 1], eps)
-                # viscous slope from cells i-2 .. i+1, and the exact Godunov flux of v^2/2
-                vx = c[0] * pad[i + 1] + c[1] * pad[i + 2] + c[2] * pad[i + 3] + c[3] * pad[i + 4]
-                am = max(vm, 0.0)
-                bp = min(vp, 0.0)
-                J[i] = 0.5 * max(am * am, bp * bp) - eta * vx
-            for i in range(N):
-                out[b, i] = -(J[i + 1] - J[i]) / dx
-        return out
-
-    return kernel
+    return weno_godunov_rhs
 
 
 def burgers_weno_godunov_rhs(
@@ -93,7 +43,6 @@ def burgers_weno_godunov_rhs(
     slope on cells i-2 .. i+1 (``stencils.coefficients(baseline_offsets(1, 3), 1, 3, "finite_volume",
     dx)``). Returns (B, N) float64 (``out`` if given).
     """
-    global _KERNEL
     v = np.ascontiguousarray(v, dtype=np.float64)
     if v.ndim != 2 or v.shape[1] < 6:
         raise ValueError(f"v must be (B, N) with N >= 6 cells, got shape {v.shape}")
@@ -102,6 +51,4 @@ def burgers_weno_godunov_rhs(
         raise ValueError(f"slope must hold 4 coefficients, got shape {slope.shape}")
     if out is None:
         out = np.empty_like(v)
-    if _KERNEL is None:
-        _KERNEL = _compile()
-    return _KERNEL(v, float(eta), float(dx), slope, float(eps), out)
+    return compiled_kernel()(v, float(eta), float(dx), slope, float(eps), out)

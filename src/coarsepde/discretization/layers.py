@@ -57,6 +57,11 @@ class PeriodicConvNet(nn.Module):
 
     Kernels are centred (odd ``kernel``), padding wraps around the periodic domain. Initialisation
     follows the authors' TF1 defaults: Glorot-uniform kernels and zero biases.
+
+    ``pad_once`` (default True): wrap the input once by the receptive half-width of all layers and run
+    unpadded convolutions, instead of a circular pad per layer: the same outputs bit for bit (each value
+    sees the same inputs and weights), fewer copies; gradients equal to round-off. False: one circular
+    pad per layer (the reference).
     """
 
     def __init__(
@@ -73,6 +78,8 @@ class PeriodicConvNet(nn.Module):
             raise ValueError(f"kernel must be odd (centred), got {kernel}")
         if layers < 1:
             raise ValueError(f"layers must be >= 1, got {layers}")
+        self.pad_once = True
+        self.halo = layers * (kernel // 2)
         widths = [in_channels] + [filters] * (layers - 1) + [out_channels]
         self.convs = nn.ModuleList(
             nn.Conv1d(a, b, kernel, padding=kernel // 2, padding_mode="circular", dtype=DTYPE)
@@ -86,6 +93,15 @@ class PeriodicConvNet(nn.Module):
                 conv.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.convs) - 1
+        if self.pad_once and x.shape[-1] >= self.halo:
+            h = self.halo
+            x = torch.cat([x[..., -h:], x, x[..., :h]], dim=-1)
+            for i, conv in enumerate(self.convs):
+                x = nn.functional.conv1d(x, conv.weight, conv.bias)
+                if i < last:
+                    x = torch.relu(x)
+            return x
         for i, conv in enumerate(self.convs):
             x = conv(x)
             if i < len(self.convs) - 1:

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from coarsepde.discretization.equations import coarse_grain
+from coarsepde.discretization.fused import rollout_midpoint_fused
 
 __all__ = [
     "DTYPE",
@@ -101,7 +102,15 @@ def rollout_midpoint(model, v0: torch.Tensor, dt: float, n_steps: int, every: in
 
     v0 (R, N) -> (n_steps // every, R, N): the states after every ``every``-th step (the initial
     state is not included). One step:  v <- v + dt f(v + dt/2 f(v)).  ``dt`` in time units.
+
+    A constant-coefficient model with ``fused`` set integrates in one compiled sweep with its adjoint
+    (:func:`coarsepde.discretization.fused.rollout_midpoint_fused`, equal to this loop to round-off;
+    differentiable w.r.t. the model's coefficients, not ``v0``); otherwise the torch loop below.
     """
+    if not v0.requires_grad and getattr(model, "fused", False):
+        fast = rollout_midpoint_fused(model, v0, dt, n_steps, every)
+        if fast is not None:
+            return fast
     out = []
     v = v0
     for step in range(1, n_steps + 1):

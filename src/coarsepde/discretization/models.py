@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from coarsepde.discretization.equations import Burgers, KdV, KuramotoSivashinsky
+from coarsepde.discretization.fused import time_derivative as fused_time_derivative
 from coarsepde.discretization.layers import PeriodicConvNet, PolynomialAccuracy, apply_stencil, stencil_patches
 from coarsepde.numerics import stencils
 
@@ -61,6 +62,10 @@ class LearnedDiscretization(nn.Module):
     input_scale : the network sees v / input_scale; default: the equation's fixed constant of the
         original code (Burgers 0.7917, KdV 0.594, KS 0.299).
     generator : optional torch.Generator for the Glorot-uniform initialisation (reproducible).
+
+    ``self.fused`` (True; not part of the config): compute :meth:`time_derivative` by the compiled
+    flux path of :mod:`coarsepde.discretization.fused` where it applies (equal to round-off); False: the
+    torch composition everywhere (the reference the benchmarks and tests compare with).
 
     ``self.config`` holds these hyper-parameters (plus ``flux_form`` for a consistency check) as
     JSON-able values; ``LearnedDiscretization.from_config(config, equation)`` rebuilds the
@@ -120,6 +125,18 @@ class LearnedDiscretization(nn.Module):
             self.net = PeriodicConvNet(1, self.n_free, layers, filters, kernel, generator=generator)
         else:
             self.z = nn.Parameter(torch.zeros(self.n_free, dtype=DTYPE))
+        self.fused = True
+
+    @property
+    def fused(self) -> bool:
+        """Compiled flux path and once-padded convolutions (True) or the torch reference (False)."""
+        return self._fused
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        self._fused = bool(value)
+        if self.kind == "cnn":
+            self.net.pad_once = self._fused
 
     @classmethod
     def from_config(cls, config: dict[str, Any], equation) -> LearnedDiscretization:
@@ -155,4 +172,5 @@ class LearnedDiscretization(nn.Module):
 
     def time_derivative(self, v: torch.Tensor) -> torch.Tensor:
         """Unforced dv/dt = -(J_{i+1} - J_i)/dx of the cell averages, (B, N); sums to 0 over cells."""
-        return self.equation.time_derivative(self.forward(v), self.dx)
+        out = fused_time_derivative(self, v) if self.fused else None
+        return self.equation.time_derivative(self.forward(v), self.dx) if out is None else out

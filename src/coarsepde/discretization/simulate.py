@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from coarsepde.discretization.burgers_fused import burgers_weno_godunov_rhs
+from coarsepde.discretization.coarse_driver import compiled_run
 from coarsepde.discretization.equations import (
     WENO_VX_OFFSETS,
     Burgers,
@@ -35,6 +36,7 @@ from coarsepde.discretization.equations import (
     face_derivatives_polynomial,
     face_derivatives_weno,
 )
+from coarsepde.discretization.fused import time_derivative as fused_time_derivative
 from coarsepde.numerics import ode, stencils
 
 __all__ = [
@@ -121,11 +123,15 @@ def baseline_for(equation, method: str, n: int, dx: float | None = None) -> tupl
 def right_hand_side(equation: Burgers, faces: Differentiator, forcing: Forcing | None, dx: float):
     """The method-of-lines right-hand side ``rhs(t, v, rows)`` that :func:`run_coarse` integrates:
     the equation's unforced dv/dt from the face quantities of ``faces`` on cells of width ``dx``
-    (the fused Burgers kernel where it applies), plus ``forcing`` of the batch rows ``rows``."""
+    (the fused Burgers kernel, or a learned model's compiled flux path, where it applies), plus ``forcing``
+    of the batch rows ``rows``."""
     fused = faces.burgers_rhs if isinstance(faces, WenoFaces) and faces.dx == dx else None
+    learned = faces if getattr(faces, "fused", False) and getattr(faces, "equation", None) == equation else None
 
     def rhs(t, v, rows):
         dvdt = fused(equation, v) if fused is not None else None
+        if dvdt is None and learned is not None:
+            dvdt = fused_time_derivative(learned, v, dx)
         if dvdt is None:
             dvdt = equation.time_derivative(faces(v), dx)
         return dvdt if forcing is None else forcing.add_to(dvdt, t, rows)
@@ -142,14 +148,20 @@ def run_coarse(
     settings: SolverSettings = SolverSettings(),
     dx: float | None = None,
     steps: str = "shared",
+    compiled: bool = True,
 ) -> ode.Solution:
     """Integrate v0 (B, N) from t_eval[0] with the given flux; NaN after a sample diverges.
 
     ``dx`` defaults to equation.length / N; pass it when the grid is not the equation's own domain
     (a model trained on [0, 2 pi) run on [0, 20 pi) keeps its dx, not its length). ``steps``: the
-    batch's step-size sharing, see :func:`coarsepde.numerics.ode.integrate`.
+    batch's step-size sharing, see :func:`coarsepde.numerics.ode.integrate`. ``compiled``: with shared steps,
+    integrate the WENO baseline and constant-coefficient models in one compiled loop
+    (:func:`coarsepde.discretization.coarse_driver.compiled_run`, equal to ``ode.integrate`` to round-off).
     """
     dx = equation.length / v0.shape[-1] if dx is None else float(dx)
+    sol = compiled_run(equation, faces, v0, forcing, t_eval, settings, dx) if compiled and steps == "shared" else None
+    if sol is not None:
+        return sol
     with torch.inference_mode():
         return ode.integrate(
             right_hand_side(equation, faces, forcing, dx),

@@ -26,12 +26,14 @@ from .equations import Forcing, ForcingParams, coarse_grain, face_derivatives_we
 from .metrics import mae_per_sample, mae_summary
 from .simulate import SolverSettings, baseline, run_coarse
 
-__all__ = ["LEARNED", "ZERO", "SolverTiming", "mae_table", "equal_accuracy_pairs", "time_coarse_solvers"]
+__all__ = ["LEARNED", "ZERO", "REFERENCE", "SolverTiming", "mae_table", "equal_accuracy_pairs", "time_coarse_solvers"]
 
 #: the learned models compared with WENO
 LEARNED = ("nn", "const_godunov", "const")
 #: the pseudo-method of :func:`mae_table` that predicts v = 0 (the scale an MAE is judged against)
 ZERO = "zero"
+#: suffix of a method timed on the paths before issue 22 (:func:`time_coarse_solvers`)
+REFERENCE = "@reference"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,12 @@ def time_coarse_solvers(
     """Wall-clock of every (method, factor) of ``runs`` on the large-domain problem of the store ``data``,
     interleaved ``repeats`` times (medians), torch at its current thread count.
 
-    A method is "weno" (the pipeline's compiled one-pass kernel), "weno_torch" (the same scheme through torch
-    ops, like for like with the learned models) or a learned model loaded from ``models[(method, factor)]``.
+    A method is "weno" (the pipeline's compiled one-pass kernel, integrated by the compiled RK23 loop), "weno_torch"
+    (the same scheme through torch ops, like for like with the learned models) or a learned model loaded from
+    ``models[(method, factor)]`` (its compiled paths: ``fused``, and the compiled loop for constant coefficients).
+    A method with the suffix :data:`REFERENCE` ("weno@reference", "nn@reference", ...) runs as before issue 22:
+    ``ode.integrate``'s torch loop (``run_coarse(compiled=False)``) and the models' torch composition
+    (``fused = False``); the same trajectories to round-off.
     Returns (timings, problem) with problem = samples, length, t0, t1 of the timed window.
     """
     from .persist import load_model
@@ -115,7 +121,11 @@ def time_coarse_solvers(
     v_fine = ds.v.values[:, 0]
     fparams = ForcingParams(*(ds[f"forcing_{k}"].values for k in ("a", "omega", "k", "phi")))
 
-    def solver(method: str, f: int):
+    def solver(name: str, f: int):
+        method, _, suffix = name.partition("@")
+        if suffix not in ("", REFERENCE[1:]):
+            raise ValueError(f"unknown method variant {name!r}")
+        compiled = not suffix
         n = n_fine // f
         dx = length / n
         forcing = Forcing(fparams, length, n_fine, f)
@@ -127,10 +137,11 @@ def time_coarse_solvers(
             faces = lambda v: face_derivatives_weno(v, dx)  # noqa: E731  (not WenoFaces: no fused kernel)
         else:
             faces = load_model(models[(method, f)])
+            faces.fused = compiled
             equation = faces.equation
             if abs(faces.dx - dx) > 1e-12 * dx:
                 raise RuntimeError(f"{method} {f}x was trained for dx = {faces.dx}, this grid has {dx}")
-        return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx)
+        return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx, compiled=compiled)
 
     runs = sorted(set(runs))
     secs, sols = interleaved([solver(m, f) for m, f in runs], repeats)
