@@ -1,6 +1,6 @@
 """Section ``engine`` (issue 21, items 1-3): the batched DC-RNN fitting engine vs today's one-at-a-time fits.
 
-The set of fits (P3, the paper's protocol at one eps, 1/eps = 256): Tables 1-8 (forward Euler and IMEX1 with K = 1,
+The set of fits (``coarsepde.kinetic.engine.tasks.PAPER_SET``, the paper's protocol at one eps, 1/eps = 256): Tables 1-8 (forward Euler and IMEX1 with K = 1,
 IMEX-BDF-2 and ARS(2,2,2) with K = 2, each M = 0 and M = 2), Table 9's sparse row (IMEX-BDF-2, M = 2, gamma = the
 config's gamma_rel x the zero model's loss), Table 10's <g> = 0 row (M = 2, eps_pred on [1e-3, 1], weight 1) and
 Table 11's IMEX-BDF-4 (M = 2); Table 9's other rows and Fig. 4 are the IMEX-BDF-2 fits of Tables 5 and 7 again.
@@ -32,29 +32,14 @@ import torch
 from common import memory_bandwidth, row
 
 from coarsepde.kinetic.engine.batched import BatchedFits
-from coarsepde.kinetic.engine.protocol import AdamSettings, FitTask, Penalties
-from coarsepde.kinetic.experiments import TABLES, make_model
-from coarsepde.kinetic.features import zero_model_loss
+from coarsepde.kinetic.engine.protocol import AdamSettings, FitTask
+from coarsepde.kinetic.engine.tasks import PAPER_SET, paper_tasks
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.training import fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 INV_EPS = 256
 LR = 1e-3
-#: (label, table, scheme, penalty kind); Table 10's row takes the wide eps_pred interval
-FITS = [
-    ("T1", 1, "fe", None),
-    ("T3", 3, "fe", None),
-    ("T2", 2, "imex1", None),
-    ("T4", 4, "imex1", None),
-    ("T5", 5, "bdf2", None),
-    ("T7", 7, "bdf2", None),
-    ("T6", 6, "ars222", None),
-    ("T8", 8, "ars222", None),
-    ("T9-sparse", 7, "bdf2", "sparse"),
-    ("T10-mean0", 7, "bdf2", "mean0"),
-    ("T11-bdf4", 7, "bdf4", None),
-]
 
 
 def _data(cfg: dict, quick: bool) -> FitData:
@@ -64,20 +49,19 @@ def _data(cfg: dict, quick: bool) -> FitData:
     return FitData.from_generated(generate_ars222(setup, ic_nb(setup.x)))
 
 
-def _fits(cfg: dict, data: FitData, labels=None):
-    """(label, model, scheme, Penalties, eps_range) of the set (fresh models at the authors' initialisation)."""
+def _fits(cfg: dict, data: FitData, labels=None, steps: int = 1):
+    """(label, model, scheme, Penalties) of the set (fresh models at the authors' initialisation)."""
     k = cfg["kinetic"]
-    gamma = k["examples"]["gamma_rel"] * zero_model_loss(data, "bdf2")
-    out = []
-    for label, table, scheme, kind in FITS:
-        if labels is not None and label not in labels:
-            continue
-        s = TABLES[table]
-        eps_range = (1e-3, 1.0) if kind == "mean0" else tuple(k["model"]["eps_range"])
-        model = make_model(data.ops, s.K, s.M, eps_range, k["model"]["init"], s.dictionary_g, s.dictionary_rho)
-        pen = Penalties(sparsity=gamma if kind == "sparse" else 0.0, mean_zero=1.0 if kind == "mean0" else 0.0)
-        out.append((label, model, scheme, pen))
-    return out
+    fits = [f for f in PAPER_SET if labels is None or f.label in labels]
+    tasks = paper_tasks(
+        data,
+        AdamSettings(steps, LR, None, 10**9),
+        gamma_rel=k["examples"]["gamma_rel"],
+        eps_range=k["model"]["eps_range"],
+        init=k["model"]["init"],
+        fits=fits,
+    )
+    return [(t.name, t.model, t.scheme, t.penalties) for t in tasks]
 
 
 def _old_step_seconds(cfg, data, steps: dict[str, int], repeats: int) -> dict[str, float]:
@@ -128,7 +112,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     old = _old_step_seconds(cfg, data, {"linear": 2 if quick else 10, "ars222": 1 if quick else 3}, reps)
     new_steps = 5 if quick else 50
     new, eng, n_fits = _engine_step_seconds(cfg, data, new_steps, reps)
-    lin_labels = [lab for lab, _, s, _ in FITS if s != "ars222"]
+    lin_labels = [f.label for f in PAPER_SET if f.scheme != "ars222"]
     new_lin, _, n_lin = _engine_step_seconds(cfg, data, new_steps, reps, lin_labels)
     old_all = sum(old.values())
     old_lin = sum(v for k, v in old.items() if k in lin_labels)
@@ -141,7 +125,7 @@ def run(cfg: dict, quick: bool, repeats: int) -> list[dict]:
     flops, nbytes = sum(w["flops"] for w in work), sum(w["bytes"] for w in work)
     per_fit = ", ".join(f"{k} {1e3 * v:.3g}" for k, v in old.items())
     pools = "; ".join(f"{w['scheme']}: {w['B']} fits, Q {w['Q']}, n_f {w['nf']}, P {w['P']}" for w in work)
-    what_set = f"{n_fits} fits (Tables 1-11 at one eps: {', '.join(lab for lab, *_ in FITS)}), {size}, Adam lr {LR:g}, full batch"
+    what_set = f"{n_fits} fits (Tables 1-11 at one eps: {', '.join(f.label for f in PAPER_SET)}), {size}, Adam lr {LR:g}, full batch"
     print(
         f"  P3 engine: one-at-a-time {old_all * 1e3:.1f} ms, batched {new * 1e3:.1f} ms per step of the set", flush=True
     )

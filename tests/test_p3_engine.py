@@ -24,6 +24,7 @@ from coarsepde.kinetic.engine.protocol import AdamSettings, EngineOptions, FitTa
 from coarsepde.kinetic.engine.residuals import ARSTerms, LinearTerms
 from coarsepde.kinetic.engine.stack import ModelStack
 from coarsepde.kinetic.engine.structure import Full, Layout, Rank1, canonical
+from coarsepde.kinetic.engine.tasks import paper_tasks
 from coarsepde.kinetic.experiments import TABLES, make_model
 from coarsepde.kinetic.features import CoefficientMap, MappedModel
 from coarsepde.kinetic.fitdata import FitData
@@ -199,6 +200,24 @@ def test_models_with_different_budgets_and_the_torch_pass(data):
         for p, q in zip(m.parameters(), r.parameters()):
             assert torch.allclose(p, q, rtol=1e-12, atol=1e-14)
     assert [h.iteration for h in hists] == [[0, 7], [0, 3]]
+
+
+def test_the_paper_set_at_one_eps(data):
+    adam = AdamSettings(3, 0.01, history_every=1)
+    tasks = paper_tasks(data, adam, eps_true=EPS)
+    refs = paper_tasks(data, adam, eps_true=EPS)
+    eng = BatchedFits(data, tasks)
+    assert len(tasks) == 11 and len(eng.stacks) == 3  # K = 1 with I, K = 1 without, K = 2 (M = 0 and 2 together)
+    assert sorted(w["scheme"] for w in eng.work()) == ["ars222", "bdf2", "bdf4", "fe", "imex1"]
+    assert tasks[8].penalties.sparsity > 0 and tasks[9].model.eps_range == (1e-3, 1.0)
+    hists = eng.run()
+    for task, ref, h in zip(tasks, refs, hists):
+        p = task.penalties
+        h_ref = fit(ref.model, data, ref.scheme, adam_steps=3, lr=0.01, lsq_steps=0, eps_true=EPS, history_every=1,
+                    sparsity=p.sparsity, mean_zero=p.mean_zero)  # fmt: skip
+        assert np.allclose(h.loss, h_ref.loss, rtol=1e-12, atol=0), task.name
+        for a, b in zip(task.model.parameters(), ref.model.parameters()):
+            assert torch.allclose(a, b, rtol=1e-12, atol=1e-14), task.name
 
 
 def test_protocol_objects_validate():
