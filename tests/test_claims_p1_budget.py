@@ -38,6 +38,9 @@ def test_a_failing_row_below_the_paper_budget_is_not_reached_with_both_budgets()
     assert "simulations" not in r.evidence.split("ks:")[1].split("(short in")[1].split(")")[0]
     assert "the paper's 40,000 steps at batch 128" in r.evidence and "10.2 at 8,000 steps" in r.evidence
     assert "none measured yet" in p1_paper_verdict(_row(False), budgets).evidence
+    # the paper's budget is quoted on the fields compared only (Figs. 2, 3 count no test simulations)
+    fig3 = p1_budgets_from_settings({"burgers": DEFAULT | {"simulations": None}})
+    assert "simulations" not in p1_paper_verdict(_row(False), fig3).evidence
 
 
 def test_the_paper_budget_or_a_pass_keeps_the_verdict():

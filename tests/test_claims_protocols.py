@@ -255,6 +255,7 @@ def test_table14_refuted_only_with_the_split_data_measurement_and_table12_names_
         dcrnn={128: 0.0166}, lasso={128: 0.0148}, others={"lasso (best alpha) [fe]": {128: 3.23}}, **base
     )
     assert lost.verdict == "unexplained" and "forward difference 1/128 3.23%" in lost.evidence
+    assert converged_verdict(lost).evidence == lost.evidence  # the note survives the protocol's re-scoring
     won = check_p3_table12(
         dcrnn={128: 0.01}, lasso={128: 0.0148}, others={"lasso (best alpha) [fe]": {128: 3.23}}, **base
     )

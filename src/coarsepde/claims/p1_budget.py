@@ -79,6 +79,8 @@ def p1_paper_verdict(
     short = {k: v for k, v in short.items() if v}
     if result.passed or not short:
         return result
+    compared = {f.name for f in fields(P1Budget) if any(getattr(b, f.name) is not None for b in budgets.values())}
+    paper = replace(paper, **{f.name: None for f in fields(P1Budget) if f.name not in compared | {"steps", "batch"}})
     used = "; ".join(
         (f"{k}: " if len(budgets) > 1 else "") + f"{budgets[k].describe()} (short in {', '.join(v)})"
         for k, v in short.items()

@@ -94,8 +94,10 @@ def shortfalls(budgets: Mapping[str, AdamBudget]) -> dict[str, list[str]]:
 
 
 def _rescored(result: ClaimResult, protocol: str) -> ClaimResult:
-    # verdict "" re-derives reproduced / unexplained from `passed`
-    return replace(result, protocol=protocol, verdict="", evidence="")
+    # verdict "" re-derives reproduced / unexplained from `passed`; a check's own note on an unexplained
+    # failure (e.g. what another reading of the paper gives) stays
+    note = result.evidence if result.verdict == "unexplained" else ""
+    return replace(result, protocol=protocol, verdict="", evidence=note)
 
 
 def paper_verdict(result: ClaimResult, budgets: Mapping[str, AdamBudget], converged: str) -> ClaimResult:
