@@ -173,7 +173,7 @@ def _interp_case(cfg: dict, quick: bool, repeats: int):
     def go(fused: bool):
         def run():
             m = InterpolationModel(factor, seed=0)
-            m.net.pad_once = fused
+            m.fused = fused
             train_interpolation(
                 m, fields, steps=steps, batch_size=batch, lr_schedule=[(0, 1e-3)], eval_every=steps + 1,
                 dtype=torch.float32,

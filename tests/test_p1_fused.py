@@ -1,7 +1,8 @@
 """The compiled paths of P1 (issue 22) against the torch composition they replace: same numbers to round-off.
 
 - the learned models' compiled flux path (``fused``): time derivative and its gradients w.r.t. the weights,
-  for every equation, flux form and kind, in float64 (round-off) and float32 (float32 tolerance);
+  for every equation, flux form and kind, in float64 (round-off) and float32 (float32 tolerance); Fig. 1's
+  interpolation model likewise;
 - the compiled midpoint rollout of the time-integrated loss and its adjoint; whole trainings;
 - the compiled RK23 loop of the coarse runs (``coarse_driver``) against ``ode.integrate``: trajectories,
   step counts, rejections and divergence times.
@@ -13,6 +14,7 @@ import torch
 
 from coarsepde.discretization import coarse_kernels
 from coarsepde.discretization.equations import Burgers, Forcing, KdV, KuramotoSivashinsky, draw_forcing
+from coarsepde.discretization.interpolation import InterpolationModel
 from coarsepde.discretization.losses import rollout_midpoint
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.simulate import SolverSettings, baseline, run_coarse
@@ -120,6 +122,27 @@ def test_training_with_the_integrated_loss_is_unchanged():
     assert rel(z1, z0) < 1e-11
     for key in ("loss", "integrated_loss"):
         np.testing.assert_allclose(h1[key], h0[key], rtol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fused_interpolation_model(dtype):
+    """Fig. 1's model: the compiled stencil head gives the torch composition's outputs and gradients."""
+    model = InterpolationModel(8, seed=0).to(dtype)
+    with torch.no_grad():
+        for conv in model.net.convs:
+            conv.bias.copy_(0.1 * torch.randn(conv.bias.shape, generator=torch.Generator().manual_seed(2)))
+    known, target = smooth(5, 64, 8).to(dtype), smooth(35, 64, 9).reshape(5, 7, 64).transpose(1, 2).to(dtype)
+
+    def loss_and_grads():
+        out = model(known)
+        torch.mean((out - target) ** 2).backward()
+        return out.detach().clone(), [p.grad.clone() for p in model.parameters()]
+
+    (o0, g0), (o1, g1) = both(model, loss_and_grads)
+    assert o1.shape == o0.shape == (5, 64, 7)
+    assert rel(o1, o0) < RTOL[dtype]
+    for a, b in zip(g1, g0):
+        assert rel(a, b) < RTOL[dtype]
 
 
 def forced_problem(n, b=4, seed=0):

@@ -32,7 +32,14 @@ def kernels() -> dict:
     return _KERNELS
 
 
-__all__ = ["flux_constants", "applies", "frozen_stencils", "time_derivative", "rollout_midpoint_fused"]
+__all__ = [
+    "flux_constants",
+    "applies",
+    "frozen_stencils",
+    "time_derivative",
+    "rollout_midpoint_fused",
+    "interpolate",
+]
 
 
 def flux_constants(equation, dtype) -> tuple[bool, np.ndarray]:
@@ -202,3 +209,48 @@ def rollout_midpoint_fused(model, v0: torch.Tensor, dt: float, n_steps: int, eve
     dtype = np.float32 if v0.dtype == torch.float32 else np.float64
     godunov, prm = _prm(model, dtype, float(dt))
     return _Rollout.apply(_stencils(model).to(v0.dtype), v0, godunov, prm, int(n_steps), int(every))
+
+
+class _InterpHead(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z, known, c0, basis):
+        ctx.save_for_backward(known)
+        ctx.basis = basis
+        B, M = known.shape
+        out = np.empty((B, basis.shape[0], M), dtype=basis.dtype)
+        kernels()["interp_head"](_np(known), _np(z), c0, basis, out)
+        return torch.from_numpy(out)
+
+    @staticmethod
+    def backward(ctx, gout):
+        (known,) = ctx.saved_tensors
+        B, M = known.shape
+        gz = np.empty((B, ctx.basis.shape[0] * ctx.basis.shape[2], M), dtype=ctx.basis.dtype)
+        kernels()["interp_head_adjoint"](_np(known), ctx.basis, _np(gout), gz)
+        return torch.from_numpy(gz), None, None, None
+
+
+def interpolate(model, known: torch.Tensor) -> torch.Tensor | None:
+    """Fig. 1's ``InterpolationModel`` forward, known (B, M) -> (B, M, factor - 1), with its stencil head as one
+    compiled pass (and adjoint) after the network; None where it does not apply (CPU float32/float64, no
+    gradient w.r.t. ``known``, 6-point stencils)."""
+    if (
+        known.device.type != "cpu"
+        or known.dtype not in (torch.float32, torch.float64)
+        or known.ndim != 2
+        or known.requires_grad
+        or model.stencil_width != 6
+        or known.shape[-1] < 3
+    ):
+        return None
+    dtype = np.float32 if known.dtype == torch.float32 else np.float64
+    cache = model.__dict__.setdefault("_fused_interp", {})
+    if dtype not in cache:
+        cache[dtype] = (model.c0.detach().cpu().numpy().astype(dtype), model.basis.detach().cpu().numpy().astype(dtype))
+    c0, basis = cache[dtype]
+    z = model.net(known[:, None, :] / model.input_scale)  # (B, S K, M)
+    if z.requires_grad:
+        return _InterpHead.apply(z, known, c0, basis).transpose(1, 2)
+    out = np.empty((known.shape[0], basis.shape[0], known.shape[1]), dtype=dtype)
+    kernels()["interp_head"](_np(known), _np(z), c0, basis, out)
+    return torch.from_numpy(out).transpose(1, 2)

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from coarsepde.discretization.fused import interpolate as fused_interpolate
 from coarsepde.discretization.layers import PeriodicConvNet, PolynomialAccuracy, stencil_patches
 from coarsepde.numerics import stencils
 
@@ -205,7 +206,20 @@ class InterpolationModel(nn.Module):
         """(B, M) -> stencil coefficients (B, M, factor-1, stencil_width) of the known points j-2 ... j+3."""
         return self.c0 + torch.einsum("bmsk,spk->bmsp", self.free_outputs(known), self.basis)
 
+    @property
+    def fused(self) -> bool:
+        """The stencil head as a compiled pass and once-padded convolutions (True, the default), or the torch
+        composition (False, the reference; equal to round-off)."""
+        return self.net.pad_once
+
+    @fused.setter
+    def fused(self, value: bool) -> None:
+        self.net.pad_once = bool(value)
+
     def forward(self, known: torch.Tensor) -> torch.Tensor:
+        out = fused_interpolate(self, known) if self.fused else None
+        if out is not None:
+            return out
         # sum_p (c0 + basis z)_sp v_p = c0.v + sum_k z_k (basis_k . v): never forms the coefficients
         patches = stencil_patches(known, -(self.stencil_width // 2 - 1), self.stencil_width)  # (B, M, n)
         base = patches @ self.c0.T  # (B, M, S)

@@ -37,6 +37,8 @@ __all__ = [
     "constant_rollout_adjoint",
     "head",
     "head_adjoint",
+    "interp_head",
+    "interp_head_adjoint",
 ]
 
 # layout of ``prm``: dx, w (convective weight), 1/2, 0, dt, dt/2, 1, then lam of the linear faces
@@ -332,3 +334,61 @@ def head_adjoint(v, z, c0, basis, koff, prm, godunov, gout, gz):  # pragma: no c
                     bjk = basis[f, j, k]
                     for i in range(N):
                         row[i] += bjk * (gq[f, i] * pad[i + j])
+
+
+@jit
+def interp_head(known, z, c0, basis, out):  # pragma: no cover - compiled
+    # Fig. 1's model: out[b, s, m] = sum_p (c0[s, p] + sum_k z[b, s K + k, m] basis[s, p, k]) known[m - 2 + p]
+    B, M = known.shape
+    S, K = basis.shape[0], basis.shape[2]
+    pad = np.empty(M + 5, known.dtype)
+    crow = np.empty(M, known.dtype)
+    for b in range(B):
+        for m in range(M):
+            pad[m + 2] = known[b, m]
+        for m in range(2):
+            pad[m] = known[b, M - 2 + m]
+        for m in range(3):
+            pad[M + 2 + m] = known[b, m]
+        for s in range(S):
+            o = out[b, s]
+            for p in range(6):
+                for m in range(M):
+                    crow[m] = z[b, s * K, m] * basis[s, p, 0]
+                for k in range(1, K):
+                    w = basis[s, p, k]
+                    for m in range(M):
+                        crow[m] += z[b, s * K + k, m] * w
+                if p == 0:
+                    for m in range(M):
+                        o[m] = (c0[s, 0] + crow[m]) * pad[m]
+                else:
+                    for m in range(M):
+                        o[m] += (c0[s, p] + crow[m]) * pad[m + p]
+
+
+@jit
+def interp_head_adjoint(known, basis, gout, gz):  # pragma: no cover - compiled
+    # gz[b, s K + k, m] = gout[b, s, m] sum_p basis[s, p, k] known[m - 2 + p]
+    B, M = known.shape
+    S, K = basis.shape[0], basis.shape[2]
+    pad = np.empty(M + 5, known.dtype)
+    for b in range(B):
+        for m in range(M):
+            pad[m + 2] = known[b, m]
+        for m in range(2):
+            pad[m] = known[b, M - 2 + m]
+        for m in range(3):
+            pad[M + 2 + m] = known[b, m]
+        for s in range(S):
+            g = gout[b, s]
+            for k in range(K):
+                row = gz[b, s * K + k]
+                for m in range(M):
+                    row[m] = basis[s, 0, k] * pad[m]
+                for p in range(1, 6):
+                    w = basis[s, p, k]
+                    for m in range(M):
+                        row[m] += w * pad[m + p]
+                for m in range(M):
+                    row[m] *= g[m]
