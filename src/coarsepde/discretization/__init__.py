@@ -8,8 +8,9 @@ none of them, and with them neither torch nor numba):
 - :mod:`.burgers_fused`: the WENO5-Godunov Burgers right-hand side as one compiled pass.
 - :mod:`.coarse_driver`, :mod:`.coarse_kernels`: coarse runs (WENO, constant coefficients) in one compiled
   RK23 loop with the forcing.
-- :mod:`.fused`, :mod:`.stencil_kernels`: the learned models' flux path (stencils, flux, update) and the
-  time-integrated loss's rollout as compiled passes with their adjoints.
+- :mod:`.fused`, :mod:`.stencil_kernels`, :mod:`.interp_kernels`: the learned models' flux path (stencils,
+  flux, update), the time-integrated loss's rollout and Fig. 1's stencil head as compiled passes with their
+  adjoints.
 - :mod:`.simulate`: batched coarse simulations, valid times, the fine WENO "exact" solver.
 - :mod:`.spectral`: the fine pseudo-spectral KdV / KS solver.
 - :mod:`.layers`, :mod:`.models`: polynomial-accuracy layer, periodic CNN, the learned discretization.
@@ -27,6 +28,7 @@ __all__ = [
     "coarse_kernels",
     "fused",
     "stencil_kernels",
+    "interp_kernels",
     "simulate",
     "spectral",
     "layers",

@@ -24,11 +24,14 @@ _KERNELS: dict = {}
 
 
 def kernels() -> dict:
-    """name -> compiled kernel of :mod:`.stencil_kernels` (imported, with numba, on first use)."""
+    """name -> compiled kernel of :mod:`.stencil_kernels` and :mod:`.interp_kernels` (imported, with numba, on
+    first use)."""
     if not _KERNELS:
+        from coarsepde.discretization import interp_kernels as ik
         from coarsepde.discretization import stencil_kernels as sk
 
-        _KERNELS.update({name: getattr(sk, name) for name in sk.__all__})
+        for mod in (sk, ik):
+            _KERNELS.update({name: getattr(mod, name) for name in mod.__all__})
     return _KERNELS
 
 

@@ -16,9 +16,9 @@ faces q^(l) (v_x, v_xx, v_xxx) weighted by lam (Burgers: -eta; KdV: w = 6, lam =
   through c = c0 + basis z (the polynomial-accuracy layer) to dv/dt, and its gradient w.r.t. z.
 
 The arithmetic is done in the arrays' dtype (float32 or float64; the scalar constants come in a
-``prm`` array of that dtype so that float32 stays float32), gradients of the stencils are summed in
-float64. The formulas are those of the torch composition (``models.py``, ``equations.py``), so the
-two agree to round-off (tested); ties of the Godunov maximum split the gradient in halves, as torch's
+``prm`` array of that dtype so that float32 stays float32); the stencils' gradients are accumulated
+elementwise in that dtype (as torch's autograd does) and summed in float64. The formulas are those of
+the torch composition (``models.py``, ``equations.py``), so the two agree to round-off (tested); ties of the Godunov maximum split the gradient in halves, as torch's
 ``maximum`` does. This module imports numba and is imported only where the kernels are used
 (:mod:`.fused`); they compile on first use and are cached on disk next to this file (module-level
 functions: numba's cache keys closures over other compiled functions per process, so those would
@@ -37,8 +37,6 @@ __all__ = [
     "constant_rollout_adjoint",
     "head",
     "head_adjoint",
-    "interp_head",
-    "interp_head_adjoint",
 ]
 
 # layout of ``prm``: dx, w (convective weight), 1/2, 0, dt, dt/2, 1, then lam of the linear faces
@@ -165,23 +163,39 @@ def flux_adjoint(q, prm, godunov, w, gq, gJ, N):  # pragma: no cover - compiled
 
 
 @inline
-def scatter_const(pad, C, gq, gpad, gv, acc, N):  # pragma: no cover - compiled
-    # gv = sum_f S_f^T gq^(f) (periodic); acc[f, j, i] += gq^(f)_i pad[i + j] (float64, summed over i
-    # by the caller: an elementwise accumulation vectorizes, a reduction would not)
-    for k in range(N + 6):
-        gpad[k] = 0.0
+def scatter_const(pad, C, gq, gqp, gpad, gv, acc, N):  # pragma: no cover - compiled
+    # gv = sum_f S_f^T gq^(f) (periodic), gathered per ghost-padded cell k: gpad[k] = sum_f sum_j C[f, j]
+    # gq^(f)_{k - j} (gqp: gq after 5 zeros, followed by 6, written here); acc[f, j, i] += gq^(f)_i pad[i + j]
+    # in the arrays' dtype, as torch's autograd accumulates (summed over i in float64 by the caller: an
+    # elementwise accumulation vectorizes, a reduction would not)
     for f in range(C.shape[0]):
+        g = gqp[f]
+        for i in range(N):
+            g[i + 5] = gq[f, i]
+        c0, c1, c2, c3, c4, c5 = C[f, 0], C[f, 1], C[f, 2], C[f, 3], C[f, 4], C[f, 5]
+        if f == 0:
+            for k in range(N + 6):
+                gpad[k] = c0 * g[k + 5] + c1 * g[k + 4] + c2 * g[k + 3] + c3 * g[k + 2] + c4 * g[k + 1] + c5 * g[k]
+        else:
+            for k in range(N + 6):
+                gpad[k] += c0 * g[k + 5] + c1 * g[k + 4] + c2 * g[k + 3] + c3 * g[k + 2] + c4 * g[k + 1] + c5 * g[k]
         for j in range(6):
-            c = C[f, j]
             a = acc[f, j]
             for i in range(N):
-                gpad[i + j] += c * gq[f, i]
-                a[i] += gq[f, i] * pad[i + j]
+                a[i] += g[i + 5] * pad[i + j]
     for k in range(N):
         gv[k] = gpad[k + 3]
     for k in range(3):
         gv[N - 3 + k] += gpad[k]
         gv[k] += gpad[N + 3 + k]
+
+
+@inline
+def faces_onepass(pad, C, q, N):  # pragma: no cover - compiled
+    # faces_const in one sweep per face (the same sums in the same order)
+    for f in range(C.shape[0]):
+        for i in range(N):
+            q[f, i] = stencil6(C, f, pad, i)
 
 
 @jit
@@ -205,15 +219,19 @@ def constant_rhs_adjoint(v, C, prm, godunov, gout, gC):  # pragma: no cover - co
     gq = np.empty((C.shape[0], N), v.dtype)
     gJ = np.empty(N, v.dtype)
     gv = np.empty(N, v.dtype)
-    acc = np.zeros((C.shape[0], 6, N))
+    gqp = np.zeros((C.shape[0], N + 11), v.dtype)
+    acc = np.zeros((C.shape[0], 6, N), v.dtype)
     for b in range(B):
         fill_pad(v[b], pad, N)
-        faces_const(pad, C, q, N)
+        faces_onepass(pad, C, q, N)
         flux_adjoint(q, prm, godunov, gout[b], gq, gJ, N)
-        scatter_const(pad, C, gq, gpad, gv, acc, N)
+        scatter_const(pad, C, gq, gqp, gpad, gv, acc, N)
     for f in range(C.shape[0]):
         for j in range(6):
-            gC[f, j] += acc[f, j].sum()
+            total = 0.0
+            for i in range(N):
+                total += acc[f, j, i]
+            gC[f, j] += total
 
 
 @jit
@@ -252,7 +270,8 @@ def constant_rollout_adjoint(states, mids, C, prm, godunov, gstates, gC):  # pra
     w = np.empty(N, dt)
     gm = np.empty(N, dt)
     gv = np.empty(N, dt)
-    acc = np.zeros((C.shape[0], 6, N))
+    gqp = np.zeros((C.shape[0], N + 11), dt)
+    acc = np.zeros((C.shape[0], 6, N), dt)
     for r in range(R):
         for i in range(N):
             lam[i] = prm[ZERO]
@@ -262,22 +281,25 @@ def constant_rollout_adjoint(states, mids, C, prm, godunov, gstates, gC):  # pra
                 w[i] = prm[DT] * lam[i]
             # v_{n+1} = v_n + dt f(m_n)
             fill_pad(mids[n, r], pad, N)
-            faces_const(pad, C, q, N)
+            faces_onepass(pad, C, q, N)
             flux_adjoint(q, prm, godunov, w, gq, gJ, N)
-            scatter_const(pad, C, gq, gpad, gm, acc, N)
+            scatter_const(pad, C, gq, gqp, gpad, gm, acc, N)
             # m_n = v_n + dt/2 f(v_n)
             for i in range(N):
                 lam[i] += gm[i]
                 w[i] = prm[HALF_DT] * gm[i]
             fill_pad(states[n, r], pad, N)
-            faces_const(pad, C, q, N)
+            faces_onepass(pad, C, q, N)
             flux_adjoint(q, prm, godunov, w, gq, gJ, N)
-            scatter_const(pad, C, gq, gpad, gv, acc, N)
+            scatter_const(pad, C, gq, gqp, gpad, gv, acc, N)
             for i in range(N):
                 lam[i] += gv[i]
     for f in range(C.shape[0]):
         for j in range(6):
-            gC[f, j] += acc[f, j].sum()
+            total = 0.0
+            for i in range(N):
+                total += acc[f, j, i]
+            gC[f, j] += total
 
 
 @inline
@@ -334,61 +356,3 @@ def head_adjoint(v, z, c0, basis, koff, prm, godunov, gout, gz):  # pragma: no c
                     bjk = basis[f, j, k]
                     for i in range(N):
                         row[i] += bjk * (gq[f, i] * pad[i + j])
-
-
-@jit
-def interp_head(known, z, c0, basis, out):  # pragma: no cover - compiled
-    # Fig. 1's model: out[b, s, m] = sum_p (c0[s, p] + sum_k z[b, s K + k, m] basis[s, p, k]) known[m - 2 + p]
-    B, M = known.shape
-    S, K = basis.shape[0], basis.shape[2]
-    pad = np.empty(M + 5, known.dtype)
-    crow = np.empty(M, known.dtype)
-    for b in range(B):
-        for m in range(M):
-            pad[m + 2] = known[b, m]
-        for m in range(2):
-            pad[m] = known[b, M - 2 + m]
-        for m in range(3):
-            pad[M + 2 + m] = known[b, m]
-        for s in range(S):
-            o = out[b, s]
-            for p in range(6):
-                for m in range(M):
-                    crow[m] = z[b, s * K, m] * basis[s, p, 0]
-                for k in range(1, K):
-                    w = basis[s, p, k]
-                    for m in range(M):
-                        crow[m] += z[b, s * K + k, m] * w
-                if p == 0:
-                    for m in range(M):
-                        o[m] = (c0[s, 0] + crow[m]) * pad[m]
-                else:
-                    for m in range(M):
-                        o[m] += (c0[s, p] + crow[m]) * pad[m + p]
-
-
-@jit
-def interp_head_adjoint(known, basis, gout, gz):  # pragma: no cover - compiled
-    # gz[b, s K + k, m] = gout[b, s, m] sum_p basis[s, p, k] known[m - 2 + p]
-    B, M = known.shape
-    S, K = basis.shape[0], basis.shape[2]
-    pad = np.empty(M + 5, known.dtype)
-    for b in range(B):
-        for m in range(M):
-            pad[m + 2] = known[b, m]
-        for m in range(2):
-            pad[m] = known[b, M - 2 + m]
-        for m in range(3):
-            pad[M + 2 + m] = known[b, m]
-        for s in range(S):
-            g = gout[b, s]
-            for k in range(K):
-                row = gz[b, s * K + k]
-                for m in range(M):
-                    row[m] = basis[s, 0, k] * pad[m]
-                for p in range(1, 6):
-                    w = basis[s, p, k]
-                    for m in range(M):
-                        row[m] += w * pad[m + p]
-                for m in range(M):
-                    row[m] *= g[m]
