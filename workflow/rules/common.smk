@@ -178,6 +178,15 @@ def p2_figure_flags(wildcards, input):
 
 P2D = config["homogenization"]["two_d"]
 EFF2D = config["homogenization"]["effective_coefficients"]["two_d"]
+# the published architectures (ARCHS) and the project's variants drawn beside them in Figs. 7-8 (docs/p2.md)
+ARCHS_2D_CONSTRAINT = "|".join(ARCHS + P2D["variants"])
+
+
+def p2_variant_evaluations(wildcards):
+    """Evaluation stores of the configured 2D variants, for Figs. 7 and 8 only (Fig. 6 draws the published two)."""
+    if wildcards.n == "6":
+        return []
+    return expand("results/homogenization/p2_2d_{arch}_evaluation.zarr", arch=P2D["variants"])
 
 
 def alignment_flag(name):

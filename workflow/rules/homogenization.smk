@@ -421,7 +421,7 @@ CLAIM_FRAGMENTS += [f"results/claims/P2_fig{n}.json" for n in (6, 7, 8)]
 
 
 rule p2_train2d:
-    """Train one 2D architecture on the gap-tooth data."""
+    """Train one 2D architecture on the gap-tooth data (the published two, or a variant of the project's)."""
     input:
         **script_inputs("p2_train2d"),
         data="results/homogenization/patch2d.zarr",
@@ -433,7 +433,7 @@ rule p2_train2d:
     benchmark:
         "results/benchmarks/p2_train2d_{arch}.tsv"
     wildcard_constraints:
-        arch="functional|discretized",
+        arch=ARCHS_2D_CONSTRAINT,
     conda:
         CONDA_ENV
     threads: threads_of("p2_train2d")
@@ -475,7 +475,7 @@ rule p2_evaluate2d:
     benchmark:
         "results/benchmarks/p2_evaluate2d_{arch}.tsv"
     wildcard_constraints:
-        arch="functional|discretized",
+        arch=ARCHS_2D_CONSTRAINT,
     conda:
         CONDA_ENV
     threads: threads_of("p2_evaluate2d")
@@ -489,19 +489,22 @@ rule p2_evaluate2d:
         hidden=P2D["learning"]["hidden"],
         hidden2=P2D["learning"]["hidden2"],
         kernel=P2D["learning"]["kernel"],
+        levels=list_arg(P2D["constant_levels"]),
     shell:
         "python {input.script} --data {input.data} --reference {input.reference} --weights {input.weights}"
         " --arch {wildcards.arch} --n-test {params.n_test} --hidden {params.hidden} --hidden2 {params.hidden2}"
-        " --kernel {params.kernel} --rule {params.rule} {params.wildcards}"
+        " --kernel {params.kernel} --constant-levels {params.levels} --rule {params.rule} {params.wildcards}"
         " --output {output} > {log} 2>&1"
 
 
 rule p2_figure2d:
-    """Figs. 6, 7, 8 of Arbabi et al. (2D), against both references, and their claim checks."""
+    """Figs. 6, 7, 8 of Arbabi et al. (2D), against both references, and their claim checks; Figs. 7 and 8
+    draw the configured variants beside the published models."""
     input:
         **script_inputs("p2_figures2d"),
         reference="results/homogenization/homog2d.zarr",
         evaluation=expand("results/homogenization/p2_2d_{arch}_evaluation.zarr", arch=ARCHS),
+        variants=p2_variant_evaluations,
     output:
         figure=report(
             "results/figures/P2_fig{n}.png",
@@ -528,5 +531,5 @@ rule p2_figure2d:
         scale=SCALE,
     shell:
         "python {input.script} {wildcards.n} --reference {input.reference} --evaluation {input.evaluation}"
-        " --early-time {params.early_time} --early-tol {params.early_tol} --scale {params.scale}"
+        " --variant-evaluation {input.variants} --early-time {params.early_time} --early-tol {params.early_tol} --scale {params.scale}"
         " --output {output.figure} --claim {output.claims} > {log} 2>&1"

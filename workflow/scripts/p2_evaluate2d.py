@@ -1,14 +1,16 @@
 #!/usr/bin/env python
 """P2 2D evaluation of one trained architecture on the held-out trajectories, against both homogenized
 references (full cell-problem tensor; Eq. 27 as printed): dU/dt per snapshot (Fig. 6), BDF integration
-of every test trajectory from its first snapshot (Figs. 7, 8a), and the six largest Fourier amplitudes
-(Fig. 8b)."""
+of every test trajectory from its first snapshot (Figs. 7, 8a), the six largest Fourier amplitudes
+(Fig. 8b), and the split of the trajectory error into mean drift and lag (the model's dU/dt at constant
+fields, its growth rate at u = 0, the mean and mean-free parts of the MSE)."""
 
 import numpy as np
 import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
+from coarsepde.homogenization.drift2d import growth_rate_at_zero, mean_drift_scores, new_mode_share, rhs_at_constant
 from coarsepde.homogenization.evaluation import evaluate_2d
 from coarsepde.homogenization.learning2d import build_model_2d
 from coarsepde.store import load_state_dict, provenance, read_dataset, write_dataset
@@ -19,11 +21,14 @@ def main(argv=None):
     p.add_argument("--data", required=True)
     p.add_argument("--reference", required=True)
     p.add_argument("--weights", required=True)
-    p.add_argument("--arch", choices=["functional", "discretized"], required=True)
+    p.add_argument("--arch", choices=["functional", "discretized", "conservative"], required=True)
     p.add_argument("--n-test", type=int, required=True)
     p.add_argument("--hidden", type=int, required=True)
     p.add_argument("--hidden2", type=int, required=True)
     p.add_argument("--kernel", type=int, required=True)
+    p.add_argument(
+        "--constant-levels", type=float, nargs="+", required=True, help="c of the fields U = c at which dU/dt is probed"
+    )
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -31,7 +36,7 @@ def main(argv=None):
     data, ref = read_dataset(args.data), read_dataset(args.reference)
     kw = (
         {"hidden": args.hidden, "hidden2": args.hidden2}
-        if args.arch == "functional"
+        if args.arch in ("functional", "conservative")
         else {"filters": args.hidden, "kernel": args.kernel}
     )
     model = build_model_2d(args.arch, **kw)
@@ -48,7 +53,46 @@ def main(argv=None):
         "dUdt_pred": (("trajectory", "time", "x", "y"), F_pred, {"units": "1/time"}),
         "U_integrated": (("trajectory", "time", "x", "y"), U_int, {"units": "1", "long_name": "learned model, BDF"}),
     }
+    shape = U.shape[-2:]
+    c_mean, c_spread = rhs_at_constant(model, args.constant_levels, shape)
+    rate0 = growth_rate_at_zero(model, shape)
+    log.info(
+        "%s: dU/dt at U = c %s: %s; Jacobian at 0: max Re eig %.3e", args.arch, args.constant_levels, c_mean, rate0
+    )
+    out |= {
+        "mean_integrated": (
+            ("trajectory", "time"),
+            U_int.mean(axis=(2, 3)),
+            {"units": "1", "long_name": "spatial mean"},
+        ),
+        "rhs_at_constant": (("level",), c_mean, {"units": "1/time", "long_name": "spatial mean of dU/dt at U = level"}),
+        "rhs_at_constant_spread": (("level",), c_spread, {"units": "1/time", "long_name": "max |dU/dt - mean|"}),
+        "growth_rate_at_zero": ((), rate0, {"units": "1/time", "long_name": "max Re eig of the Jacobian at U = 0"}),
+    }
     for name, sc in scores.items():
+        drift = mean_drift_scores(U_int, references[name][0])
+        out |= {
+            f"mse_time_mean_{name}": (
+                ("time",),
+                drift["mse_mean"],
+                {"units": "1", "long_name": "mean's part of mse_time"},
+            ),
+            f"mse_time_demeaned_{name}": (
+                ("time",),
+                drift["mse_demeaned"],
+                {"units": "1", "long_name": "mean-free part of mse_time"},
+            ),
+            f"amplitude_ratio_{name}": (
+                ("time",),
+                drift["amplitude_ratio"],
+                {"units": "1", "long_name": "mean-free amplitude, learned / reference (> 1: lag)"},
+            ),
+            f"new_mode_share_{name}": (
+                ("time",),
+                new_mode_share(U_int, references[name][0]),
+                {"units": "1", "long_name": "share of the mean-free error in modes absent from the reference"},
+            ),
+        }
         out |= {
             f"rhs_rel_err_{name}": (
                 ("trajectory", "time"),
@@ -93,6 +137,7 @@ def main(argv=None):
             "x": ("x", data.x.values, {"units": "length"}),
             "y": ("y", data.y.values, {"units": "length"}),
             "fmode": ("fmode", np.arange(6), {"units": "1"}),
+            "level": ("level", np.asarray(args.constant_levels, dtype=np.float64), {"units": "1"}),
             "axis": ("axis", np.array(["kx", "ky"], dtype=object)),
         },
         attrs={"arch": args.arch},

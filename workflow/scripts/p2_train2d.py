@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""P2 2D learning: train one architecture (functional MLP on FFT derivatives, or the discretized conv
-net) on gap-tooth data: inputs the 16 x 16 macro field, targets its dU/dt."""
+"""P2 2D learning: train one architecture (functional MLP on FFT derivatives, the discretized conv net,
+or the project's mean-conserving flux-form variant of the functional one) on gap-tooth data: inputs the
+16 x 16 macro field, targets its dU/dt."""
 
 import logging
 
@@ -14,13 +15,15 @@ from coarsepde.store import provenance, read_dataset, save_state_dict, write_dat
 
 
 def model_kwargs(arch, hidden, hidden2, kernel):
-    return {"hidden": hidden, "hidden2": hidden2} if arch == "functional" else {"filters": hidden, "kernel": kernel}
+    if arch in ("functional", "conservative"):
+        return {"hidden": hidden, "hidden2": hidden2}
+    return {"filters": hidden, "kernel": kernel}
 
 
 def main(argv=None):
     p = common_parser(__doc__)
     p.add_argument("--data", required=True, help="patch2d.zarr")
-    p.add_argument("--arch", choices=["functional", "discretized"], required=True)
+    p.add_argument("--arch", choices=["functional", "discretized", "conservative"], required=True)
     p.add_argument("--n-test", type=int, required=True, help="the last n trajectories are held out")
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--batch-size", type=int, required=True)

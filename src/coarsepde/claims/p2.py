@@ -156,6 +156,18 @@ def check_p2_fig6_rhs2d(
     )
 
 
+def _drift_text(drift: dict[str, dict[str, float]]) -> str:
+    """One model's late-time split (see check_p2_fig7_traj2d): drift source, growth at 0, MSE split at t = 1."""
+    return "; ".join(
+        f"{a}: dU/dt at u = 0 {d['rhs_zero']:.2e}, max growth rate at u = 0 {d['growth']:.2e}, at t = 1 "
+        f"{100 * d['mean_share']:.1f}% of the MSE (full tensor) is the spatial mean (learned |mean| "
+        f"{d['mean_end']:.2e} vs 0), mean-free rel. error {d['demeaned']:.2e}, mean-free amplitude ratio "
+        f"{d['amp_ratio']:.2e}, {100 * d['new_share']:.1f}% of the mean-free error in Fourier modes absent from "
+        "the initial condition"
+        for a, d in drift.items()
+    )
+
+
 def check_p2_fig7_traj2d(
     *,
     early: dict[str, dict[str, float]],
@@ -163,25 +175,63 @@ def check_p2_fig7_traj2d(
     early_time: float,
     early_tol: float,
     scale: str,
+    data_early: dict[str, float] | None = None,
+    drift: dict[str, dict[str, float]] | None = None,
+    variants: dict[str, dict[str, dict[str, float]]] | None = None,
 ) -> ClaimResult:
-    """P2-fig7-traj2d: mean relative error of integrated test trajectories early (t <= early_time) and at the end."""
+    """P2-fig7-traj2d: mean relative error of integrated test trajectories early (t <= early_time) and at the end.
+
+    Scored on the published models (``early`` / ``late``: arch -> reference -> error). Reported beside it:
+    ``data_early`` (reference -> the gap-tooth data's own early error), ``drift`` (arch -> ``rhs_zero``,
+    ``growth``, ``mean_share``, ``mean_end``, ``demeaned``, ``amp_ratio``, ``new_share``: the late-time split
+    into mean drift and lag, :mod:`coarsepde.homogenization.drift2d`, for published models and variants alike) and
+    ``variants`` (arch -> {"early", "late"} -> reference -> error: models not in the paper, not scored). The
+    verdict of a failure is ``refuted`` when the data themselves are at least ``early_tol`` from Eq. 27 early
+    while every published model is within it of the full-tensor reference and ends worse than it starts:
+    then the missing term of Eq. 27 (X-p2-tensor), not the learning, fails the check.
+    """
     passed = bool(all(early[a]["eq27"] < early_tol and late[a]["eq27"] > early[a]["eq27"] for a in early))
+    explained = bool(
+        not passed
+        and data_early is not None
+        and data_early["eq27"] >= early_tol
+        and all(early[a]["full"] < early_tol and late[a]["eq27"] > early[a]["eq27"] for a in early)
+    )
+    evidence = []
+    if data_early is not None:
+        evidence.append(
+            f"gap-tooth data vs Eq.27 early {data_early['eq27']:.2e}, vs full tensor {data_early['full']:.2e}"
+            + (" (Eq. 27 omits the lattice's cross term: X-p2-tensor)" if explained else "")
+        )
+    if drift:
+        evidence.append(_drift_text(drift))
+    reproduced = [
+        f"{a}: Eq.27 early {early[a]['eq27']:.2e} / end {late[a]['eq27']:.2e}, full tensor "
+        f"early {early[a]['full']:.2e} / end {late[a]['full']:.2e}"
+        for a in early
+    ]
+    reproduced += [
+        f"{a} (variant, not scored): Eq.27 early {v['early']['eq27']:.2e} / end {v['late']['eq27']:.2e}, full tensor "
+        f"early {v['early']['full']:.2e} / end {v['late']['full']:.2e}"
+        for a, v in (variants or {}).items()
+    ]
     return ClaimResult(
         id="P2-fig7-traj2d",
         claim=(
             f"Learned 2D models integrated from the first test snapshot follow the homogenized solution early "
             f"(relative L2 error, pooled over the test trajectories, < {early_tol:g} for t <= {early_time:g}) and lag "
             "in the final decay (larger error "
-            "at t = 1), against the paper's reference (Eq. 27); the full-tensor reference is reported beside it."
+            "at t = 1), against the paper's reference (Eq. 27); the full-tensor reference is reported beside it. "
+            f"Scored on the published models ({', '.join(early)}); the project's mean-conserving variant "
+            "(dU/dt = div q) is reported, not scored. Evidence: the late error split into a drift of the spatial "
+            "mean and the mean-free part (amplitude ratio > 1: slower decay, the paper's lag)."
         ),
         paper_value="close early, lagging late (Fig. 7)",
-        reproduced_value="; ".join(
-            f"{a}: Eq.27 early {early[a]['eq27']:.2e} / end {late[a]['eq27']:.2e}, full tensor "
-            f"early {early[a]['full']:.2e} / end {late[a]['full']:.2e}"
-            for a in early
-        ),
+        reproduced_value="; ".join(reproduced),
         tolerance=f"early < {early_tol:g}, end > early",
         passed=passed,
+        verdict="refuted" if explained else "",
+        evidence=" | ".join(evidence),
         scale=scale,
     )
 
@@ -192,9 +242,13 @@ def check_p2_fig8_phase(
     mse_end: dict[str, dict[str, float]],
     scale: str,
     tol: float = CLAIMS["P2-fig8-phase"].thresholds["distance_below"],
+    variants: dict[str, dict[str, dict[str, float]]] | None = None,
 ) -> ClaimResult:
     """P2-fig8-phase: max distance of the learned trajectory's six largest Fourier amplitudes from the reference's,
-    relative to the reference's initial amplitude norm, while the reference is farther than 10% of it from 0."""
+    relative to the reference's initial amplitude norm, while the reference is farther than 10% of it from 0.
+
+    Scored on the published models (``distance``, ``mse_end``: arch -> reference -> value); ``variants`` (arch
+    -> {"distance", "mse_end"} -> reference -> value) are reported, not scored."""
     passed = bool(all(d["eq27"] < tol for d in distance.values()))
     return ClaimResult(
         id="P2-fig8-phase",
@@ -202,13 +256,22 @@ def check_p2_fig8_phase(
             "Projected on the six largest Fourier amplitudes, the learned-model trajectories stay close to the "
             f"homogenized one until near the origin: max distance < {tol:g} of the initial amplitude norm while the "
             "reference is outside 10% of it (paper's reference, Eq. 27; full tensor reported). (a) MSE vs time is "
-            "drawn for both references."
+            f"drawn for both references. Scored on the published models ({', '.join(distance)}); the project's "
+            "mean-conserving variant is reported, not scored."
         ),
         paper_value="visibly close except near the origin (Fig. 8)",
         reproduced_value="; ".join(
-            f"{a}: distance Eq.27 {d['eq27']:.3f}, full {d['full']:.3f}; final rel. MSE "
-            f"Eq.27 {mse_end[a]['eq27']:.2e}, full {mse_end[a]['full']:.2e}"
-            for a, d in distance.items()
+            [
+                f"{a}: distance Eq.27 {d['eq27']:.3f}, full {d['full']:.3f}; final rel. MSE "
+                f"Eq.27 {mse_end[a]['eq27']:.2e}, full {mse_end[a]['full']:.2e}"
+                for a, d in distance.items()
+            ]
+            + [
+                f"{a} (variant, not scored): distance Eq.27 {v['distance']['eq27']:.3f}, full "
+                f"{v['distance']['full']:.3f}; final rel. MSE Eq.27 {v['mse_end']['eq27']:.2e}, full "
+                f"{v['mse_end']['full']:.2e}"
+                for a, v in (variants or {}).items()
+            ]
         ),
         tolerance=f"distance < {tol:g}",
         passed=passed,

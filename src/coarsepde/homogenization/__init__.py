@@ -12,6 +12,7 @@ none of them):
 - :mod:`.learning`, :mod:`.learning2d`: the two network architectures in 1D and 2D, training,
   prediction, BDF integration.
 - :mod:`.evaluation`: scores of a learned model against the homogenized references.
+- :mod:`.drift2d`: a learned 2D model's late-time error split into mean drift and lag.
 """
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "learning",
     "learning2d",
     "evaluation",
+    "drift2d",
 ]

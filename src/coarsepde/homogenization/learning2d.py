@@ -8,7 +8,10 @@ second = y), with
 * :class:`FunctionalNet2D` -- Eq. (12) / (16), Fig. 3a in 2D: dU/dt = F(u, u_x, u_y, u_xx, u_xy, u_yy),
   a pointwise 6 -> 32 -> 16 -> 1 ReLU network fed by spectral derivatives (:func:`fft_features`);
 * :class:`DiscretizedNet2D` -- Eq. (13) / (19), Fig. 3b in 2D: a periodically padded 5 x 5 convolution
-  followed by two 1 x 1 convolutions.
+  followed by two 1 x 1 convolutions;
+* :class:`FluxNet2D` -- not in the paper: a pointwise net giving the flux q(u_x, u_y), with dU/dt = div q
+  (spectral), so it conserves the spatial mean by construction, as the homogenized div(K grad u) does on
+  the periodic square.
 
 Both are periodic, so every grid point is a training target. Training, prediction and BDF integration reuse
 :mod:`.learning` (Adam on the MSE of dU/dt in float64, Sect. 5.1-5.2) through a small flattening adapter;
@@ -33,6 +36,8 @@ __all__ = [
     "fft_features",
     "FunctionalNet2D",
     "DiscretizedNet2D",
+    "FluxNet2D",
+    "spectral_divergence",
     "build_model_2d",
     "train_2d",
     "predict_2d",
@@ -155,12 +160,64 @@ class DiscretizedNet2D(nn.Module):
         return self.net(X)[:, 0]
 
 
-_MODELS = {"functional": FunctionalNet2D, "discretized": DiscretizedNet2D}
+def spectral_divergence(qx: torch.Tensor, qy: torch.Tensor) -> torch.Tensor:
+    """d_x qx + d_y qy of bi-periodic fields (..., nx, ny) on [0, 2 pi)^2 by FFT (the derivatives of
+    :func:`fft_features`, Nyquist odd derivatives zero). The k = 0 coefficient of the result is exactly zero,
+    so its sum over the grid vanishes to round-off."""
+    nx, ny = qx.shape[-2:]
+    ikx = _wavenumbers(nx, qx.dtype, qx.device)[0][:, None]
+    iky = _wavenumbers(ny, qx.dtype, qx.device, half=True)[0][None, :]
+    return torch.fft.irfft2(torch.fft.rfft2(qx) * ikx + torch.fft.rfft2(qy) * iky, s=(nx, ny))
+
+
+class FluxNet2D(nn.Module):
+    """Mean-conserving variant of :class:`FunctionalNet2D` (not in the paper): the network gives the flux.
+
+    dU/dt = div q, q = (q_x, q_y) = G(u_x, u_y): a pointwise 2 -> hidden -> hidden2 -> 2 ReLU net of the
+    spectral gradient (:func:`fft_features`), and the divergence is spectral too (:func:`spectral_divergence`)
+    -- the form of the homogenized div(K grad u), whose flux K grad u depends on the gradient only. On the
+    periodic square the right-hand side has a zero k = 0 coefficient, so the spatial mean is conserved to
+    round-off for any weights, and a constant field (zero gradient, the same flux everywhere) has
+    dU/dt = 0 (to round-off). Near u = 0 the model is div(A grad u) with A = dG/d(grad u) at 0: it cannot
+    grow a Fourier mode unless the symmetric part of that 2 x 2 matrix has a negative eigenvalue.
+
+    A finite-volume form (face fluxes from forward differences, their difference quotient) was tried
+    first (docs/p2.md): with the published conv stack it was unstable at the ci scale, and with a
+    one-point flux it is stable but second-order, 20 % off the exact right-hand side at t = 0.01.
+    With hidden = hidden2 = 32: 96 + 1,056 + 66 = 1,218 parameters. ``seed`` fixes the initial weights.
+    """
+
+    def __init__(self, hidden: int = 32, hidden2: int | None = None, seed: int = 0):
+        super().__init__()
+        hidden2 = hidden if hidden2 is None else hidden2
+        if hidden < 1 or hidden2 < 1:
+            raise ValueError(f"need hidden, hidden2 >= 1, got {hidden}, {hidden2}")
+        self.net = nn.Sequential(
+            nn.Linear(2, hidden, dtype=DTYPE),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden2, dtype=DTYPE),
+            nn.ReLU(),
+            nn.Linear(hidden2, 2, dtype=DTYPE),
+        )
+        _glorot_reset_2d(self, torch.Generator().manual_seed(seed))
+
+    def flux(self, U: torch.Tensor) -> torch.Tensor:
+        """U: (..., nx, ny) -> q: (..., nx, ny, 2), the flux at the grid points."""
+        return self.net(fft_features(U)[..., 1:3])
+
+    def forward(self, U: torch.Tensor) -> torch.Tensor:
+        """U: (batch, nx, ny) -> dU/dt = div q: (batch, nx, ny)."""
+        q = self.flux(U)
+        return spectral_divergence(q[..., 0], q[..., 1])
+
+
+_MODELS = {"functional": FunctionalNet2D, "discretized": DiscretizedNet2D, "conservative": FluxNet2D}
 
 
 def build_model_2d(kind: str, **kw) -> nn.Module:
     """``kind`` 'functional' -> :class:`FunctionalNet2D` (kw: hidden, hidden2, seed); 'discretized' ->
-    :class:`DiscretizedNet2D` (kw: filters, kernel, seed)."""
+    :class:`DiscretizedNet2D` (kw: filters, kernel, seed); 'conservative' -> :class:`FluxNet2D` (kw: hidden,
+    hidden2, seed)."""
     if kind not in _MODELS:
         raise ValueError(f"unknown model kind {kind!r}; expected one of {sorted(_MODELS)}")
     return _MODELS[kind](**kw)
