@@ -401,10 +401,14 @@ def test_scripts_end_to_end(tmp_path):
     np.testing.assert_array_equal(ev.example_exact.values, v.reshape(-1, N)[48])
     np.testing.assert_array_equal(ev.example_known.values, v.reshape(-1, N)[48, 7::8])
 
+    budget = tmp_path / "budget.json"
+    budget.write_text(json.dumps({"interpolation": {"steps": 40, "batch": 8}}))
     _run_script(
         "p1_figure1",
         "--evaluation",
         tmp_path / "eval.zarr",
+        "--budget",
+        budget,
         "--figure",
         tmp_path / "fig.png",
         "--claim",
@@ -423,6 +427,9 @@ def test_scripts_end_to_end(tmp_path):
     assert (tmp_path / "fig.png").stat().st_size > 10_000
     row = json.loads((tmp_path / "claim.json").read_text())
     assert row["id"] == "P1-fig1-interp" and row["scale"] == "test" and isinstance(row["passed"], bool)
+    # trained far below the paper's 40,000 steps at batch 1,024: a failing row is not-reached, with the budgets
+    if not row["passed"]:
+        assert row["verdict"] == "not-reached" and "40 steps at batch 8" in row["evidence"]
     # the overall medians are reported, not scored; the per-point errors are stored for the claim
     assert f"(ratio {ev.attrs['ratio']:.2f}, not scored)" in row["reproduced_value"]
     assert ev.abs_error_nn.shape == (4, 64, 7) and ev.overshoot_poly.shape == (4, 64)
