@@ -137,11 +137,14 @@ class BatchedFits:
             omega = mask / (count * (nv * nx))
             loss_fn = fused_loss if self.options.kernel == "fused" else reference_loss
             loss = loss_fn(theta, beta, lay.F, lay.X, lay.V, lay.pa, lay.pf, omega, pool.norm)
-            if bool((pool.mz != 0).any()):
-                m = torch.einsum("bf,fnx->bnx", torch.cat(mzw), lay.X)
-                e = m.abs() if pool.norm == "l1" else m * m
-                loss = loss + pool.mz * (e.sum(2) * (mask / (count * nx))).sum(1)
             out = out.index_add(0, torch.tensor(pool.tasks), loss)
+            rows = torch.nonzero(pool.mz).flatten()
+            if rows.numel():  # the <g> = 0 field dt <F(g^n, rho^n)> of the models that have the penalty
+                nf, N = lay.X.shape[0], lay.N
+                m = (torch.cat(mzw)[rows] @ lay.X.reshape(nf, -1)).reshape(-1, N, nx)
+                e = m.abs() if pool.norm == "l1" else m * m
+                mz = pool.mz[rows] * (e.sum(2) * (mask[rows] / (count[rows] * nx))).sum(1)
+                out = out.index_add(0, torch.tensor(pool.tasks)[rows], mz)
         for s, stack in enumerate(self.stacks):
             pen = self._sparsity(stack, s, params[s])
             if pen is not None:
