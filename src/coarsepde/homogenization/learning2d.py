@@ -97,6 +97,20 @@ def _glorot_reset_2d(module: nn.Module, generator: torch.Generator) -> None:
                     layer.bias.zero_()
 
 
+def _relu_mlp(n_in: int, hidden: int, hidden2: int | None, n_out: int) -> nn.Sequential:
+    """n_in -> hidden -> hidden2 -> n_out with ReLU between (``hidden2`` defaults to ``hidden``)."""
+    hidden2 = hidden if hidden2 is None else hidden2
+    if hidden < 1 or hidden2 < 1:
+        raise ValueError(f"need hidden, hidden2 >= 1, got {hidden}, {hidden2}")
+    return nn.Sequential(
+        nn.Linear(n_in, hidden, dtype=DTYPE),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden2, dtype=DTYPE),
+        nn.ReLU(),
+        nn.Linear(hidden2, n_out, dtype=DTYPE),
+    )
+
+
 class FunctionalNet2D(nn.Module):
     """Fig. 3a / Eq. (16) in 2D: dU/dt = F(u, u_x, u_y, u_xx, u_xy, u_yy), one pointwise
     6 -> hidden -> hidden2 -> 1 ReLU net applied at every grid point to :func:`fft_features` (U).
@@ -107,16 +121,7 @@ class FunctionalNet2D(nn.Module):
 
     def __init__(self, hidden: int = 32, hidden2: int | None = None, seed: int = 0):
         super().__init__()
-        hidden2 = hidden if hidden2 is None else hidden2
-        if hidden < 1 or hidden2 < 1:
-            raise ValueError(f"need hidden, hidden2 >= 1, got {hidden}, {hidden2}")
-        self.net = nn.Sequential(
-            nn.Linear(6, hidden, dtype=DTYPE),
-            nn.ReLU(),
-            nn.Linear(hidden, hidden2, dtype=DTYPE),
-            nn.ReLU(),
-            nn.Linear(hidden2, 1, dtype=DTYPE),
-        )
+        self.net = _relu_mlp(6, hidden, hidden2, 1)
         _glorot_reset_2d(self, torch.Generator().manual_seed(seed))
 
     def forward(self, U: torch.Tensor) -> torch.Tensor:
@@ -189,16 +194,7 @@ class FluxNet2D(nn.Module):
 
     def __init__(self, hidden: int = 32, hidden2: int | None = None, seed: int = 0):
         super().__init__()
-        hidden2 = hidden if hidden2 is None else hidden2
-        if hidden < 1 or hidden2 < 1:
-            raise ValueError(f"need hidden, hidden2 >= 1, got {hidden}, {hidden2}")
-        self.net = nn.Sequential(
-            nn.Linear(2, hidden, dtype=DTYPE),
-            nn.ReLU(),
-            nn.Linear(hidden, hidden2, dtype=DTYPE),
-            nn.ReLU(),
-            nn.Linear(hidden2, 2, dtype=DTYPE),
-        )
+        self.net = _relu_mlp(2, hidden, hidden2, 2)
         _glorot_reset_2d(self, torch.Generator().manual_seed(seed))
 
     def flux(self, U: torch.Tensor) -> torch.Tensor:
