@@ -22,23 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from coarsepde.numerics.timing import interleaved, timed  # noqa: F401  (one copy: the package's)
+from coarsepde.numerics.timing import cpu_model, interleaved, timed  # noqa: F401  (one copy: the package's)
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("name", "what", "value", "unit", "reference", "ratio", "machine")
-
-
-def cpu_model() -> str:
-    """The CPU model name of /proc/cpuinfo (first processor), or the platform's guess."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 def machine(threads: int | None = None) -> str:

@@ -431,3 +431,25 @@ def test_p3_example_tables_at_ci(ci_run):
     fig5 = read_dataset(ci_run / "results/kinetic/fits/sigma_x.zarr")
     tv = fig5.tv.sel(protocol="converged")
     assert float(tv.sel(variant="continuity")) < float(tv.sel(variant="plain"))
+
+
+def test_p3_paper_protocol_record_at_ci(ci_run):
+    """The paper-protocol record of issue 21 (not in ALL_TARGETS) builds on top of the ci DAG: one batched-engine job
+    per eps of kinetic.protocol_run, and the record with its claim rows (protocol "paper"). ci's 40 Adam steps fall
+    short of the paper's 80,000, so a failing row is not-reached, with the budget in its evidence."""
+    proc = snakemake(ci_run, "--cores", "2", "p3_protocol", *CI)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    part = ci_run / "results/kinetic/protocol/part_4-8-16-64-512"
+    md = (part / "p3-paper-protocol.md").read_text()
+    assert "Pending fits: none" in md and "(an eps they need has not run): none" in md
+    assert "| 256 |" not in md and "## Table 11 (M = 2, 1/eps = 64)" in md
+    rows = pd.read_json(part / "p3-paper-protocol-claims.json")
+    ids = {"P3-table1-2", "P3-table3-4", "P3-table5-6", "P3-table7-8", "P3-table11-order"}
+    assert set(rows["id"]) == ids | {"P3-table9-sparse", "P3-table10-mass", "P3-fig4-loss"}
+    assert set(rows["protocol"]) == {"paper"}
+    failing = rows[~rows["passed"]]
+    assert (failing["verdict"] == "not-reached").all()
+    assert failing["evidence"].str.contains("Adam 40 steps").all()
+    ds = read_dataset(ci_run / "results/kinetic/protocol/fits_eps64.zarr")
+    assert list(ds.fit.values) == ["T1", "T3", "T2", "T4", "T5", "T7", "T6", "T8", "T9-sparse", "T11-bdf4"]
+    assert int(ds.attrs["steps"]) == 40 and ds.iteration.values[:, -1].tolist() == [40.0] * 10

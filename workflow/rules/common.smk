@@ -592,3 +592,21 @@ def p3_example_settings(table):
     if t in (9, 10):
         out.update(adam={"linear": P3["adam"]["linear"]}, converged={"bdf": P3["converged"]["bdf"]}, model=P3["model"])
     return out
+
+
+# P3 under the authors' own protocol (rules p3_protocol*, kinetic.smk)
+P3_PROTOCOL = P3["protocol_run"]
+P3_PROTOCOL_ALL = "-".join(str(k) for k in P3_PROTOCOL["inv_eps"])
+P3_PROTOCOL_TARGETS = [p3_path(f"protocol/part_{P3_PROTOCOL_ALL}/p3-paper-protocol.md")]
+
+
+def p3_protocol_part_inputs(wildcards):
+    invs = [int(k) for k in wildcards.invs.split("-")]
+    unknown = sorted(set(invs) - set(P3_PROTOCOL["inv_eps"]))
+    if unknown:
+        raise ValueError(f"1/eps {unknown} not in kinetic.protocol_run.inv_eps")
+    tables = list(range(1, 12))
+    return {
+        "fits": [p3_path(f"protocol/fits_eps{k}.zarr") for k in invs],
+        "converged": [p3_path(f"fits/table{t}.zarr") for t in tables],
+    }

@@ -396,3 +396,87 @@ rule p3_protocol_probe:
     shell:
         "python {input.script} --out results/kinetic/p3_protocol_probe --factors --adam-M 0 2"
         " --adam-seconds {params.seconds} > {log} 2>&1"
+
+
+# P3 under the authors' own protocol (issue 21; docs/reproductions/p3-paper-protocol.md): every Adam fit of
+# Tables 1-11 at one eps, trained together by the batched engine for 80,000 steps (about an hour per eps on one
+# core), checkpointed (a killed job resumes). Not in ALL_TARGETS. The whole record: `snakemake --cores 2 p3_protocol`;
+# a part over some eps, e.g. results/kinetic/protocol/part_16-256/p3-paper-protocol.md.
+rule p3_protocol:
+    """The whole paper-protocol record of P3 (every eps of kinetic.protocol_run)."""
+    input:
+        P3_PROTOCOL_TARGETS,
+
+
+rule p3_protocol_fit:
+    """All Adam fits of Tables 1-11 at one eps under the authors' protocol (batched engine, checkpointed)."""
+    input:
+        **script_inputs("p3_protocol_fit"),
+        data=p3_path("transport_eps{inv}.zarr"),
+    output:
+        directory(p3_path("protocol/fits_eps{inv}.zarr")),
+    log:
+        "results/logs/p3_protocol_fit_eps{inv}.log",
+    benchmark:
+        "results/benchmarks/p3_protocol_fit_eps{inv}.tsv"
+    wildcard_constraints:
+        inv=r"\d+",
+    priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=360,
+    params:
+        rule="p3_protocol_fit",
+        wildcards=wildcard_flags,
+        pr=P3_PROTOCOL,
+        tables=list_arg(P3["tables"]["inv_eps"]),
+        t9=list_arg(P3["examples"]["table9_inv_eps"]),
+        t10=list_arg(P3["examples"]["table10_inv_eps"]),
+        t11=list_arg(P3["tables"]["table11_inv_eps"]),
+        checkpoint=p3_path("protocol/checkpoints/eps{inv}.pt"),
+    shell:
+        "python {input.script} --data {input.data} --tables-inv-eps {params.tables} --table9-inv-eps {params.t9}"
+        " --table10-inv-eps {params.t10} --table11-inv-eps {params.t11} --steps {params.pr[steps]}"
+        " --lr {params.pr[lr]} --history-every {params.pr[history_every]} --gamma {params.pr[gamma]}"
+        " --init {params.pr[init]} --weight-scale {params.pr[weight_scale]} --checkpoint {params.checkpoint}"
+        " --checkpoint-every {params.pr[checkpoint_every]} --threads 1 --rule {params.rule} {params.wildcards}"
+        " --output {output} > {log} 2>&1"
+
+
+rule p3_protocol_record:
+    """The paper-protocol record over the eps of {invs}: per table the paper's Error%, ours, the optimum; claims."""
+    input:
+        unpack(p3_protocol_part_inputs),
+        **script_inputs("p3_protocol_record"),
+    output:
+        md=p3_path("protocol/part_{invs}/p3-paper-protocol.md"),
+        claims=p3_path("protocol/part_{invs}/p3-paper-protocol-claims.json"),
+        figure=p3_path("protocol/part_{invs}/P3_paper_protocol.png"),
+    log:
+        "results/logs/p3_protocol_record_{invs}.log",
+    wildcard_constraints:
+        invs=r"\d+(-\d+)*",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        ex=P3["examples"],
+        t11=list_arg(P3["tables"]["table11_inv_eps"]),
+        tables=list_arg(P3["tables"]["inv_eps"]),
+        t10=list_arg(P3["examples"]["table10_inv_eps"]),
+        flags=p3_claim_flags(),
+        fig4=P3["figure4_inv_eps"],
+        fraction=P3["claims"]["fig4_fraction"],
+        scale=SCALE,
+    shell:
+        "python {input.script} --fits {input.fits} --converged {input.converged} --tables-inv-eps {params.tables}"
+        " --table9-inv-eps {params.ex[table9_inv_eps][0]} --table10-inv-eps {params.t10}"
+        " --table11-inv-eps {params.t11} --figure4-inv-eps {params.fig4} --fig4-fraction {params.fraction}"
+        " {params.flags} --command 'snakemake --cores 2 {output.md}' --scale {params.scale}"
+        " --md {output.md} --claims {output.claims} --figure {output.figure} > {log} 2>&1"

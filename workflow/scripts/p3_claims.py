@@ -4,35 +4,23 @@ of the tables they compare: two rows per claim, protocol "paper" (scored on the 
 stores record) and "converged" (scored on the converged fits), with their verdicts
 (coarsepde.claims.p3_protocols)."""
 
+from dataclasses import fields
+
 from coarsepde.claims import (
+    TABLE_CLAIM_TABLES,
+    TableThresholds,
     budgets_from_provenance,
-    check_p3_table1_2,
-    check_p3_table3_4,
-    check_p3_table5_6,
-    check_p3_table7_8,
-    check_p3_table11,
-    converged_errors,
-    protocol_rows,
-    table1_2_refutation,
-    table5_6_refutation,
+    table_claim_rows,
     write_fragments,
 )
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.kinetic.experiments import PAPER_ERRORS
 from coarsepde.store import read_dataset
 
-NEEDS = {
-    "P3-table1-2": (1, 2),
-    "P3-table3-4": (1, 2, 3, 4),
-    "P3-table5-6": (5, 6),
-    "P3-table7-8": (7, 8),
-    "P3-table11-order": (11,),
-}
-
 
 def main(argv=None):
     p = common_parser(__doc__)
-    p.add_argument("--claim-id", choices=sorted(NEEDS), required=True)
+    p.add_argument("--claim-id", choices=sorted(TABLE_CLAIM_TABLES), required=True)
     p.add_argument("--fits", nargs="+", required=True, help="fit stores (rule p3_fit) of the tables compared")
     p.add_argument("--fail-threshold", type=float, default=50.0, help="P3-table1-2: %% at the smallest eps")
     p.add_argument(
@@ -52,11 +40,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     log = setup_logging()
     stores = {int(ds.attrs["table"]): ds for ds in (read_dataset(f) for f in args.fits)}
-    missing = sorted(set(NEEDS[args.claim_id]) - set(stores))
+    missing = sorted(set(TABLE_CLAIM_TABLES[args.claim_id]) - set(stores))
     if missing:
         p.error(f"{args.claim_id} needs the fits of Tables {missing}")
     errors, paper, budgets = {}, {}, {}
-    for t in NEEDS[args.claim_id]:
+    for t in TABLE_CLAIM_TABLES[args.claim_id]:
         ds = stores[t]
         budgets |= budgets_from_provenance(ds.attrs["provenance"]["params"])
         for s in ds.scheme.values:
@@ -70,31 +58,8 @@ def main(argv=None):
             }
             ref = PAPER_ERRORS[t].get(s, PAPER_ERRORS[t])
             paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
-    common = {"errors": errors, "paper": paper, "scale": args.scale}
-    refutation = ""
-    if args.claim_id == "P3-table1-2":
-        check = check_p3_table1_2
-        inputs = common | {"threshold": args.fail_threshold, "band": args.growth_band}
-        refutation = table1_2_refutation(errors, args.fail_threshold)
-    elif args.claim_id == "P3-table3-4":
-        check = check_p3_table3_4
-        inputs = common | {
-            "ratio": args.ms_ratio,
-            "cap": args.ms_cap,
-            "agree_factor": args.agree_factor,
-            "agree_min_inv": args.agree_min_inv,
-        }
-    elif args.claim_id == "P3-table5-6":
-        check = check_p3_table5_6
-        fail_from = {"bdf2": args.bdf2_fail_from, "ars222": args.ars_fail_from}
-        inputs = common | {"small": args.small, "large": args.large, "fail_from": fail_from}
-        refutation = table5_6_refutation(errors, args.large, fail_from)
-    elif args.claim_id == "P3-table7-8":
-        check = check_p3_table7_8
-        inputs = common | {"small": args.small, "small_max_inv": args.small_max_inv, "ars_cap": args.ars_cap}
-    else:
-        check, inputs = check_p3_table11, common
-    rows = protocol_rows(check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation)
+    th = TableThresholds(**{f.name: getattr(args, f.name) for f in fields(TableThresholds)})
+    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale)
     for r in rows:
         log.info(f"{r.id} [{r.protocol}] {r.verdict}: {r.evidence or r.reproduced_value}")
     write_fragments(rows, args.output)

@@ -65,6 +65,7 @@ from .p3_protocols import (
     table1_2_refutation,
     table5_6_refutation,
 )
+from .p3_table_rows import TABLE_CLAIM_TABLES, TableThresholds, table_claim_rows
 from .rows import (
     COLUMNS,
     PROTOCOLS,
@@ -147,6 +148,9 @@ __all__ = [
     "check_p3_table16",
     "check_p3_fig4",
     "check_p3_fig5",
+    "TABLE_CLAIM_TABLES",
+    "TableThresholds",
+    "table_claim_rows",
     "table14_refutation",
     # P3 protocols and verdicts
     "AdamBudget",

@@ -118,9 +118,10 @@ def make_model(
     init: float = 1.5,
     dictionary_g: Sequence[str] = ("A", "P"),
     dictionary_rho: Sequence[str] = ("A",),
+    block: str = "paper",
 ) -> MultiscaleDCRNN:
     """The g-equation DC-RNN of the tables (see the module docstring; no bias inside the blocks); eps_pred on
-    ``eps_range`` (Eq. 5.2) for M > 0."""
+    ``eps_range`` (Eq. 5.2) for M > 0; ``block`` "paper" (Eqs. 3.6-3.9) or "recurrent" (the notebook's)."""
     return MultiscaleDCRNN(
         dictionary_g=tuple(dictionary_g),
         dictionary_rho=tuple(dictionary_rho),
@@ -130,6 +131,7 @@ def make_model(
         init=init,
         bias=False,
         operators=ops,
+        block=block,
     )
 
 

@@ -7,11 +7,13 @@ project's speed claims (X-speed-equal-accuracy, X-p2-cost-vs-original).
 
 from __future__ import annotations
 
+import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-__all__ = ["timed", "interleaved"]
+__all__ = ["timed", "interleaved", "cpu_model"]
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
@@ -32,3 +34,14 @@ def interleaved(fns: Sequence[Callable[[], object]], repeats: int) -> tuple[list
             dt, results[k] = timed(fn)
             times[k].append(dt)
     return [statistics.median(t) for t in times], results
+
+
+def cpu_model() -> str:
+    """The CPU model name of /proc/cpuinfo (first processor), or the platform's guess."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

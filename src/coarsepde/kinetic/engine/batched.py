@@ -21,11 +21,13 @@ objective before the update at every ``history_every``-th step, over all windows
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
 import torch
 
+from coarsepde.kinetic.engine import checkpoint
 from coarsepde.kinetic.engine.adam import StackedAdam
 from coarsepde.kinetic.engine.kernel import fused_loss, reference_loss
 from coarsepde.kinetic.engine.protocol import EngineOptions, FitTask
@@ -66,7 +68,8 @@ class _Pool:
 
 class BatchedFits:
     """All ``tasks`` on ``data`` (module docstring); :meth:`run` trains them and returns one FitHistory per task
-    (``adam_seconds`` = the wall time of the whole run, shared)."""
+    (``adam_seconds`` = the wall time of the whole run, shared, summed over resumed parts; ``finished`` False when
+    it stopped early at :attr:`EngineOptions.stop_at`)."""
 
     def __init__(self, data: FitData, tasks: Sequence[FitTask], options: EngineOptions | None = None):
         self.data, self.tasks, self.options = data, list(tasks), options or EngineOptions()
@@ -82,9 +85,13 @@ class BatchedFits:
         self.offsets = [0]
         for st in self.stacks:
             self.offsets.append(self.offsets[-1] + st.numel)
-        #: every model's parameters, one flat leaf (the stacks' tensors are views of it)
-        self.flat = torch.cat([st.initial for st in self.stacks]).requires_grad_(True)
         self.owner = torch.cat([torch.tensor(self._rows(s))[st.rows()] for s, st in enumerate(self.stacks)])
+        #: per entry of the flat vector: W = scale theta (FitTask.weight_scale on block weights, 1 elsewhere)
+        self.scale = torch.cat([self._scale(s, st) for s, st in enumerate(self.stacks)])
+        #: per stack (B, W): the true-sign coefficient of each word is sign x the model's (FitTask.convention)
+        self.signs = [self._signs(s, st) for s, st in enumerate(self.stacks)]
+        #: every model's trained parameters theta = W / scale, one flat leaf
+        self.flat = (torch.cat([st.initial for st in self.stacks]) / self.scale).requires_grad_(True)
         live = [live_words(s) for s in self.stacks]
         pools: dict[tuple[str, str], _Pool] = {}
         for t, task in enumerate(self.tasks):
@@ -114,8 +121,12 @@ class BatchedFits:
     def objectives(self, masks: dict[int, torch.Tensor]) -> tuple[torch.Tensor, list]:
         """Objective per task (n_tasks,) on the windows of ``masks`` (task -> (N,) 0/1; a task without a mask
         is not evaluated: 0), differentiable; and per stack (c, sigma_hat, eps_pred)."""
-        params = [st.views(self.flat[self.offsets[s] : self.offsets[s + 1]]) for s, st in enumerate(self.stacks)]
-        coef = [st.coefficients(p) for st, p in zip(self.stacks, params)]
+        weights = self.flat * self.scale
+        params = [st.views(weights[self.offsets[s] : self.offsets[s + 1]]) for s, st in enumerate(self.stacks)]
+        coef = []
+        for st, p, sign in zip(self.stacks, params, self.signs):
+            c, sig, eps = st.coefficients(p)
+            coef.append((c * sign, sig, eps))
         out = torch.zeros(len(self.tasks), dtype=DTYPE)
         nv, nx = self.data.g.shape[1:]
         for pool in self.pools:
@@ -150,6 +161,21 @@ class BatchedFits:
             if pen is not None:
                 out = out.index_add(0, torch.tensor(self._rows(s)), pen)
         return out, coef
+
+    def _scale(self, s: int, stack: ModelStack) -> torch.Tensor:
+        ts = self._rows(s)
+        w = torch.tensor([float(self.tasks[t].weight_scale) for t in ts], dtype=DTYPE)
+        parts = []
+        for name, shape in stack.shapes.items():
+            per = w if name.startswith("blocks") else torch.ones(stack.B, dtype=DTYPE)
+            parts.append(per[:, None].expand(stack.B, math.prod(shape[1:])).reshape(-1))
+        # the flat layout is tensor by tensor, each (B, ...) row-major: model b's entries of a tensor are contiguous
+        return torch.cat(parts)
+
+    def _signs(self, s: int, stack: ModelStack) -> torch.Tensor:
+        flip = torch.tensor([(-1.0) ** (w.word.count("A") + 1) for w in stack.words], dtype=DTYPE)
+        rows = [flip if self.tasks[t].convention == "notebook" else torch.ones_like(flip) for t in self._rows(s)]
+        return torch.stack(rows)
 
     def _rows(self, s: int) -> list[int]:
         """The tasks of stack s in row order."""
@@ -225,7 +251,22 @@ class BatchedFits:
         adam = StackedAdam(self.flat, self.owner, [task.adam.lr for task in tasks], opt.betas, opt.eps, trainable)
         hist = [FitHistory() for _ in tasks]
         last = max((task.adam.steps for task in tasks), default=0)
-        for step in range(last + 1):
+        start, before = 0, 0.0
+        fp = checkpoint.fingerprint(tasks, self.flat.numel(), self.data) if opt.checkpoint else None
+        state = checkpoint.load(opt.checkpoint, fp) if opt.checkpoint else None
+        if state is not None:
+            start, hist, before = checkpoint.restore(state, self.flat, adam, gens)
+            if opt.log:
+                opt.log(f"resumed from {opt.checkpoint} at step {start} ({before:.0f} s before)")
+        self.finished = True
+        for step in range(start, last + 1):
+            if opt.checkpoint and step > start and step % opt.checkpoint_every == 0:
+                checkpoint.save(
+                    opt.checkpoint, step, fp, self.flat, adam, gens, hist, before + time.perf_counter() - t0
+                )
+                if opt.stop_at is not None and step >= opt.stop_at:
+                    self.finished = False
+                    break
             masks, full_needed = {}, []
             for t, task in enumerate(tasks):
                 a, N = task.adam, n_win[t]
@@ -256,9 +297,10 @@ class BatchedFits:
             active = torch.tensor([step < task.adam.steps for task in tasks])
             if bool(active.any()):
                 adam.step(active)
+        weights = self.flat.detach() * self.scale
         for s, st in enumerate(self.stacks):
-            st.write_back(self.flat[self.offsets[s] : self.offsets[s + 1]])
-        seconds = time.perf_counter() - t0
+            st.write_back(weights[self.offsets[s] : self.offsets[s + 1]])
+        seconds = before + time.perf_counter() - t0
         for h in hist:
             h.adam_seconds = seconds
             h.final_loss = h.loss[-1] if h.loss else float("nan")

@@ -18,7 +18,7 @@ from coarsepde.kinetic.experiments import TABLES, make_model
 from coarsepde.kinetic.features import zero_model_loss
 from coarsepde.kinetic.fitdata import FitData
 
-__all__ = ["TableFit", "PAPER_SET", "paper_tasks"]
+__all__ = ["TableFit", "PAPER_SET", "TABLE10_SET", "NOTEBOOK_EPS_RANGES", "fits_at", "paper_tasks", "notebook_tasks"]
 
 
 @dataclass(frozen=True)
@@ -70,4 +70,73 @@ def paper_tasks(
         gamma = gamma_rel * f.sparsity_rel * zero_model_loss(data, f.scheme) if f.sparsity_rel else 0.0
         pen = Penalties(sparsity=gamma, mean_zero=f.mean_zero)
         out.append(FitTask(model, f.scheme, adam, pen, eps_true=eps_true, name=f.label))
+    return out
+
+
+#: Table 10 at its own eps (1/4, 1/8): IMEX-BDF-2, M = 2, without and with the <g> = 0 penalty, eps_pred on [1e-3, 1]
+TABLE10_SET: tuple[TableFit, ...] = (
+    TableFit("T10-plain", 7, "bdf2", eps_range=(1e-3, 1.0)),
+    TableFit("T10-mean0", 7, "bdf2", mean_zero=1.0, eps_range=(1e-3, 1.0)),
+)
+#: the notebook's eps_pred intervals by M (reference facts Sect. 3.4)
+NOTEBOOK_EPS_RANGES = {0: (1e-6, 1.0), 2: (1e-3, 0.1)}
+
+
+def fits_at(
+    inv_eps: int,
+    *,
+    tables: Sequence[int] = (),
+    table9: Sequence[int] = (),
+    table10: Sequence[int] = (),
+    table11: Sequence[int] = (),
+) -> tuple[TableFit, ...]:
+    """The fits of Tables 1-11 run at 1/eps = ``inv_eps``, given each table's list of 1/eps: Tables 1-8 (their
+    rows; Table 9's first two rows and Fig. 4 are the IMEX-BDF-2 fits of Tables 5 and 7), Table 9's sparse row,
+    Table 10's two rows, Table 11's IMEX-BDF-4 (its IMEX-BDF-2 row is Table 7's fit)."""
+    by = {f.label: f for f in PAPER_SET}
+    out = [f for f in PAPER_SET[:8]] if inv_eps in tables else []
+    if inv_eps in table9:
+        out += [by["T9-sparse"]] + ([] if out else [by["T5"], by["T7"]])
+    if inv_eps in table10:
+        out += list(TABLE10_SET)
+    if inv_eps in table11:
+        out += [by["T11-bdf4"]] + ([] if by["T7"] in out else [by["T7"]])
+    return tuple(out)
+
+
+def notebook_tasks(
+    data: FitData,
+    adam: AdamSettings,
+    *,
+    eps_true: float,
+    fits: Sequence[TableFit],
+    gamma: float = 1e-6,
+    init: float = 1.5,
+    weight_scale: float = 1.5,
+) -> list[FitTask]:
+    """The authors' notebook protocol (docs/reproductions/p3-protocol-reconstruction.md) for ``fits``: every block
+    weight W = ``weight_scale`` theta from W = ``init`` (Adam on theta), w_eps = w_S = 1, the notebook's sign
+    convention and eps_pred intervals; K = 2 tables use the notebook's linear-recurrent network, K = 1 tables the
+    composition block of the authors' K = 1 scripts (reference facts Sect. 3.3). The sparse row's penalty is the
+    notebook's: ``gamma`` x the mean |W| of each weight tensor over all orders (ours averages per order, so gamma is
+    divided by M + 1; the notebook's rho tensors also count their unused entries, a factor of at most 2 there)."""
+    out = []
+    for f in fits:
+        s = TABLES[f.table]
+        rng = NOTEBOOK_EPS_RANGES[s.M] if f.eps_range is None else f.eps_range
+        block = "recurrent" if s.K == 2 else "paper"
+        model = make_model(data.ops, s.K, s.M, rng, init, s.dictionary_g, s.dictionary_rho, block=block)
+        pen = Penalties(sparsity=gamma / (s.M + 1) if f.sparsity_rel else 0.0, reduction="mean", mean_zero=f.mean_zero)
+        out.append(
+            FitTask(
+                model,
+                f.scheme,
+                adam,
+                pen,
+                eps_true=eps_true,
+                name=f.label,
+                weight_scale=weight_scale,
+                convention="notebook",
+            )
+        )
     return out

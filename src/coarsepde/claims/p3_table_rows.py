@@ -1,0 +1,86 @@
+"""The claim rows of P3 Tables 1-8 and 11 from an ``errors`` mapping, whatever run the Error% came from.
+
+Delgadillo, Hu, Yang (DC-RNN), Tables 1-8, 11. The ``p3_claims`` rule scores the pipeline's fits (Adam at the
+scale's budget, and converged); the paper-protocol record (``p3_protocol_record``) scores the same checks on the
+batched engine's 80,000-step notebook-protocol fits, with the pipeline's converged fits beside them. Both call
+:func:`table_claim_rows`.
+
+``errors[(table, scheme)][inv_eps] = {"adam": %, "converged": %}`` (:data:`~coarsepde.claims.p3.P3Errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .p3 import check_p3_table1_2, check_p3_table3_4, check_p3_table5_6, check_p3_table7_8, check_p3_table11
+from .p3_protocols import AdamBudget, converged_errors, protocol_rows, table1_2_refutation, table5_6_refutation
+from .rows import ClaimResult
+
+__all__ = ["TABLE_CLAIM_TABLES", "TableThresholds", "table_claim_rows"]
+
+#: the tables each claim compares
+TABLE_CLAIM_TABLES: dict[str, tuple[int, ...]] = {
+    "P3-table1-2": (1, 2),
+    "P3-table3-4": (1, 2, 3, 4),
+    "P3-table5-6": (5, 6),
+    "P3-table7-8": (7, 8),
+    "P3-table11-order": (11,),
+}
+
+
+@dataclass(frozen=True)
+class TableThresholds:
+    """The thresholds of the table claims (config ``kinetic.claims``; CLAIMS.md wording)."""
+
+    fail_threshold: float = 50.0
+    growth_band: float = 0.1
+    ms_ratio: float = 0.5
+    ms_cap: float = 40.0
+    agree_factor: float = 2.0
+    agree_min_inv: int = 128
+    small: float = 1.0
+    large: float = 30.0
+    bdf2_fail_from: int = 256
+    ars_fail_from: int = 64
+    small_max_inv: int = 256
+    ars_cap: float = 15.0
+
+
+def table_claim_rows(
+    claim_id: str,
+    errors: Mapping,
+    paper: Mapping,
+    budgets: Mapping[str, AdamBudget],
+    th: TableThresholds,
+    scale: str,
+) -> list[ClaimResult]:
+    """The "paper" and "converged" rows of ``claim_id`` (:data:`TABLE_CLAIM_TABLES`) on ``errors``; ``paper``:
+    the printed Error% by (table, scheme) and 1/eps; ``budgets``: the Adam budgets the "adam" errors used."""
+    if claim_id not in TABLE_CLAIM_TABLES:
+        raise ValueError(f"unknown table claim {claim_id!r}")
+    common = {"errors": dict(errors), "paper": dict(paper), "scale": scale}
+    refutation = ""
+    if claim_id == "P3-table1-2":
+        check = check_p3_table1_2
+        inputs = common | {"threshold": th.fail_threshold, "band": th.growth_band}
+        refutation = table1_2_refutation(errors, th.fail_threshold)
+    elif claim_id == "P3-table3-4":
+        check = check_p3_table3_4
+        inputs = common | {
+            "ratio": th.ms_ratio,
+            "cap": th.ms_cap,
+            "agree_factor": th.agree_factor,
+            "agree_min_inv": th.agree_min_inv,
+        }
+    elif claim_id == "P3-table5-6":
+        check = check_p3_table5_6
+        fail_from = {"bdf2": th.bdf2_fail_from, "ars222": th.ars_fail_from}
+        inputs = common | {"small": th.small, "large": th.large, "fail_from": fail_from}
+        refutation = table5_6_refutation(errors, th.large, fail_from)
+    elif claim_id == "P3-table7-8":
+        check = check_p3_table7_8
+        inputs = common | {"small": th.small, "small_max_inv": th.small_max_inv, "ars_cap": th.ars_cap}
+    else:
+        check, inputs = check_p3_table11, common
+    return protocol_rows(check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation)
