@@ -21,6 +21,7 @@ from coarsepde.claims import (
     paper_verdict,
     percents,
     protocol_rows,
+    record_evidence,
     table1_2_refutation,
     table5_6_refutation,
     write_fragments,
@@ -260,3 +261,27 @@ def test_table14_refuted_only_with_the_split_data_measurement_and_table12_names_
         dcrnn={128: 0.01}, lasso={128: 0.0148}, others={"lasso (best alpha) [fe]": {128: 3.23}}, **base
     )
     assert won.passed and won.evidence == ""
+
+
+def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
+    """A paper row below the paper's budget cites the committed record's row for its ID (verdict and values); an ID
+    the record has not scored says so; a passing row and a row at the paper's budget are left alone."""
+    rec = tmp_path / "record.json"
+    scored = ClaimResult(
+        id="P3-table1-2",
+        claim="c",
+        paper_value="p",
+        reproduced_value="T1 fe adam [1/512: 99.9]",
+        tolerance="t",
+        passed=True,
+        scale="default",
+        protocol="paper",
+    )
+    write_fragments([scored], rec)
+    ev = record_evidence("P3-table1-2", str(rec))
+    assert ev.startswith(f"under the paper's protocol ({rec}): reproduced") and "1/512: 99.9" in ev
+    assert "has no row" in record_evidence("P3-table7-8", str(rec)) and record_evidence("P3-table1-2", None) == ""
+    row = paper_verdict(_row(False), {"fe": DEFAULT}, "T1 fe 1/512 96%", ev)
+    assert row.verdict == "not-reached" and row.evidence.endswith(ev) and "Adam 2,000 steps" in row.evidence
+    assert paper_verdict(_row(True), {"fe": DEFAULT}, "x", ev).evidence == ""
+    assert paper_verdict(_row(False), {"fe": PAPER}, "x", ev).verdict == "unexplained"

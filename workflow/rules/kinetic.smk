@@ -175,6 +175,7 @@ rule p3_claim:
     "converged" row."""
     input:
         **script_inputs("p3_claims"),
+        **P3_RECORD_INPUT,
         fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
     output:
         "results/claims/{p3claim}.json",
@@ -190,9 +191,10 @@ rule p3_claim:
         runtime=runtime_of("p3_claim"),
     params:
         flags=p3_claim_flags(),
+        record=P3_RECORD_FLAG,
         scale=SCALE,
     shell:
-        "python {input.script} --claim-id {wildcards.p3claim} --fits {input.fits} {params.flags}"
+        "python {input.script} --claim-id {wildcards.p3claim} --fits {input.fits} {params.flags} {params.record}"
         " --scale {params.scale} --output {output} > {log} 2>&1"
 
 
@@ -201,6 +203,7 @@ rule p3_figure4:
     and a "converged" row)."""
     input:
         **script_inputs("p3_figure4"),
+        **P3_RECORD_INPUT,
         plain=p3_path("fits/table1.zarr"),
         multiscale=p3_path("fits/table3.zarr"),
     output:
@@ -219,11 +222,12 @@ rule p3_figure4:
     params:
         inv_eps=P3["figure4_inv_eps"],
         fraction=P3["claims"]["fig4_fraction"],
+        record=P3_RECORD_FLAG,
         scale=SCALE,
     shell:
         "python {input.script} --plain {input.plain} --multiscale {input.multiscale} --inv-eps {params.inv_eps}"
         " --fraction {params.fraction} --figure {output.figure} --claim {output.claim} --scale {params.scale}"
-        " > {log} 2>&1"
+        " {params.record} > {log} 2>&1"
 
 
 # -- Examples 6.3, 6.6-6.10: Tables 9, 10, 12-15 ------------------------------------------------------------
@@ -277,6 +281,7 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
         input:
             **p3_example_table_inputs(_t),
             **script_inputs("p3_example_table"),
+            **(P3_RECORD_INPUT if _t in (9, 10) else {}),
             claim_settings=settings_path("p3_claims", P3["claims"]),
         output:
             csv=report(
@@ -300,9 +305,10 @@ for _t, _cid in P3_EXAMPLE_CLAIMS.items():
         params:
             table=_t,
             dcrnn=f"--dcrnn {P3_DCRNN_FITS}" if _t in (12, 14) else "",
+            record=P3_RECORD_FLAG if _t in (9, 10) else "",
             scale=SCALE,
         shell:
-            "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn}"
+            "python {input.script} --table {params.table} --fits {input.fits} {params.dcrnn} {params.record}"
             " --claim-settings {input.claim_settings} --csv {output.csv} --md {output.md}"
             " --claim {output.claim} --scale {params.scale} > {log} 2>&1"
 

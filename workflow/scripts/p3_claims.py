@@ -10,6 +10,7 @@ from coarsepde.claims import (
     TABLE_CLAIM_TABLES,
     TableThresholds,
     budgets_from_provenance,
+    record_evidence,
     table_claim_rows,
     write_fragments,
 )
@@ -36,6 +37,7 @@ def main(argv=None):
     p.add_argument("--ars-fail-from", type=int, default=64)
     p.add_argument("--small-max-inv", type=int, default=256, help="Tables 7-8: errors small up to this 1/eps")
     p.add_argument("--ars-cap", type=float, default=15.0)
+    p.add_argument("--protocol-record", default=None, help="claim rows of the committed paper-protocol record")
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -59,7 +61,8 @@ def main(argv=None):
             ref = PAPER_ERRORS[t].get(s, PAPER_ERRORS[t])
             paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
     th = TableThresholds(**{f.name: getattr(args, f.name) for f in fields(TableThresholds)})
-    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale)
+    record = record_evidence(args.claim_id, args.protocol_record)
+    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale, record)
     for r in rows:
         log.info(f"{r.id} [{r.protocol}] {r.verdict}: {r.evidence or r.reproduced_value}")
     write_fragments(rows, args.output)

@@ -20,6 +20,7 @@ from coarsepde.claims import (
     converged_verdict,
     paper_verdict,
     percents,
+    record_evidence,
     table14_refutation,
     write_fragments,
 )
@@ -37,6 +38,8 @@ CHECKS = {
 }
 #: tables whose claim is scored under both protocols
 BOTH = (9, 10, 12, 14)
+#: tables the paper-protocol record (rule p3_protocol_record) scores
+RECORD_IDS = {9: "P3-table9-sparse", 10: "P3-table10-mass"}
 
 
 def main(argv=None):
@@ -48,6 +51,9 @@ def main(argv=None):
     p.add_argument("--csv", required=True)
     p.add_argument("--md", required=True)
     p.add_argument("--claim", required=True)
+    p.add_argument(
+        "--protocol-record", default=None, help="Tables 9, 10: claim rows of the committed paper-protocol record"
+    )
     args = p.parse_args(argv)
     log = setup_logging()
     ds = read_dataset(args.fits)
@@ -71,11 +77,12 @@ def main(argv=None):
             converged_inputs = table.claim_inputs
             converged = percents(converged_inputs["converged"])
         refutation = ""
+        record = record_evidence(RECORD_IDS[args.table], args.protocol_record) if args.table in RECORD_IDS else ""
         if args.table == 14:
             keys = ("dcrnn", "ms_hdl", "others", "factor")
             refutation = table14_refutation(**{k: converged_inputs[k] for k in keys})
         rows = [
-            paper_verdict(check(**table.claim_inputs, protocol="adam"), budgets, converged),
+            paper_verdict(check(**table.claim_inputs, protocol="adam"), budgets, converged, record),
             converged_verdict(check(**converged_inputs, protocol="converged"), refutation),
         ]
     Path(args.csv).parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,14 @@ fit) and "converged" (M = 2 reaches the converged optimum of the M = 0 ansatz), 
 
 import numpy as np
 
-from coarsepde.claims import budgets_from_provenance, check_p3_fig4, converged_verdict, paper_verdict, write_fragments
+from coarsepde.claims import (
+    budgets_from_provenance,
+    check_p3_fig4,
+    converged_verdict,
+    paper_verdict,
+    record_evidence,
+    write_fragments,
+)
 from coarsepde.cli import common_parser, setup_logging
 from coarsepde.plotting import figure, panel_label, save
 from coarsepde.store import read_dataset
@@ -21,6 +28,7 @@ def main(argv=None):
     p.add_argument("--fraction", type=float, required=True)
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
+    p.add_argument("--protocol-record", default=None, help="claim rows of the committed paper-protocol record")
     args = p.parse_args(argv)
     log = setup_logging()
     d0, d2 = read_dataset(args.plain), read_dataset(args.multiscale)
@@ -80,7 +88,9 @@ def main(argv=None):
     budgets = budgets_from_provenance(d0.attrs["provenance"]["params"])
     converged = "; ".join(f"{m} loss {lo:.4g}, Error% {e:.3g}" for m, (lo, e) in conv.items())
     rows = [
-        paper_verdict(row(float(l0[-1]), "adam"), budgets, converged),
+        paper_verdict(
+            row(float(l0[-1]), "adam"), budgets, converged, record_evidence("P3-fig4-loss", args.protocol_record)
+        ),
         converged_verdict(row(conv["M = 0"][0], "converged")),
     ]
     write_fragments(rows, args.claim)

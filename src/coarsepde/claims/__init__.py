@@ -62,6 +62,7 @@ from .p3_protocols import (
     paper_verdict,
     percents,
     protocol_rows,
+    record_evidence,
     table1_2_refutation,
     table5_6_refutation,
 )
@@ -159,6 +160,7 @@ __all__ = [
     "paper_verdict",
     "converged_verdict",
     "protocol_rows",
+    "record_evidence",
     "converged_errors",
     "percents",
     "table1_2_refutation",

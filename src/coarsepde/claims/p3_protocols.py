@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from .rows import ClaimResult
+from .rows import ClaimResult, read_fragment
 
 __all__ = [
     "AdamBudget",
@@ -29,6 +29,7 @@ __all__ = [
     "budgets_from_provenance",
     "shortfalls",
     "paper_verdict",
+    "record_evidence",
     "converged_verdict",
     "protocol_rows",
     "converged_errors",
@@ -100,10 +101,13 @@ def _rescored(result: ClaimResult, protocol: str) -> ClaimResult:
     return replace(result, protocol=protocol, verdict="", evidence=note)
 
 
-def paper_verdict(result: ClaimResult, budgets: Mapping[str, AdamBudget], converged: str) -> ClaimResult:
+def paper_verdict(
+    result: ClaimResult, budgets: Mapping[str, AdamBudget], converged: str, record: str = ""
+) -> ClaimResult:
     """``result`` (the check on the Adam fits) as a ``paper`` row: ``not-reached`` if it fails and a budget of
-    ``budgets`` falls short of :data:`PAPER_ADAM`, with evidence naming the budgets and ``converged`` (the
-    converged optimum's numbers on the same data); else reproduced / unexplained."""
+    ``budgets`` falls short of :data:`PAPER_ADAM`, with evidence naming the budgets, ``converged`` (the
+    converged optimum's numbers on the same data) and ``record`` (what the committed paper-protocol run gives,
+    :func:`record_evidence`); else reproduced / unexplained."""
     result = _rescored(result, "paper")
     short = shortfalls(budgets)
     if result.passed or not short:
@@ -113,7 +117,22 @@ def paper_verdict(result: ClaimResult, budgets: Mapping[str, AdamBudget], conver
         for k, v in short.items()
     )
     evidence = f"{used} vs the paper's {PAPER_ADAM.describe()}; converged optimum on the same data: {converged}"
+    if record:
+        evidence += f"; {record}"
     return replace(result, verdict="not-reached", evidence=evidence)
+
+
+def record_evidence(claim_id: str, path: str | None) -> str:
+    """What the committed paper-protocol record (its claim rows at ``path``, written by ``p3_protocol_record``)
+    says of ``claim_id``: its verdict and measured values at the paper's budget, or that the record has not
+    scored it yet; "" without a ``path``."""
+    if not path:
+        return ""
+    hit = [r for r in read_fragment(path) if r.id == claim_id]
+    if not hit:
+        return f"not yet run under the paper's protocol ({path} has no row for it)"
+    r = hit[0]
+    return f"under the paper's protocol ({path}): {r.verdict}, {r.reproduced_value}"
 
 
 def converged_verdict(result: ClaimResult, refutation: str = "") -> ClaimResult:
@@ -133,10 +152,11 @@ def protocol_rows(
     budgets: Mapping[str, AdamBudget],
     converged: str,
     refutation: str = "",
+    record: str = "",
 ) -> list[ClaimResult]:
     """The ``paper`` and ``converged`` rows of a check that takes ``protocol`` ("adam" / "converged")."""
     return [
-        paper_verdict(check(**inputs, protocol="adam"), budgets, converged),
+        paper_verdict(check(**inputs, protocol="adam"), budgets, converged, record),
         converged_verdict(check(**inputs, protocol="converged"), refutation),
     ]
 

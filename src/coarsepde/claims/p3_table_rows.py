@@ -54,6 +54,7 @@ def table_claim_rows(
     budgets: Mapping[str, AdamBudget],
     th: TableThresholds,
     scale: str,
+    record: str = "",
 ) -> list[ClaimResult]:
     """The "paper" and "converged" rows of ``claim_id`` (:data:`TABLE_CLAIM_TABLES`) on ``errors``; ``paper``:
     the printed Error% by (table, scheme) and 1/eps; ``budgets``: the Adam budgets the "adam" errors used."""
@@ -83,4 +84,6 @@ def table_claim_rows(
         inputs = common | {"small": th.small, "small_max_inv": th.small_max_inv, "ars_cap": th.ars_cap}
     else:
         check, inputs = check_p3_table11, common
-    return protocol_rows(check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation)
+    return protocol_rows(
+        check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation, record=record
+    )
