@@ -477,7 +477,7 @@ rule p3_protocol_record:
         tables=list_arg(P3["tables"]["inv_eps"]),
         t10=list_arg(P3["examples"]["table10_inv_eps"]),
         flags=p3_claim_flags(),
-        fig4=P3["figure4_inv_eps"],
+        fig4=P3_PROTOCOL["figure4_inv_eps"],
         fraction=P3["claims"]["fig4_fraction"],
         scale=SCALE,
     shell:

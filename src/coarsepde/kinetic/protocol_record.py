@@ -27,6 +27,7 @@ __all__ = [
     "TABLE_LABEL",
     "protocol_errors",
     "converged_errors_of",
+    "adam_path",
     "table_rows",
     "claim_errors",
     "regularisation_errors",
@@ -55,17 +56,47 @@ def protocol_errors(stores: Iterable) -> dict[str, dict[int, dict]]:
     return out
 
 
-def converged_errors_of(stores: Iterable) -> dict[tuple[int, str], dict[int, float]]:
-    """(table, row) -> 1/eps -> converged Error% of the pipeline's fit stores (row: scheme, or the variant of
-    Tables 9 and 10)."""
+def converged_errors_of(stores: Iterable, var: str = "error") -> dict[tuple[int, str], dict[int, float]]:
+    """(table, row) -> 1/eps -> the converged fits' ``var`` ("error": Error%; "loss": the L1 data loss) of the
+    pipeline's fit stores (row: scheme, or the variant of Tables 9 and 10); NaN where a store has no ``var``."""
     out: dict[tuple[int, str], dict[int, float]] = {}
     for ds in stores:
         t = int(ds.attrs["table"])
         dim = "scheme" if "scheme" in ds.dims else "variant"
         for r in ds[dim].values:
             for inv in ds.inv_eps.values:
-                e = float(ds.error.sel({dim: r, "inv_eps": inv, "protocol": "converged"}))
-                out.setdefault((t, str(r)), {})[int(inv)] = e
+                sel = {dim: r, "inv_eps": inv, "protocol": "converged"}
+                out.setdefault((t, str(r)), {})[int(inv)] = float(ds[var].sel(sel)) if var in ds else np.nan
+    return out
+
+
+def adam_path(stores: Iterable, converged_loss: Mapping) -> list[dict]:
+    """Per Tables 1-8 fit and eps of the protocol stores: the final Error% and L1 loss, the lowest Error% along
+    the Adam path (and the iteration and loss there), and the converged fit's L1 loss: whether the paper's number
+    can be a point of the path that is not the optimum (Error% is not the loss)."""
+    out = []
+    for ds in stores:
+        inv = int(ds.attrs["inv_eps"])
+        for i, label in enumerate(map(str, ds.fit.values)):
+            t = int(ds.table.values[i])
+            if label != TABLE_LABEL.get(t):
+                continue
+            it, err, loss = (ds[k].values[i] for k in ("iteration", "error_history", "loss_history"))
+            ok = np.isfinite(err)
+            k = int(np.argmin(np.where(ok, err, np.inf)))
+            out.append(
+                dict(
+                    fit=label,
+                    inv_eps=inv,
+                    paper=PAPER_ERRORS[t].get(inv, np.nan),
+                    final=float(ds.error.values[i]),
+                    final_loss=float(ds.loss.values[i]),
+                    path_min=float(err[k]),
+                    at=int(it[k]),
+                    loss_there=float(loss[k]),
+                    converged_loss=converged_loss.get((t, _scheme(t)), {}).get(inv, np.nan),
+                )
+            )
     return out
 
 
