@@ -9,6 +9,7 @@ be given: what has not run is listed as pending."""
 import math
 from dataclasses import fields
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from coarsepde.claims import (
@@ -64,14 +65,18 @@ def draw(stores, rows, fig4_inv, t9_inv, path):
             ax.text(0.5, 0.5, f"1/eps = {inv} not run yet", ha="center", transform=ax.transAxes)
         ax.set(xlabel="Adam iteration", ylabel="ln(L1 loss)", title=f"{title}, eps = 1/{inv}")
     ax = axes[0][2]
+    colors = plt.get_cmap("tab20").colors
     for k, (title, rs) in enumerate(rows.items()):
-        pts = [(r["paper"], r["ours"]) for r in rs if np.isfinite(r["paper"]) and np.isfinite(r["ours"])]
-        if pts:
-            p, o = np.array(pts).T
-            ax.plot(p, o, "o", ms=3.5, color=f"C{k % 10}", label=title.split(" (")[0])
+        c = colors[k % 20]
+        for key, kw in (("ours", dict(marker="o", color=c)), ("optimum", dict(marker="s", mfc="none", color=c))):
+            pts = [(r["paper"], r[key]) for r in rs if np.isfinite(r["paper"]) and np.isfinite(r[key])]
+            if pts:
+                p, o = np.array(pts).T
+                label = title.split(" (")[0] if key == "ours" else None
+                ax.plot(p, o, ls="none", ms=3.5, label=label, **kw)
     ax.plot([1e-3, 100], [1e-3, 100], "k:", lw=0.8)
-    ax.set(xscale="log", yscale="log", xlabel="paper Error %", ylabel="ours (paper protocol) Error %")
-    ax.set_title("every row run so far")
+    ax.set(xscale="log", yscale="log", xlabel="paper Error %", ylabel="ours Error %")
+    ax.set_title("filled: paper protocol; open: optimum (converged)", fontsize=8)
     ax.legend(fontsize=5.5, ncol=2)
     for a, lab in zip(axes[0], "abc"):
         panel_label(a, lab)
