@@ -18,6 +18,7 @@ none of them, and with them neither torch nor numba):
   loop, resumable checkpoints.
 - :mod:`.persist`: learned models on disk (Zarr).
 - :mod:`.metrics`: mean absolute errors, valid simulation times, bootstrap intervals.
+- :mod:`.stability`: Jacobians of coarse right-hand sides, their leading modes, the sawtooth growth rate.
 - :mod:`.interpolation`, :mod:`.interpolation_metrics`: Fig. 1's learned super-resolution and its statistics.
 """
 
@@ -38,6 +39,7 @@ __all__ = [
     "checkpoint",
     "persist",
     "metrics",
+    "stability",
     "interpolation",
     "interpolation_metrics",
 ]

@@ -85,7 +85,9 @@ def sawtooth_rate(rhs: Rhs, u: float, n: int) -> float:
     rate = float(torch.mean(js * s))
     residual = float(torch.max(torch.abs(js - rate * s)))
     if residual > 1e-8 * max(1.0, float(torch.max(torch.abs(js)))):
-        raise ValueError(f"the sawtooth is not an eigenvector here (residual {residual:.3g}): not translation-equivariant")
+        raise ValueError(
+            f"the sawtooth is not an eigenvector here (residual {residual:.3g}): not translation-equivariant"
+        )
     return rate
 
 
