@@ -10,8 +10,9 @@ import pytest
 import torch
 import xarray as xr
 
+from coarsepde.claims import check_p3_table15
 from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
-from coarsepde.kinetic.diffusion_limit import PAPER_TABLE15, single_term_residuals
+from coarsepde.kinetic.diffusion_limit import PAPER_TABLE15, single_term_residuals, two_term_split
 from coarsepde.kinetic.example_fits import check_example_data, fit_example
 from coarsepde.kinetic.example_tables import TERMS, TableOptions, example_table
 from coarsepde.kinetic.examples import PAPER_TABLE9, REGULARIZATION_TABLES, fit_variants
@@ -71,6 +72,38 @@ def test_chapman_enskog_fits_the_limit_better(limit_data):
     assert large["fe"]["kinetic"] < 0.2 * large["fe"]["diffusion"]
     assert abs(large["fe"]["kinetic coef"] - 1.0) < 0.1
     assert small["be"]["kinetic"] < 2.0 * small["be"]["diffusion"]
+
+
+def test_two_term_split_fixes_the_difference_and_follows_the_time_step():
+    """Table 15's evidence, on the pipeline's Example 6.10 data at 1/eps = 2048 (nx = 1000, dt = dx^2/8, a snapshot
+    every 32 steps; 17 snapshots): the words are nearly collinear (<v d_x g> ~ -d_xx rho), so the two-term FE
+    optimum has c1 - c2 = 1 (unit diffusivity) at every stride while the weight on d_xx rho grows with the time
+    step (0.82 at dt_data, 0.97 at 8 dt_data: the paper's 0.985 needs a coarser step than ours); it equals a plain
+    least-squares solve of the same two columns."""
+    nx = 1000
+    setup = TransportSetup(eps=1 / 2048, nx=nx, sigma_s=1 / 3, dt_fine=0.125 / nx**2, stride=32, n_snapshots=17)
+    data = FitData.from_generated(generate_ars222(setup, ic_nb(setup.x)))
+    sp = two_term_split(data, (1, 2, 4, 8))
+    assert sp.shape == (4, 3)
+    np.testing.assert_allclose(sp[:, 0] - sp[:, 1], 1.0, atol=0.01)
+    assert (sp[:, 2] < 0.01).all() and (np.diff(sp[:, 0]) > 0).all()
+    assert sp[0, 0] == pytest.approx(0.8214, abs=1e-3) and sp[3, 0] == pytest.approx(0.9724, abs=1e-3)
+    ops = data.ops
+    pvg, dxx = ops.average(ops.advect(data.g)), ops.dxx(data.rho)
+    X = data.dt * torch.stack([dxx[:-1].reshape(-1), pvg[:-1].reshape(-1)], 1)
+    y = (data.rho[1:] - data.rho[:-1]).reshape(-1)
+    c = np.linalg.lstsq(X.numpy(), y.numpy(), rcond=None)[0]
+    np.testing.assert_allclose(sp[0, :2], c, rtol=1e-8)
+
+
+def test_table15_failure_in_the_limit_carries_the_split_measurement():
+    kw = dict(paper=PAPER_TABLE15, tol=0.1, limit_from=2048, scale="ci", dt_data=4e-6)
+    split = {2048: {1: (0.8214, -0.1779), 8: (0.9724, -0.0222)}}
+    r = check_p3_table15(coefficients={16: (0.0, -1.0), 2048: (0.822, -0.178)}, split=split, **kw)
+    assert r.verdict == "unexplained" and "c1 - c2 = 0.9993" in r.evidence
+    assert "(0.8214, -0.1779)" in r.evidence and "0.972 at dt_data x 8" in r.evidence and "4e-06" in r.evidence
+    ok = check_p3_table15(coefficients={16: (0.0, -1.0), 2048: (0.99, -0.01)}, split=split, **kw)
+    assert ok.passed and ok.evidence == ""
 
 
 # ---------------------------------------------------------------------------------------------

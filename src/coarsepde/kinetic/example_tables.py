@@ -274,7 +274,7 @@ def _ms_hdl(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
 
 
 def _limit(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
-    rows, coefs = [], {}
+    rows, coefs, split = [], {}, {}
     for inv in ds.inv_eps.values:
         s = ds.sel(inv_eps=inv)
         c = [float(x) for x in s.coefficient.values]
@@ -290,6 +290,11 @@ def _limit(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
         for fs in s.fit_scheme.values:
             for fm in s.form.values:
                 r[f"one-term residual {fm} [{fs}]"] = float(s.one_term_residual.sel(fit_scheme=fs, form=fm))
+        if "two_term" in s:
+            for k in s.stride.values:
+                tt = [float(x) for x in s.two_term.sel(stride=k).values]
+                r[f"two-term optimum (d_xx rho, <v d_x g>) [dt x {int(k)}]"] = f"({tt[0]:.4f}, {tt[1]:.4f})"
+                split.setdefault(int(inv), {})[int(k)] = tuple(tt)
         rows.append(r)
     cs = opt.claim_settings
     claim = dict(
@@ -299,6 +304,8 @@ def _limit(t: int, ds: xr.Dataset, opt: TableOptions) -> ExampleTable:
         limit_from=cs["limit_from"],
         scale=opt.scale,
     )
+    if split:  # stores written before the two-term evidence have none
+        claim.update(split=split, dt_data=float(ds.dt_data.values[-1]))
     notes = [
         "rho-equation DC-RNN (K = 1, dictionary v d_x on g and d_xx on rho), forward-Euler fitting, Adam then "
         "L-BFGS with the l1 penalty. One-term residuals: relative l2 residual of the best d_t rho = c <v d_x g> "
