@@ -150,6 +150,11 @@ def main(argv=None):
     L = ["# P3 under the authors' own protocol (issue 21, item 5)", ""]
     L += [f"**Regenerate:** `{args.command}`", ""]
     L += [
+        f"**Config:** the `{args.scale}` scale's `kinetic.protocol_run` (steps {budget.steps}, lr {budget.lr:g}) for "
+        f"the fits; its `kinetic.tables` / `kinetic.examples` 1/eps lists for the rows and the optimum.",
+        "",
+    ]
+    L += [
         f"**Protocol:** {budget.describe()} (the paper's: {PAPER_ADAM.describe()}), TF-default Adam (betas 0.9/0.999, "
         "eps 1e-8), L1 loss over all windows; the notebook's parameterisation (every block weight W = 1.5 theta, Adam "
         "on theta from theta = 1; w_eps = w_S = 1; its sign convention; its eps_pred intervals; the linear-recurrent "
