@@ -201,3 +201,17 @@ def test_interleaved_runs_in_turn_and_returns_medians():
     assert order == ["a", "b"] * 3 and results == [1, 2] and len(secs) == 2 and min(secs) >= 0
     with pytest.raises(ValueError):
         interleaved([lambda: None], 0)
+
+
+def test_cpu_clock_counts_this_process_only():
+    """The X-speed rule times on the CPU clock: a call that sleeps costs wall-clock but no CPU time, a call that
+    computes costs both; an unknown clock is refused."""
+    import time
+
+    import numpy as np
+
+    secs, _ = interleaved([lambda: time.sleep(0.2), lambda: np.linalg.svd(np.ones((300, 300)))], 1, "cpu")
+    wall, _ = interleaved([lambda: time.sleep(0.2)], 1, "wall")
+    assert secs[0] < 0.05 and wall[0] >= 0.19 and secs[1] > 0
+    with pytest.raises(ValueError, match="clock"):
+        interleaved([lambda: None], 1, "gpu")

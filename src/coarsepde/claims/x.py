@@ -176,7 +176,7 @@ def check_x_speed_equal_accuracy(
     return ClaimResult(
         id="X-speed-equal-accuracy",
         claim=(
-            "Burgers on the 10x domain (the Fig. 3C evaluation runs): wall-clock of each learned coarse solver "
+            "Burgers on the 10x domain (the Fig. 3C evaluation runs): time of each learned coarse solver "
             "(NN, constant coefficients with Godunov and centred flux) at each resample factor vs the pipeline's "
             "WENO solver at the coarsest configured factor whose MAE is <= the learned one, timed side by side "
             f"in one process ({problem}; torch 1 thread); passes where some learned model is at least as fast "

@@ -38,7 +38,8 @@ REFERENCE = "@reference"
 
 @dataclass(frozen=True)
 class SolverTiming:
-    """Median wall-clock ``seconds`` of one solver run over the batch, and its batched rhs calls ``nfev``."""
+    """Median ``seconds`` (on the clock of :func:`time_coarse_solvers`) of one solver run over the batch, and its
+    batched rhs calls ``nfev``."""
 
     seconds: float
     nfev: int
@@ -100,9 +101,11 @@ def time_coarse_solvers(
     settings: SolverSettings,
     span: float,
     repeats: int,
+    clock: str = "wall",
 ) -> tuple[dict[tuple[str, int], SolverTiming], dict]:
-    """Wall-clock of every (method, factor) of ``runs`` on the large-domain problem of the store ``data``,
-    interleaved ``repeats`` times (medians), torch at its current thread count.
+    """Time (``clock``: "wall", or "cpu", this process's CPU time, see :data:`~coarsepde.numerics.timing.CLOCKS`) of
+    every (method, factor) of ``runs`` on the large-domain problem of the store ``data``, interleaved ``repeats``
+    times (medians), torch at its current thread count.
 
     A method is "weno" (the pipeline's compiled one-pass kernel, integrated by the compiled RK23 loop), "weno_torch"
     (the same scheme through torch ops, like for like with the learned models) or a learned model loaded from
@@ -144,7 +147,7 @@ def time_coarse_solvers(
         return lambda: run_coarse(equation, faces, v0, forcing, times, settings, dx=dx, compiled=compiled)
 
     runs = sorted(set(runs))
-    secs, sols = interleaved([solver(m, f) for m, f in runs], repeats)
+    secs, sols = interleaved([solver(m, f) for m, f in runs], repeats, clock)
     timings = {k: SolverTiming(float(s), int(sol.nfev)) for k, s, sol in zip(runs, secs, sols)}
     problem = {"samples": int(v_fine.shape[0]), "length": length, "t0": float(times[0]), "t1": float(times[-1])}
     return timings, problem
