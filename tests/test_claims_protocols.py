@@ -266,7 +266,7 @@ def test_table14_refuted_only_with_the_split_data_measurement_and_table12_names_
 def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
     """A paper row below the paper's budget cites the committed record's row for its ID (verdict and values); an ID
     the record has not scored says so; a passing row and a row at the paper's budget are left alone."""
-    rec = tmp_path / "record.json"
+    rec = tmp_path / "p3-paper-protocol-claims.json"
     scored = ClaimResult(
         id="P3-table1-2",
         claim="c",
@@ -281,6 +281,11 @@ def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
     ev = record_evidence("P3-table1-2", str(rec))
     assert ev.startswith(f"under the paper's protocol ({rec}): reproduced") and "1/512: 99.9" in ev
     assert "has no row" in record_evidence("P3-table7-8", str(rec)) and record_evidence("P3-table1-2", None) == ""
+    # a claim not scored yet cites the fits of its tables that have run, from the fit table beside the rows
+    (tmp_path / "p3-paper-protocol-fits.json").write_text('{"T7": {"256": 15.88}, "T8": {"256": 0.3029}, "T1": {}}')
+    part = record_evidence("P3-table7-8", str(rec))
+    assert part.startswith("not yet scored") and part.endswith("T7 1/256 15.9%, T8 1/256 0.303%")
+    assert "has no row" in record_evidence("P3-table10-mass", str(rec))
     row = paper_verdict(_row(False), {"fe": DEFAULT}, "T1 fe 1/512 96%", ev)
     assert row.verdict == "not-reached" and row.evidence.endswith(ev) and "Adam 2,000 steps" in row.evidence
     assert paper_verdict(_row(True), {"fe": DEFAULT}, "x", ev).evidence == ""

@@ -450,6 +450,10 @@ def test_p3_paper_protocol_record_at_ci(ci_run):
     failing = rows[~rows["passed"]]
     assert (failing["verdict"] == "not-reached").all()
     assert failing["evidence"].str.contains("Adam 40 steps").all()
+    import json
+
+    fits = json.loads((part / "p3-paper-protocol-fits.json").read_text())
+    assert set(fits["T7"]) == {"16", "64", "512"} and set(fits["T10-mean0"]) == {"4", "8"}
     ds = read_dataset(ci_run / "results/kinetic/protocol/fits_eps64.zarr")
     assert list(ds.fit.values) == ["T1", "T3", "T2", "T4", "T5", "T7", "T6", "T8", "T9-sparse", "T11-bdf4"]
     assert int(ds.attrs["steps"]) == 40 and ds.iteration.values[:, -1].tolist() == [40.0] * 10

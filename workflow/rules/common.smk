@@ -598,7 +598,9 @@ def p3_example_settings(table):
 # The committed record's claim rows: where a scale's Adam budget falls short of the paper's, the "paper" rows of
 # Tables 1-11 and Fig. 4 cite what the paper-protocol run gave (docs/reproductions/p3-paper-protocol.md).
 P3_RECORD = "docs/reproductions/p3-paper-protocol-claims.json"
-P3_RECORD_INPUT = {"record": P3_RECORD} if Path(P3_RECORD).exists() else {}
+P3_RECORD_FITS = P3_RECORD.replace("-claims.json", "-fits.json")
+P3_RECORD_INPUT = {"record": P3_RECORD} | ({"record_fits": P3_RECORD_FITS} if Path(P3_RECORD_FITS).exists() else {})
+P3_RECORD_INPUT = P3_RECORD_INPUT if Path(P3_RECORD).exists() else {}
 P3_RECORD_FLAG = f"--protocol-record {P3_RECORD}" if P3_RECORD_INPUT else ""
 P3_PROTOCOL = P3["protocol_run"]
 P3_PROTOCOL_ALL = "-".join(str(k) for k in P3_PROTOCOL["inv_eps"])

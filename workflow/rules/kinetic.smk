@@ -460,6 +460,7 @@ rule p3_protocol_record:
     output:
         md=p3_path("protocol/part_{invs}/p3-paper-protocol.md"),
         claims=p3_path("protocol/part_{invs}/p3-paper-protocol-claims.json"),
+        fits=p3_path("protocol/part_{invs}/p3-paper-protocol-fits.json"),
         figure=p3_path("protocol/part_{invs}/P3_paper_protocol.png"),
     log:
         "results/logs/p3_protocol_record_{invs}.log",
@@ -485,4 +486,4 @@ rule p3_protocol_record:
         " --table9-inv-eps {params.ex[table9_inv_eps][0]} --table10-inv-eps {params.t10}"
         " --table11-inv-eps {params.t11} --figure4-inv-eps {params.fig4} --fig4-fraction {params.fraction}"
         " {params.flags} --command 'snakemake --cores 2 {output.md}' --scale {params.scale}"
-        " --md {output.md} --claims {output.claims} --figure {output.figure} > {log} 2>&1"
+        " --md {output.md} --claims {output.claims} --fits-table {output.fits} --figure {output.figure} > {log} 2>&1"

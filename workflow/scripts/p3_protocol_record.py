@@ -6,6 +6,7 @@ config; the claim rows (protocol "paper") those fits give, for every claim whose
 (Fig. 4 under the protocol, the notebook's IMEX-BDF-2 runs, ours vs the paper's Error%). Any subset of the eps may
 be given: what has not run is listed as pending."""
 
+import json
 import math
 from dataclasses import fields
 
@@ -98,6 +99,7 @@ def main(argv=None):
     p.add_argument("--command", required=True, help="the command that regenerates the record (printed in it)")
     p.add_argument("--md", required=True)
     p.add_argument("--claims", required=True)
+    p.add_argument("--fits-table", required=True, help="JSON: Error% per fit label and 1/eps run")
     p.add_argument("--figure", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -141,6 +143,9 @@ def main(argv=None):
         )
         claims.append(paper_verdict(r, budgets, "see the P3-fig4-loss converged row of results/claims.csv"))
     write_fragments(claims, args.claims)
+    fits_table = {lb: {str(inv): v["error"] for inv, v in sorted(by.items())} for lb, by in sorted(ours.items())}
+    with open(args.fits_table, "w", encoding="utf-8") as fh:
+        json.dump(fits_table, fh, indent=1, sort_keys=True)
     draw(stores, rows, args.figure4_inv_eps, args.table9_inv_eps, args.figure)
 
     needed = {f"T{t}": args.tables_inv_eps for t in range(1, 9)}

@@ -17,8 +17,10 @@ depends on the optimizer gets two rows: protocol ``paper`` (scored on the Adam f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .rows import ClaimResult, read_fragment
 
@@ -30,6 +32,7 @@ __all__ = [
     "shortfalls",
     "paper_verdict",
     "record_evidence",
+    "PROTOCOL_FITS",
     "converged_verdict",
     "protocol_rows",
     "converged_errors",
@@ -122,17 +125,40 @@ def paper_verdict(
     return replace(result, verdict="not-reached", evidence=evidence)
 
 
+#: the paper-protocol fits (labels of ``p3_protocol_fit``) each claim is scored on
+PROTOCOL_FITS = {
+    "P3-table1-2": ("T1", "T2"),
+    "P3-table3-4": ("T1", "T2", "T3", "T4"),
+    "P3-table5-6": ("T5", "T6"),
+    "P3-table7-8": ("T7", "T8"),
+    "P3-table11-order": ("T7", "T11-bdf4"),
+    "P3-table9-sparse": ("T5", "T7", "T9-sparse"),
+    "P3-table10-mass": ("T10-plain", "T10-mean0"),
+    "P3-fig4-loss": ("T1", "T3"),
+}
+
+
 def record_evidence(claim_id: str, path: str | None) -> str:
     """What the committed paper-protocol record (its claim rows at ``path``, written by ``p3_protocol_record``)
-    says of ``claim_id``: its verdict and measured values at the paper's budget, or that the record has not
-    scored it yet; "" without a ``path``."""
+    says of ``claim_id``: its verdict and measured values at the paper's budget; for a claim it has not scored
+    yet (an eps it needs has not run), the Error% of the claim's fits that have run, from the record's fit
+    table beside it (``...-fits.json``); "" without a ``path``."""
     if not path:
         return ""
     hit = [r for r in read_fragment(path) if r.id == claim_id]
-    if not hit:
+    if hit:
+        r = hit[0]
+        return f"under the paper's protocol ({path}): {r.verdict}, {r.reproduced_value}"
+    fits = Path(str(path).replace("-claims.json", "-fits.json"))
+    done = json.loads(fits.read_text()) if fits.is_file() else {}
+    runs = [
+        f"{lb} 1/{inv} {err:.3g}%"
+        for lb in PROTOCOL_FITS.get(claim_id, ())
+        for inv, err in sorted(done.get(lb, {}).items(), key=lambda kv: int(kv[0]))
+    ]
+    if not runs:
         return f"not yet run under the paper's protocol ({path} has no row for it)"
-    r = hit[0]
-    return f"under the paper's protocol ({path}): {r.verdict}, {r.reproduced_value}"
+    return f"not yet scored under the paper's protocol (only some eps run, {path}); its fits so far: {', '.join(runs)}"
 
 
 def converged_verdict(result: ClaimResult, refutation: str = "") -> ClaimResult:
