@@ -1,6 +1,8 @@
 """The two protocols of the P3 claims and their verdicts (coarsepde.claims.p3_protocols), on hand-built numbers:
 budgets against the paper's, not-reached / refuted / unexplained, and the checks' protocol column."""
 
+from dataclasses import replace
+
 import pytest
 
 from coarsepde.claims import (
@@ -267,16 +269,7 @@ def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
     """A paper row below the paper's budget cites the committed record's row for its ID (verdict and values); an ID
     the record has not scored says so; a passing row and a row at the paper's budget are left alone."""
     rec = tmp_path / "p3-paper-protocol-claims.json"
-    scored = ClaimResult(
-        id="P3-table1-2",
-        claim="c",
-        paper_value="p",
-        reproduced_value="T1 fe adam [1/512: 99.9]",
-        tolerance="t",
-        passed=True,
-        scale="default",
-        protocol="paper",
-    )
+    scored = replace(_row(True), reproduced_value="T1 fe adam [1/512: 99.9]")
     write_fragments([scored], rec)
     ev = record_evidence("P3-table1-2", str(rec))
     assert ev.startswith(f"under the paper's protocol ({rec}): reproduced") and "1/512: 99.9" in ev
