@@ -68,12 +68,11 @@ def _old_step_seconds(cfg, data, steps: dict[str, int], repeats: int) -> dict[st
     """Seconds per Adam step of training.fit, per fit of the set (median of ``repeats``)."""
     secs: dict[str, list[float]] = {}
     for _, model, scheme, _ in _fits(cfg, data, ["T1", "T6"]):  # warm-up: first-call costs of torch
-        fit(model, data, scheme, adam_steps=1, lr=LR, lsq_steps=0, lbfgs_steps=0)
+        fit(model, data, scheme, adam=AdamSettings(1, LR))
     for _ in range(repeats):
         for label, model, scheme, pen in _fits(cfg, data):
             n = steps["ars222" if scheme == "ars222" else "linear"]
-            h = fit(model, data, scheme, adam_steps=n, lr=LR, lsq_steps=0, lbfgs_steps=0, history_every=10**9,
-                    sparsity=pen.sparsity, mean_zero=pen.mean_zero)  # fmt: skip
+            h = fit(model, data, scheme, adam=AdamSettings(n, LR, None, 10**9), penalties=pen)
             secs.setdefault(label, []).append(h.adam_seconds / n)
     return {k: statistics.median(v) for k, v in secs.items()}
 

@@ -30,7 +30,7 @@ from coarsepde.discretization.training import train
 from coarsepde.kinetic.experiments import TABLES, make_model
 from coarsepde.kinetic.fitting import FitData
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.training import fit
+from coarsepde.kinetic.training import AdamSettings, Monitor, fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 P1_FACTOR = 16
@@ -140,20 +140,8 @@ def _p3(cfg: dict, quick: bool, repeats: int) -> list[dict]:
                 dictionary_g=spec.dictionary_g,
                 dictionary_rho=spec.dictionary_rho,
             )
-            hist = fit(
-                model,
-                data,
-                scheme,
-                adam_steps=steps,
-                lr=adam["lr"],
-                batch_windows=adam["batch_windows"],
-                lsq_steps=0,
-                lbfgs_steps=0,
-                norm="l1",
-                eps_true=eps,
-                history_every=adam["history_every"],
-                seed=0,
-            )
+            settings = AdamSettings(steps, adam["lr"], adam["batch_windows"] or None, adam["history_every"])
+            hist = fit(model, data, scheme, adam=settings, norm="l1", monitor=Monitor(eps_true=eps))
             secs.append(hist.adam_seconds)
             setup_s.append(hist.setup_seconds)
         rate = steps / statistics.median(secs)

@@ -17,7 +17,7 @@ from coarsepde.kinetic.polynomial import Term
 from coarsepde.kinetic.rk_fits import ars222
 from coarsepde.kinetic.schemes import SCHEMES, get_scheme, residual
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
-from coarsepde.kinetic.training import fit
+from coarsepde.kinetic.training import AdamSettings, Lbfgs, LeastSquares, Monitor, fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 from coarsepde.numerics.imex import imex_bdf_coefficients
 
@@ -327,36 +327,22 @@ def test_fit_adam_stochastic_lsq_and_lbfgs_phases(ars_data):
         model,
         data,
         "fe",
-        adam_steps=30,
-        lr=1e-2,
-        batch_windows=4,
-        lsq_steps=0,
-        lbfgs_steps=20,
-        lbfgs_norm=("l2", "l1"),
-        eps_true=EPS,
-        history_every=10,
-        seed=1,
+        adam=AdamSettings(30, 1e-2, batch_windows=4, history_every=10, seed=1),
+        lbfgs=Lbfgs(20, ("l2", "l1"), history_every=10),
+        monitor=Monitor(eps_true=EPS),
     )
     assert h.phase[0] == "adam" and h.phase[-1] == "lbfgs-l1" and "lbfgs-l2" in h.phase
     assert len(h.error) == len(h.loss) == len(h.iteration) and h.iteration == sorted(h.iteration)
     assert h.final_loss < 0.1 * h.loss[0] and np.isfinite(h.final_error)
     # least squares phase alone reaches the free-coefficient optimum of the word set
     m2 = MultiscaleDCRNN(K=1, M=2, eps_range=(1e-3, 0.1), operators=data.ops)
-    h2 = fit(m2, data, "bdf2", lsq_steps=100, lbfgs_steps=0, eps_true=EPS)
+    h2 = fit(m2, data, "bdf2", lsq=LeastSquares(100), monitor=Monitor(eps_true=EPS))
     assert h2.phase == ["lsq"] and h2.lsq_evaluations <= 100
     assert h2.final_loss <= 1.01 * _free_optimum(m2, data, "bdf2")[1]
     # the direct (ARS) path: Gauss-Newton in coefficient space, then L-BFGS, through the mapped model
     start = _l2(m2, data, "ars222")
     h3 = fit(
-        m2,
-        data,
-        "ars222",
-        lsq_steps=20,
-        gn_iterations=2,
-        lbfgs_steps=5,
-        lbfgs_norm="l2",
-        lbfgs_restarts=0,
-        eps_true=EPS,
+        m2, data, "ars222", lsq=LeastSquares(20, 2), lbfgs=Lbfgs(5, ("l2",), restarts=0), monitor=Monitor(eps_true=EPS)
     )
     assert h3.phase[0] == "lsq" and set(h3.phase[1:]) == {"lbfgs-l2"} and h3.gn_iterations >= 1
     # the recorded loss is the model's loss, to round-off (sums over ~1e5 terms: the reduction order
@@ -406,7 +392,7 @@ def test_calibration_forward_euler_K1_reaches_the_least_squares_optimum(paper_da
     for k, eps, ref in ((0, 1 / 16, 0.110), (1, 1 / 128, 3.190)):
         data = FitData.from_generated(paper_data, k)
         model = MultiscaleDCRNN(K=1, M=2, eps_range=(1e-3, 0.1), operators=data.ops, init=1.5)
-        h = fit(model, data, "fe", lsq_steps=200, lbfgs_steps=0, eps_true=eps)
+        h = fit(model, data, "fe", lsq=LeastSquares(200), monitor=Monitor(eps_true=eps))
         coef, best = _free_optimum(model, data, "fe")
         opt = error_percent(coef, eps)
         assert abs(h.final_error - opt) <= 0.01 * opt, (eps, h.final_error, opt)
@@ -415,7 +401,7 @@ def test_calibration_forward_euler_K1_reaches_the_least_squares_optimum(paper_da
     assert abs(h.final_error - 3.19) < 0.05
     data = FitData.from_generated(paper_data, 2)
     model = MultiscaleDCRNN(K=1, M=0, operators=data.ops, init=1.5)
-    h = fit(model, data, "fe", lsq_steps=200, lbfgs_steps=0, eps_true=1 / 512)
+    h = fit(model, data, "fe", lsq=LeastSquares(200), monitor=Monitor(eps_true=1 / 512))
     assert abs(h.final_error - 38.03) < 0.1, h.final_error
 
 

@@ -30,7 +30,7 @@ from coarsepde.kinetic.features import CoefficientMap, MappedModel
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import Term
 from coarsepde.kinetic.schemes import get_scheme
-from coarsepde.kinetic.training import fit
+from coarsepde.kinetic.training import Lbfgs, LeastSquares, Monitor, fit
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
 torch.set_num_threads(1)
@@ -147,24 +147,10 @@ def _run_both(data, specs, steps, batch_windows, lr):
     for i, (table, scheme, pen) in enumerate(specs):
         m = _model(data, table)
         ref = copy.deepcopy(m)
-        h = fit(
-            ref,
-            data,
-            scheme,
-            adam_steps=steps,
-            lr=lr,
-            lsq_steps=0,
-            lbfgs_steps=0,
-            eps_true=EPS,
-            history_every=25,
-            seed=i,
-            batch_windows=batch_windows,
-            sparsity=pen.sparsity,
-            sparsity_reduction=pen.reduction,
-            mean_zero=pen.mean_zero,
-        )
+        adam = AdamSettings(steps, lr, batch_windows, 25, seed=i)
+        h = fit(ref, data, scheme, adam=adam, penalties=pen, monitor=Monitor(eps_true=EPS))
         refs.append((ref, h))
-        tasks.append(FitTask(m, scheme, AdamSettings(steps, lr, batch_windows, 25, seed=i), pen, eps_true=EPS))
+        tasks.append(FitTask(m, scheme, adam, pen, eps_true=EPS))
     return tasks, fit_batched(data, tasks), refs
 
 
@@ -194,8 +180,8 @@ def test_models_with_different_budgets_and_the_torch_pass(data):
     r1, r2 = copy.deepcopy(m1), copy.deepcopy(m2)
     tasks = [FitTask(m1, "bdf2", AdamSettings(7, 0.01)), FitTask(m2, "bdf2", AdamSettings(3, 0.02), norm="l2")]
     hists = BatchedFits(data, tasks, EngineOptions(kernel="torch")).run()
-    fit(r1, data, "bdf2", adam_steps=7, lr=0.01, lsq_steps=0)
-    fit(r2, data, "bdf2", adam_steps=3, lr=0.02, lsq_steps=0, norm="l2")
+    fit(r1, data, "bdf2", adam=AdamSettings(7, 0.01))
+    fit(r2, data, "bdf2", adam=AdamSettings(3, 0.02), norm="l2")
     for m, r in ((m1, r1), (m2, r2)):
         for p, q in zip(m.parameters(), r.parameters()):
             assert torch.allclose(p, q, rtol=1e-12, atol=1e-14)
@@ -212,9 +198,7 @@ def test_the_paper_set_at_one_eps(data):
     assert tasks[8].penalties.sparsity > 0 and tasks[9].model.eps_range == (1e-3, 1.0)
     hists = eng.run()
     for task, ref, h in zip(tasks, refs, hists):
-        p = task.penalties
-        h_ref = fit(ref.model, data, ref.scheme, adam_steps=3, lr=0.01, lsq_steps=0, eps_true=EPS, history_every=1,
-                    sparsity=p.sparsity, mean_zero=p.mean_zero)  # fmt: skip
+        h_ref = fit(ref.model, data, ref.scheme, adam=adam, penalties=task.penalties, monitor=Monitor(eps_true=EPS))
         assert np.allclose(h.loss, h_ref.loss, rtol=1e-12, atol=0), task.name
         for a, b in zip(task.model.parameters(), ref.model.parameters()):
             assert torch.allclose(a, b, rtol=1e-12, atol=1e-14), task.name
@@ -229,3 +213,25 @@ def test_protocol_objects_validate():
         EngineOptions(kernel="gpu")
     with pytest.raises(ValueError):
         FitTask(None, "fe", AdamSettings(1), norm="l3")
+    with pytest.raises(ValueError, match="continuity"):
+        FitTask(None, "fe", AdamSettings(1), Penalties(continuity=1e-3))
+    with pytest.raises(ValueError, match="batch_windows"):
+        AdamSettings(10, batch_windows=0)  # a settings file's 0 means "every window": None here
+    with pytest.raises(ValueError):
+        Penalties(sparsity=-1.0)
+    with pytest.raises(ValueError, match="norms"):
+        Lbfgs(10, ("l1", "huber"))
+    with pytest.raises(ValueError):
+        LeastSquares(0)
+
+
+def test_training_fit_needs_a_phase_and_a_known_norm(data):
+    model = _model(data, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="at least one phase"):
+        fit(model, data, "fe", adam=AdamSettings(0))  # 0 Adam steps is no phase
+    with pytest.raises(ValueError, match="norm"):
+        fit(model, data, "fe", adam=AdamSettings(1), norm="l3")
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    h = fit(model, data, "fe", adam=AdamSettings(0), lsq=LeastSquares(5))
+    assert h.phase == ["lsq"] and h.adam_seconds == 0.0

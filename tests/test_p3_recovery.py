@@ -15,7 +15,7 @@ from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.operators import Operators
 from coarsepde.kinetic.schemes import get_scheme, residual
 from coarsepde.kinetic.scoring import error_percent
-from coarsepde.kinetic.training import fit
+from coarsepde.kinetic.training import LeastSquares, Monitor, fit
 
 torch.set_num_threads(1)
 EPS = 0.25
@@ -68,9 +68,9 @@ def test_fit_recovers_the_exact_coefficients_on_data_of_its_own_scheme(name):
         with torch.no_grad():
             for p in model.parameters():
                 p.mul_(1.05)
-        h = fit(model, data, name, lsq_steps=100, gn_iterations=20, eps_true=EPS)
+        h = fit(model, data, name, lsq=LeastSquares(100, gn_iterations=20), monitor=Monitor(eps_true=EPS))
     else:
-        h = fit(model, data, name, lsq_steps=500, eps_true=EPS)  # from the authors' initialisation (1.5)
+        h = fit(model, data, name, lsq=LeastSquares(500), monitor=Monitor(eps_true=EPS))  # from the init 1.5
     err = error_percent(model.coefficients(), EPS)
     assert err < 1e-6, (name, err, h.final_loss)
     extra = {

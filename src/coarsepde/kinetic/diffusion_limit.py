@@ -21,6 +21,7 @@ from coarsepde.kinetic.dcrnn import MultiscaleDCRNN
 from coarsepde.kinetic.experiments import string_array
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.polynomial import Term
+from coarsepde.kinetic.protocols import AdamSettings, Lbfgs, Penalties
 from coarsepde.kinetic.training import fit, zero_model_loss
 
 __all__ = ["PAPER_TABLE15", "LIMIT_WORDS", "SPLIT_STRIDES", "single_term_residuals", "two_term_split", "limit_fits"]
@@ -118,14 +119,10 @@ def limit_fits(
             model,
             data,
             scheme,
-            adam_steps=adam_steps,
-            lr=lr,
-            lsq_steps=0,
-            lbfgs_steps=lbfgs_steps,
+            adam=AdamSettings(adam_steps, lr, seed=seed),
+            lbfgs=Lbfgs(lbfgs_steps, ("l1",)) if lbfgs_steps else None,
             norm="l1",
-            lbfgs_norm="l1",
-            sparsity=gamma,
-            seed=seed,
+            penalties=Penalties(sparsity=gamma),
         )
         secs = time.perf_counter() - t0
         with torch.no_grad():

@@ -42,7 +42,14 @@ from coarsepde.kinetic.fit_store import results_dataset, string_array, term_name
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.losses import loss as direct_loss
 from coarsepde.kinetic.operators import Operators
-from coarsepde.kinetic.protocols import AdamProtocol, ConvergedProtocol, protocols_from_settings
+from coarsepde.kinetic.protocols import (
+    AdamProtocol,
+    AdamSettings,
+    ConvergedProtocol,
+    Monitor,
+    Penalties,
+    protocols_from_settings,
+)
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
 from coarsepde.kinetic.training import fit
 
@@ -220,21 +227,16 @@ def fit_one(
     model = make_model(data.ops, K, M, eps_range, init, **dicts)
     init_state = copy.deepcopy(model.state_dict())
     t0 = time.perf_counter()
+    penalties = Penalties(sparsity=sparsity, mean_zero=mean_zero)
+    monitor = Monitor(eps_true=eps)
     hist = fit(
         model,
         data,
         scheme,
-        adam_steps=adam.steps,
-        lr=adam.lr,
-        batch_windows=adam.batch_windows,
-        lsq_steps=0,
-        lbfgs_steps=0,
+        adam=AdamSettings.from_protocol(adam, seed),
         norm="l1",
-        eps_true=eps,
-        history_every=adam.history_every,
-        seed=seed,
-        sparsity=sparsity,
-        mean_zero=mean_zero,
+        penalties=penalties,
+        monitor=monitor,
     )
     t_adam = time.perf_counter() - t0
     out = {"adam": _summary(model, data, scheme, eps), "history": hist}
@@ -266,26 +268,13 @@ def fit_one(
                 cand,
                 data,
                 scheme,
-                lsq_steps=converged.lsq_steps,
-                gn_iterations=converged.gn_iterations,
+                lsq=converged.least_squares(),
                 windows=windows,
-                lbfgs_steps=0,
-                eps_true=eps,
-                mean_zero=mean_zero,
+                penalties=Penalties(mean_zero=mean_zero),
+                monitor=monitor,
             )
             if converged.lbfgs_steps:
-                fit(
-                    cand,
-                    data,
-                    scheme,
-                    lsq_steps=0,
-                    lbfgs_steps=converged.lbfgs_steps,
-                    lbfgs_norm="l1",
-                    lbfgs_restarts=1,
-                    eps_true=eps,
-                    sparsity=sparsity,
-                    mean_zero=mean_zero,
-                )
+                fit(cand, data, scheme, lbfgs=converged.lbfgs(restarts=1), penalties=penalties, monitor=monitor)
         except (RuntimeError, ValueError) as err:  # a start that leaves the finite range is dropped
             log(f"  start {name!r} failed: {err}")
             continue

@@ -35,6 +35,7 @@ from coarsepde.kinetic.features import zero_model_loss
 from coarsepde.kinetic.fitdata import FitData, starts
 from coarsepde.kinetic.fitting import STENCILS, linear_residual
 from coarsepde.kinetic.losses import continuity_penalty
+from coarsepde.kinetic.protocols import AdamSettings, Lbfgs, Penalties
 from coarsepde.kinetic.scoring import physical_coefficients
 from coarsepde.kinetic.training import fit
 
@@ -242,18 +243,8 @@ def fit_sigma_x(
     model = make_sigma_model(data, protocol.init)
     t0 = time.perf_counter()
     if protocol.adam_steps:
-        fit(
-            model,
-            data,
-            SCHEME,
-            adam_steps=protocol.adam_steps,
-            lr=protocol.lr,
-            lsq_steps=0,
-            lbfgs_steps=0,
-            norm="l1",
-            continuity=gamma,
-            seed=seed,
-        )
+        adam = AdamSettings(protocol.adam_steps, protocol.lr, seed=seed)
+        fit(model, data, SCHEME, adam=adam, norm="l1", penalties=Penalties(continuity=gamma))
     out["seconds"]["adam"] = time.perf_counter() - t0
     out["adam"] = _summary(model, data, gamma, truth)
     if log:
@@ -272,23 +263,15 @@ def fit_sigma_x(
         # F-step first: from sigma = init (constant), F is what the data say with an average relaxation; a
         # sigma-step from the untrained F (every word 1) leads to a spurious local minimum (measured)
         model.w_s.requires_grad_(False)
-        fit(model, data, SCHEME, lsq_steps=0, lbfgs_steps=protocol.f_steps, lbfgs_norm="l1", lbfgs_restarts=0)
+        fit(model, data, SCHEME, lbfgs=Lbfgs(protocol.f_steps, ("l1",), restarts=0))
         model.w_s.requires_grad_(True)
         _sigma_step(model, data, gamma, protocol.admm_iterations)
         hist.append((sweep, sigma_objective(model, data, gamma)))
         if log:
             log(f"  sweep {sweep}: L {hist[-1][1]:.6e}")
     if protocol.polish_steps:
-        fit(
-            model,
-            data,
-            SCHEME,
-            lsq_steps=0,
-            lbfgs_steps=protocol.polish_steps,
-            lbfgs_norm="l1",
-            continuity=gamma,
-            lbfgs_restarts=1,
-        )
+        polish = Lbfgs(protocol.polish_steps, ("l1",), restarts=1)
+        fit(model, data, SCHEME, lbfgs=polish, penalties=Penalties(continuity=gamma))
         hist.append((protocol.sweeps + 1, sigma_objective(model, data, gamma)))
     out["seconds"]["converged"] = time.perf_counter() - t0
     out["converged"] = _summary(model, data, gamma, truth)

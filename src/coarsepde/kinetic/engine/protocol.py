@@ -2,7 +2,8 @@
 
 Delgadillo, Hu, Yang, "Multiscale and nonlocal learning for PDEs using densely connected RNNs" (Sect. 5.2).
 A :class:`FitTask` is a model (a :class:`~coarsepde.kinetic.dcrnn.MultiscaleDCRNN` g-equation, updated in place),
-its fitting scheme, its Adam settings (:class:`AdamSettings`), its penalties (:class:`Penalties`) and what to
+its fitting scheme, its Adam settings and penalties (:class:`~coarsepde.kinetic.protocols.AdamSettings`,
+:class:`~coarsepde.kinetic.protocols.Penalties`, shared with :func:`~coarsepde.kinetic.training.fit`) and what to
 score it against; :class:`EngineOptions` are the settings shared by every fit of one run.
 """
 
@@ -11,47 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coarsepde.kinetic.protocols import AdamProtocol
+from coarsepde.kinetic.protocols import AdamSettings, Penalties
 
 __all__ = ["AdamSettings", "Penalties", "FitTask", "EngineOptions", "CONVENTIONS"]
 
 CONVENTIONS = ("true", "notebook")
-
-
-@dataclass(frozen=True)
-class AdamSettings:
-    """Adam for ``steps`` steps at ``lr`` on the data term + penalties; ``batch_windows`` random time windows per
-    step (Sect. 5.2's stochastic variant, drawn as :func:`~coarsepde.kinetic.training.fit` draws them from a
-    generator seeded with ``seed``; None = every window); a history record every ``history_every`` steps."""
-
-    steps: int
-    lr: float = 1e-3
-    batch_windows: int | None = None
-    history_every: int = 100
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.steps < 0 or not self.lr > 0 or self.history_every < 1:
-            raise ValueError(f"invalid Adam settings {self}")
-
-    @classmethod
-    def from_protocol(cls, protocol: AdamProtocol, seed: int = 0) -> AdamSettings:
-        """From the pipeline's :class:`~coarsepde.kinetic.protocols.AdamProtocol`."""
-        return cls(protocol.steps, protocol.lr, protocol.batch_windows, protocol.history_every, seed)
-
-
-@dataclass(frozen=True)
-class Penalties:
-    """gamma of the l1 sparsity penalty (Eq. 4.17 / 5.16; ``reduction`` "sum" or the notebook's per-tensor
-    "mean"), and the weight of the <g> = 0 penalty (Eq. 4.15)."""
-
-    sparsity: float = 0.0
-    reduction: str = "sum"
-    mean_zero: float = 0.0
-
-    def __post_init__(self):
-        if self.reduction not in ("sum", "mean"):
-            raise ValueError(f"reduction must be 'sum' or 'mean', got {self.reduction!r}")
 
 
 @dataclass
@@ -85,6 +50,8 @@ class FitTask:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {self.convention!r}")
         if not self.weight_scale > 0:
             raise ValueError(f"weight_scale must be positive, got {self.weight_scale}")
+        if self.penalties.continuity:
+            raise ValueError("the batched engine has no continuity penalty (x-dependent weights): use training.fit")
 
 
 @dataclass(frozen=True)
