@@ -1,7 +1,7 @@
 """P1 training cost per step against this CPU's limit (issue 22 item 1), old vs new in one process.
 
 Every P1 training kind is timed with the pipeline's step (``coarsepde.discretization.training.train``, the
-``p1_train`` sizes of the config; Fig. 1: ``interpolation.train_interpolation``), torch 1 thread, twice,
+``p1_train`` sizes of the config; Fig. 1: ``interpolation_training.train_interpolation``), torch 1 thread, twice,
 interleaved: the reference path (``model.fused = False``: the torch composition of the flux, one circular
 pad per convolution, the foreach Adam update, the torch loop of the midpoint rollout) and the compiled one
 (the default). Both are the same computation to round-off (``tests/test_p1_fused.py``).
@@ -23,7 +23,8 @@ import torch
 from common import interleaved, row
 
 from coarsepde.discretization.equations import Burgers
-from coarsepde.discretization.interpolation import InterpolationModel, train_interpolation
+from coarsepde.discretization.interpolation import InterpolationModel
+from coarsepde.discretization.interpolation_training import train_interpolation
 from coarsepde.discretization.losses import training_pairs
 from coarsepde.discretization.models import LearnedDiscretization
 from coarsepde.discretization.training import train
@@ -67,7 +68,8 @@ def constant_rhs_flops(faces: int, n_linear: int) -> tuple[float, float]:
     return fwd, 36.0 * faces + 12.0 + 2.0 * n_linear
 
 
-def _fields(n_snap: int, n: int, seed: int) -> np.ndarray:
+def smooth_fields(n_snap: int, n: int, seed: int) -> np.ndarray:
+    """Smooth random periodic fields (S, n) of order one (a training step's cost does not depend on the values)."""
     rng = np.random.default_rng(seed)
     x = np.arange(n) * 2 * np.pi / n
     k = np.arange(1, 7)
@@ -112,13 +114,13 @@ def _p1_case(c: dict, cfg: dict, repeats: int):
     b = cfg["discretization"]["burgers"]
     eta, length = b["eta"], b["length_pi"] * np.pi
     n, f = c["n"], c["factor"]
-    v = _fields(max(2 * c["batch"] // f, 40), n * f, 7)
+    v = smooth_fields(max(2 * c["batch"] // f, 40), n * f, 7)
     d = np.gradient(v, axis=1)  # the labels' values do not change a step's cost
     x, y = training_pairs(v, d, f)
     integrated = None
     if "integrated" in c:
         i = c["integrated"]
-        v0 = _fields(256, n, 8)
+        v0 = smooth_fields(256, n, 8)
         targets = np.stack([v0 * (1 - 0.01 * k) for k in range(1, i["n_out"] + 1)], 1)
         integrated = {"v0": v0, "targets": targets} | {
             k: i[k] for k in ("dt", "steps_per_output", "batch_size", "weight")
@@ -167,7 +169,7 @@ def _p1_case(c: dict, cfg: dict, repeats: int):
 def _interp_case(cfg: dict, quick: bool, repeats: int):
     ic = cfg["discretization"]["burgers"]["interpolation"]
     n, factor, batch = cfg["discretization"]["burgers"]["n_fine"], ic["factor"], ic["batch_size"]
-    fields = _fields(max(2 * batch, 64), n, 9)
+    fields = smooth_fields(max(2 * batch, 64), n, 9)
     steps = 4 if quick else 20
 
     def go(fused: bool):

@@ -21,16 +21,14 @@ from coarsepde.discretization.interpolation import (
     InterpolationModel,
     assemble_fine,
     known_indices,
-    normalised_mse,
-    piecewise_schedule,
     polynomial_interpolation,
     predict_between,
     split_fine,
     split_snapshots,
     stencil_offsets,
-    train_interpolation,
 )
 from coarsepde.discretization.interpolation_metrics import curvature_bins, interpolation_metrics, interval_curvature
+from coarsepde.discretization.interpolation_training import normalised_mse, piecewise_schedule, train_interpolation
 
 ROOT = Path(__file__).resolve().parents[1]
 N, FACTOR = 512, 8
@@ -233,29 +231,64 @@ def test_short_training_beats_cubic_median_on_wide_shocks():
     assert met["median_abs_error_nn"] < met["median_abs_error_poly"]
 
 
+def short_training(train, val, *, seed: int, model_seed: int, eval_every: int, **kw):
+    """12 Adam steps on batches of 16 snapshots of a small model (8 filters): (final weights, history)."""
+    model = InterpolationModel(FACTOR, filters=8, seed=model_seed)
+    hist = train_interpolation(
+        model,
+        train,
+        steps=12,
+        batch_size=16,
+        lr_schedule=[(0, 1e-2), (6, 1e-3)],
+        seed=seed,
+        val_fields=val,
+        eval_every=eval_every,
+        **kw,
+    )
+    return model.state_dict(), hist
+
+
 def test_training_is_deterministic():
     rng = np.random.default_rng(5)
     train, val = wide_shocks(rng, 40), wide_shocks(rng, 10)
 
     def run(seed):
-        model = InterpolationModel(FACTOR, filters=8, seed=seed)
-        hist = train_interpolation(
-            model,
-            train,
-            steps=12,
-            batch_size=16,
-            lr_schedule=[(0, 1e-2), (6, 1e-3)],
-            seed=seed,
-            val_fields=val,
-            eval_every=4,
-        )
-        return model.state_dict(), hist
+        return short_training(train, val, seed=seed, model_seed=seed, eval_every=4)
 
     (s1, h1), (s2, h2), (s3, _h3) = run(7), run(7), run(8)
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
     np.testing.assert_array_equal(h1.loss, h2.loss)
     np.testing.assert_array_equal(h1.val_loss, h2.val_loss)
     assert not torch.equal(s1["net.convs.0.weight"], s3["net.convs.0.weight"])
+
+
+@pytest.mark.parametrize("stop_after", [5, 8])  # 5: one step after the checkpoint at 4; 8: right at one
+def test_interrupted_training_resumes_bit_identical(tmp_path, stop_after):
+    """A run killed after ``stop_after`` steps and restarted from its checkpoint (every 4 steps; batches of 16
+    of 40 snapshots, so an epoch boundary falls between checkpoints) ends with the weights and history of an
+    uninterrupted run, bit for bit; a checkpoint of another seed is refused."""
+    from coarsepde.discretization.checkpoint import CheckpointMismatch
+    from coarsepde.discretization.training import TrainingInterrupted
+
+    rng = np.random.default_rng(5)
+    train, val = wide_shocks(rng, 40), wide_shocks(rng, 10)
+    ckpt = tmp_path / "interp.checkpoint.zarr"
+
+    def run(seed=7, **kw):
+        return short_training(train, val, seed=seed, model_seed=7, eval_every=3, **kw)
+
+    ref, h_ref = run()
+    with pytest.raises(TrainingInterrupted):
+        run(checkpoint=ckpt, checkpoint_every=4, stop_after=stop_after)
+    assert ckpt.exists()
+    with pytest.raises(CheckpointMismatch):
+        run(seed=8, checkpoint=ckpt, checkpoint_every=4)
+    got, h_got = run(checkpoint=ckpt, checkpoint_every=4)
+    assert not ckpt.exists()  # removed at the end (no keep_checkpoint)
+    assert all(torch.equal(ref[k], got[k]) for k in ref)
+    assert h_got.step.tolist() == [3, 6, 9, 12]
+    np.testing.assert_array_equal(h_ref.loss, h_got.loss)
+    np.testing.assert_array_equal(h_ref.val_loss, h_got.val_loss)
 
 
 # ----------------------------------------------------------------------------------------------- metrics

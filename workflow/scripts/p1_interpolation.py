@@ -3,24 +3,27 @@
 2019, super-resolution notebook), then evaluate the network and the polynomial baselines on the held-out
 snapshots. Snapshots are the (sample, time) pairs in that flattened order; the first ``train-fraction``
 are training, the rest validation (the authors' 80/20 split). ``--max-snapshots`` keeps evenly strided
-subsets of both parts (the first validation snapshot, Fig. 1A's example, is always kept)."""
+subsets of both parts (the first validation snapshot, Fig. 1A's example, is always kept).
+
+With --checkpoint PATH, training writes its state there every --checkpoint-every steps and a rerun resumes from
+it (bit-identical result on the same device); the checkpoint is removed once the outputs are written."""
 
 import numpy as np
 import torch
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
+from coarsepde.discretization.checkpoint import remove_checkpoint
 from coarsepde.discretization.interpolation import (
     InterpolationModel,
     assemble_fine,
-    piecewise_schedule,
     polynomial_interpolation,
     predict_between,
     split_fine,
     split_snapshots,
-    train_interpolation,
 )
 from coarsepde.discretization.interpolation_metrics import interpolation_metrics
+from coarsepde.discretization.interpolation_training import piecewise_schedule, train_interpolation
 from coarsepde.discretization.training import resolve_device
 from coarsepde.store import provenance, read_dataset, save_state_dict, write_dataset
 
@@ -59,6 +62,8 @@ def main(argv=None):
         default="auto",
         help='torch device for training and prediction ("auto": CUDA when available, else CPU)',
     )
+    p.add_argument("--checkpoint", default=None, help="training checkpoint (Zarr group) to resume from and write")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     p.add_argument("--model", required=True, help="output: weights and training curve (Zarr)")
     p.add_argument("--evaluation", required=True, help="output: evaluation store (Zarr)")
     args = p.parse_args(argv)
@@ -110,7 +115,10 @@ def main(argv=None):
         log=log.info,
         device=args.device,
         dtype=getattr(torch, args.dtype),
-    )
+        checkpoint=args.checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        keep_checkpoint=args.checkpoint is not None,
+    )  # removed below, once the outputs exist
     model.double()
     log.info(
         "trained %d steps in %.1f s (%.3f s/step); final val loss %.4e",
@@ -124,7 +132,18 @@ def main(argv=None):
     params = {
         k: val_
         for k, val_ in vars(args).items()
-        if k not in ("model", "evaluation", "rule", "wildcards", "seed", "threads", "device")
+        if k
+        not in (
+            "model",
+            "evaluation",
+            "rule",
+            "wildcards",
+            "seed",
+            "threads",
+            "device",
+            "checkpoint",
+            "checkpoint_every",
+        )
     }
     params |= {"n_train": len(i_train), "n_val": len(i_val), "n_fine": n_fine}
     prov = provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards)
@@ -239,6 +258,8 @@ def main(argv=None):
         provenance=prov,
     )
     log.info("wrote %s and %s", args.model, args.evaluation)
+    if args.checkpoint is not None:
+        remove_checkpoint(args.checkpoint)
 
 
 if __name__ == "__main__":

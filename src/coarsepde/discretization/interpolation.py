@@ -16,8 +16,8 @@ s = 1 ... factor-1, is the fine point ``factor*j + factor - 1 + s`` (mod N), at 
   maximal-order (degree-5) polynomial through the 6 nearest known points.
 - :func:`polynomial_interpolation`: the baseline through the n nearest known points (n = 4: the cubic
   through j-1 ... j+2, the paper's "fourth-order polynomial", error O(h^4); n = 2: linear).
-- :func:`train_interpolation`: Adam (betas 0.9, 0.99) on the MSE of the interpolated values divided by
-  the MSE of linear interpolation on the training set, piecewise-constant learning rate.
+- :mod:`coarsepde.discretization.interpolation_training`: its training (Adam on the MSE normalised by linear
+  interpolation's, resumable from a checkpoint).
 - :func:`split_snapshots`: the authors' 80/20 split of the snapshots into training and validation.
 - :mod:`coarsepde.discretization.interpolation_metrics`: the numbers behind Fig. 1B, C and the claim
   P1-fig1-interp.
@@ -28,9 +28,6 @@ All functions are pure (no I/O); fields are (snapshots, N) arrays of point value
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -50,10 +47,6 @@ __all__ = [
     "split_snapshots",
     "InterpolationModel",
     "polynomial_interpolation",
-    "piecewise_schedule",
-    "TrainHistory",
-    "normalised_mse",
-    "train_interpolation",
     "predict_between",
 ]
 
@@ -225,127 +218,6 @@ class InterpolationModel(nn.Module):
         base = patches @ self.c0.T  # (B, M, S)
         proj = torch.einsum("bmp,spk->bmsk", patches, self.basis)  # (B, M, S, K)
         return base + (self.free_outputs(known) * proj).sum(-1)
-
-
-def piecewise_schedule(steps: int, lr: float, lr_final: float) -> list[tuple[int, float]]:
-    """The authors' schedule: ``lr`` for the first half of the steps, then ``lr_final``."""
-    return [(0, float(lr)), (int(steps) // 2, float(lr_final))]
-
-
-@dataclass
-class TrainHistory:
-    """At each evaluation step: the mean normalised training loss since the previous one, and the
-    normalised validation loss (NaN without validation data). Losses are MSE / MSE of linear
-    interpolation on the training set (``linear_mse``, in field units squared)."""
-
-    step: np.ndarray
-    loss: np.ndarray
-    val_loss: np.ndarray
-    linear_mse: float
-    seconds: float
-
-
-def _lr_at(schedule: Sequence[tuple[int, float]], step: int) -> float:
-    lr = schedule[0][1]
-    for start, value in schedule:
-        if step >= start:
-            lr = value
-    return lr
-
-
-def normalised_mse(model, known, between, linear_mse, chunk=4096) -> float:
-    """mean((model(known) - between)^2) / ``linear_mse`` over all snapshots, ``chunk`` at a time,
-    without gradients: the validation loss of :func:`train_interpolation`."""
-    total = 0.0
-    with torch.no_grad():
-        for i in range(0, known.shape[0], chunk):
-            total += float(((model(known[i : i + chunk]) - between[i : i + chunk]) ** 2).sum())
-    return total / between.numel() / linear_mse
-
-
-def train_interpolation(
-    model: InterpolationModel,
-    train_fields,
-    *,
-    steps: int,
-    batch_size: int,
-    lr_schedule: Sequence[tuple[int, float]],
-    seed: int = 0,
-    val_fields=None,
-    eval_every: int = 250,
-    log: Callable[[str], None] | None = None,
-    device: str | torch.device = "cpu",
-    dtype: torch.dtype | None = None,
-) -> TrainHistory:
-    """Train ``model`` on fine snapshots ``train_fields`` (S, N) in place and return the history.
-
-    Loss: MSE of the interpolated values / MSE of linear interpolation, the latter computed once on the
-    whole training set. Adam (betas 0.9, 0.99); ``lr_schedule`` is [(first_step, lr), ...] in increasing
-    first_step (e.g. :func:`piecewise_schedule`). Minibatches of ``batch_size`` snapshots walk through
-    seeded random permutations of the training set (a new one per epoch; the whole set when it is
-    smaller than a batch). ``seed`` fixes the order; the initial weights come from the model's seed.
-    Evaluated every ``eval_every`` steps and at the last step; ``log(message)`` reports progress.
-    ``dtype`` (e.g. torch.float32, faster convolutions on CPU) casts the model and data for
-    training; call ``model.double()`` afterwards to predict in float64.
-    """
-    if steps < 1 or batch_size < 1 or eval_every < 1:
-        raise ValueError(f"need steps, batch_size, eval_every >= 1, got {steps}, {batch_size}, {eval_every}")
-    if not lr_schedule or lr_schedule[0][0] != 0:
-        raise ValueError(f"lr_schedule must start at step 0, got {lr_schedule}")
-    dev = torch.device(device)
-    dtype = dtype or DTYPE
-    model.to(dev, dtype)
-    known, between = (t.to(dtype) for t in split_fine(_tensor(train_fields, dev), model.factor))
-    if not torch.isfinite(known).all() or not torch.isfinite(between).all():
-        raise ValueError("training fields contain non-finite values")
-    linear_mse = float(((polynomial_interpolation(known, model.factor, 2) - between) ** 2).mean())
-    if not linear_mse > 0:
-        raise ValueError("linear interpolation is exact on the training set: the loss is undefined")
-    if val_fields is not None:
-        val_known, val_between = (t.to(dtype) for t in split_fine(_tensor(val_fields, dev), model.factor))
-    n = known.shape[0]
-    gen = torch.Generator().manual_seed(int(seed))
-    # the fused Adam kernel unless the model's net runs its reference path (pad_once off); equal to round-off
-    opt = torch.optim.Adam(
-        model.parameters(), lr=lr_schedule[0][1], betas=(0.9, 0.99), fused=model.net.pad_once or None
-    )
-    perm, pos = torch.randperm(n, generator=gen), 0
-    hist_step, hist_loss, hist_val, running = [], [], [], []
-    t0 = time.perf_counter()
-    for step in range(1, steps + 1):
-        if batch_size >= n:
-            idx = perm
-        else:
-            if pos + batch_size > n:
-                perm, pos = torch.randperm(n, generator=gen), 0
-            idx = perm[pos : pos + batch_size]
-            pos += batch_size
-        idx = idx.to(dev)
-        for group in opt.param_groups:
-            group["lr"] = _lr_at(lr_schedule, step - 1)
-        model.train()
-        loss = ((model(known[idx]) - between[idx]) ** 2).mean() / linear_mse
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        running.append(float(loss.detach()))
-        if step % eval_every == 0 or step == steps:
-            model.eval()
-            val = normalised_mse(model, val_known, val_between, linear_mse) if val_fields is not None else math.nan
-            hist_step.append(step)
-            hist_loss.append(float(np.mean(running)))
-            hist_val.append(val)
-            running = []
-            if log is not None:
-                log(f"step {step}/{steps}: loss {hist_loss[-1]:.4e}  val {val:.4e}  ({time.perf_counter() - t0:.1f} s)")
-    model.eval()
-    return TrainHistory(
-        step=np.asarray(hist_step),
-        loss=np.asarray(hist_loss),
-        val_loss=np.asarray(hist_val),
-        linear_mse=linear_mse,
-        seconds=time.perf_counter() - t0,
-    )
 
 
 def predict_between(
