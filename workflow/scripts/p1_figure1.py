@@ -2,7 +2,7 @@
 """P1 Fig. 1 (Bar-Sinai et al. 2019): (A) polynomial vs neural-network interpolation on a segment of the
 first validation snapshot, (B) histograms of exact vs interpolated values over the validation set,
 (C) absolute error vs local curvature (median and central 90%); and the claim P1-fig1-interp, scored by
-coarsepde.claims.p1.check_p1_fig1 on coarsepde.discretization.interpolation_metrics.fig1_statistics."""
+coarsepde.claims.p1.check_p1_fig1 on coarsepde.discretization.interpolation_metrics.fig1_statistics_of."""
 
 import numpy as np
 from matplotlib.colors import LogNorm
@@ -16,7 +16,7 @@ from coarsepde.claims import (
     write_fragment,
 )
 from coarsepde.cli import common_parser, read_settings
-from coarsepde.discretization.interpolation_metrics import fig1_statistics
+from coarsepde.discretization.interpolation_metrics import fig1_statistics_of
 from coarsepde.plotting import STYLE, panel_label, plt, save
 from coarsepde.store import read_dataset
 
@@ -110,13 +110,7 @@ def main(argv=None):
     save(fig, args.figure)
 
     # claim
-    stats = fig1_statistics(
-        ev.curvature.values,
-        {m: ev[f"abs_error_{m}"].values for m in ("nn", "poly")},
-        {m: ev[f"overshoot_{m}"].values for m in ("nn", "poly")},
-        top_quantile=args.top_decile,
-        poor_quantile=args.poor_quantile,
-    )
+    stats = fig1_statistics_of(ev, top_quantile=args.top_decile, poor_quantile=args.poor_quantile)
     note = ""
     if "median_abs_error_poly6" in ev.attrs:
         note = (

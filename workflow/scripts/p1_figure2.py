@@ -12,36 +12,17 @@ from matplotlib.colors import LogNorm
 
 from coarsepde.claims import PAPER_P1, check_p1_fig2, p1_budgets_from_settings, p1_paper_verdict, write_fragment
 from coarsepde.cli import common_parser, read_settings, setup_logging
+from coarsepde.discretization.coefficient_stats import (
+    centre_of_mass,
+    centre_statistics,
+    constant_stencil,
+    polynomial_distances,
+    polynomial_stencils,
+)
 from coarsepde.discretization.equations import coarse_grain
 from coarsepde.discretization.persist import load_model
-from coarsepde.numerics import stencils
 from coarsepde.plotting import panel_label, plt, save
 from coarsepde.store import read_dataset
-
-OFFSETS = stencils.centered_offsets(6)  # -2.5 ... 2.5
-
-
-def polynomial_stencils() -> dict[str, np.ndarray]:
-    """d/dx stencils on subsets of the 6 cells, embedded in the 6-cell vector, in units of 1/dx."""
-    out = {}
-    for name, cells in (
-        ("centred 2-pt", [2, 3]),
-        ("centred 4-pt", [1, 2, 3, 4]),
-        ("centred 6-pt", list(range(6))),
-        ("one-sided left 3-pt", [0, 1, 2]),
-        ("one-sided right 3-pt", [3, 4, 5]),
-        ("one-sided left 4-pt", [0, 1, 2, 3]),
-        ("one-sided right 4-pt", [2, 3, 4, 5]),
-    ):
-        c = np.zeros(6)
-        c[cells] = stencils.coefficients(OFFSETS[cells], 1, None, "finite_volume")
-        out[name] = c
-    return out
-
-
-def centre_of_mass(c: np.ndarray) -> np.ndarray:
-    w = np.abs(c)
-    return (w * OFFSETS).sum(-1) / w.sum(-1)
 
 
 def bars(ax, c, color, title, ymax):
@@ -75,17 +56,15 @@ def main(argv=None):
     v_fine = ds.v.values  # (S, T, Nf)
     v = coarse_grain(v_fine, args.factor)  # (S, T, N)
     S, T, N = v.shape
+    c_const = constant_stencil(const)
     with torch.inference_mode():
-        c_const = const.coefficients(torch.zeros(1, N, dtype=torch.float64))["v_x"][0, 0].numpy() * const.dx
         coeffs_nn = nn.coefficients(torch.as_tensor(v.reshape(-1, N)))
     c_nn = coeffs_nn["v_x"].numpy() * nn.dx  # (S*T, N, 6)
-    com = centre_of_mass(c_nn).ravel()
-    com_v = centre_of_mass(coeffs_nn["v"].numpy()).ravel()  # the face-value stencil (SI Fig. S3C)
-    v_face = 0.5 * (v.reshape(-1, N) + np.roll(v.reshape(-1, N), 1, axis=-1)).ravel()  # face i: cells i-1, i
-    corr = float(np.corrcoef(com, v_face)[0, 1])
-    corr_v = float(np.corrcoef(com_v, v_face)[0, 1])
+    # the d/dx stencil's centre of mass (Fig. 2) and the face-value stencil's (SI Fig. S3C) against v
+    st = centre_statistics(centre_of_mass(c_nn), centre_of_mass(coeffs_nn["v"].numpy()), v.reshape(-1, N))
+    com, com_v, v_face, corr, corr_v = (st[k] for k in ("com", "com_v", "v_face", "corr", "corr_v"))
     poly = polynomial_stencils()
-    dist = {k: float(np.linalg.norm(c_const - c) / np.linalg.norm(c)) for k, c in poly.items()}
+    dist = polynomial_distances(c_const)
     log.info("constant coefficients %s; distances %s; correlation %.3f", np.round(c_const, 4), dist, corr)
 
     fig = plt.figure(figsize=(11.0, 6.4), layout="constrained")

@@ -11,7 +11,7 @@ from matplotlib.patches import Rectangle
 
 from coarsepde.claims import PAPER_P1, check_p1_fig3, p1_budgets_from_settings, p1_paper_verdict, write_fragment
 from coarsepde.cli import common_parser, read_settings, setup_logging
-from coarsepde.discretization.metrics import mae_summary
+from coarsepde.discretization.scoring import mae_table
 from coarsepde.plotting import panel_label, plt, save
 from coarsepde.store import read_dataset
 
@@ -113,13 +113,7 @@ def main(argv=None):
 
     factors = sorted(large)
     methods = [m for m in COLORS if m in large[factors[0]].method.values]
-    mae = {m: {} for m in methods}
-    shown = {m: {} for m in methods}
-    for f in factors:
-        ds = large[f]
-        for m in methods:
-            mae[m][f], shown[m][f] = mae_summary(ds[m].values, ds.exact.values, ds.time.values, args.mae_t_max)
-            log.info("MAE %s %dx: %.4g (%s)", m, f, mae[m][f], "shown" if shown[m][f] else "omitted")
+    mae, shown = mae_table(large, methods, args.mae_t_max, log.info)
     for m in methods:
         fs = [f for f in factors if shown[m][f]]
         ax_c.plot(fs, [mae[m][f] for f in fs], "o-", color=COLORS[m], label=LABELS[m])

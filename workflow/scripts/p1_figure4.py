@@ -16,6 +16,7 @@ from coarsepde.claims import (
     write_fragment,
 )
 from coarsepde.cli import common_parser, read_settings, setup_logging
+from coarsepde.discretization.scoring import valid_time_stats
 from coarsepde.plotting import figure, panel_label, save
 from coarsepde.store import read_dataset
 
@@ -29,21 +30,6 @@ LABELS = {
     "nn": "NN",
 }
 COLORS = {"fv1": "C0", "fv3": "C4", "weno": "C1", "const": "C5", "const_godunov": "C2", "nn": "C3"}
-
-
-def table(ds, eq: str) -> dict[str, dict[int, tuple[float, float, float]]]:
-    """method -> factor -> (median, ci_low, ci_high), methods/factors that were run only."""
-    sub = ds.sel(equation=eq)
-    out = {}
-    for m in ds.method.values:
-        rows = {
-            int(f): tuple(float(sub[k].sel({"method": m, "factor": f})) for k in ("median", "ci_low", "ci_high"))
-            for f in ds.factor.values
-        }
-        rows = {f: r for f, r in rows.items() if np.isfinite(r[0])}
-        if rows:
-            out[str(m)] = rows
-    return out
 
 
 def main(argv=None):
@@ -66,7 +52,7 @@ def main(argv=None):
     fig, axes = figure(len(equations), 1, width=4.0, height=3.4)
     stats, t_max, n_sims = {}, {}, {}
     for ax, eq, label in zip(axes[0], equations, "ABC"):
-        stats[eq] = table(ds, eq)
+        stats[eq] = valid_time_stats(ds, eq)
         t_max[eq] = float(ds.t_max.sel(equation=eq))
         n_sims[eq] = int(ds.n_simulations.sel(equation=eq))
         for i, (m, rows) in enumerate(stats[eq].items()):

@@ -9,33 +9,12 @@ import numpy as np
 import xarray as xr
 
 from coarsepde.cli import common_parser, setup_logging
-from coarsepde.discretization.metrics import bootstrap_median_ci, valid_threshold, valid_times
+from coarsepde.discretization.metrics import bootstrap_median_ci
+from coarsepde.discretization.scoring import burgers_valid_times
 from coarsepde.store import provenance, read_dataset, write_dataset
 
 EQUATIONS = ("burgers", "kdv", "ks")
 METHODS = ("fv1", "fv3", "weno", "const", "const_godunov", "nn")
-
-
-def burgers_valid_times(data: str, evals: list[str], t_max: float, quantile: float, fraction: float, log):
-    """{factor: (methods, (M, S) valid times)} from the Burgers coarse integrations of the test runs."""
-    fine = read_dataset(data).v.values
-    out = {}
-    for path in evals:
-        ev = read_dataset(path)
-        times = ev.time.values
-        keep = times <= times[0] + t_max + 1e-9
-        tau = valid_threshold(fine[:, : keep.sum()], quantile)
-        exact = ev.exact.values[:, keep]
-        methods = [str(m) for m in ev.method.values]
-        vt = np.array([valid_times(ev[m].values[:, keep], exact, times[keep], tau, fraction) for m in methods])
-        out[int(ev.attrs["factor"])] = (methods, vt, tau, float(times[keep][-1] - times[0]))
-        log.info(
-            "burgers %dx: tau %.4g, median valid times %s",
-            ev.attrs["factor"],
-            tau,
-            {m: float(np.median(v)) for m, v in zip(methods, vt)},
-        )
-    return out
 
 
 def main(argv=None):

@@ -23,6 +23,7 @@ __all__ = [
     "curvature_bins",
     "decile_ratio",
     "fig1_statistics",
+    "fig1_statistics_of",
     "interpolation_metrics",
 ]
 
@@ -197,3 +198,15 @@ def interpolation_metrics(
     out["ratio"] = out["median_abs_error_poly"] / out["median_abs_error_nn"]
     out.update(decile_ratio(curv, out["error_nn"], out["error_poly"], top_quantile))
     return out
+
+
+def fig1_statistics_of(ev, *, top_quantile: float, poor_quantile: float) -> dict[str, float]:
+    """:func:`fig1_statistics` of an evaluation store ``ev`` of rule p1_interpolation (its ``curvature`` and the
+    per-point errors and overshoots of "nn" and "poly")."""
+    return fig1_statistics(
+        ev.curvature.values,
+        {m: ev[f"abs_error_{m}"].values for m in ("nn", "poly")},
+        {m: ev[f"overshoot_{m}"].values for m in ("nn", "poly")},
+        top_quantile=top_quantile,
+        poor_quantile=poor_quantile,
+    )
