@@ -35,6 +35,7 @@ except ConfigError as err:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/homogenization.smk"
 include: "workflow/rules/discretization.smk"
+include: "workflow/rules/discretization_protocol.smk"
 include: "workflow/rules/kinetic.smk"
 include: "workflow/rules/x_claims.smk"
 include: "workflow/rules/report.smk"

@@ -1,4 +1,5 @@
 # Shared helpers: result paths, per-rule resources from the config's scale, argument formatting.
+import copy
 import json
 
 from coarsepde.codedeps import import_closure
@@ -232,35 +233,38 @@ def p1_check_factors():
         raise ValueError(f"discretization.burgers.resample_factors {bad} do not divide n_fine = {P1B['n_fine']}")
 
 
-def p1_data_flags(split):
-    """Command-line flags of the exact-data rule for one split (train, test, large)."""
-    f = P1B["forcing"]
+def p1_data_flags(split, c=None, factors=None):
+    """Command-line flags of the exact-data rule for one split (train, test, large). The paper-protocol run passes
+    its own section ``c`` (default P1B, the scale's discretization.burgers) and ``factors`` (default P1_FACTORS)."""
+    c = P1B if c is None else c
+    factors = P1_FACTORS if factors is None else factors
+    f = c["forcing"]
     common = (
-        f"--eta {P1B['eta']} --n-modes {f['n_modes']} --amplitude {f['amplitude']} --warmup {P1B['warmup']}"
-        f" --max-step {P1B['solver']['max_step']} --rtol {P1B['solver']['rtol']} --atol {P1B['solver']['atol']}"
+        f"--eta {c['eta']} --n-modes {f['n_modes']} --amplitude {f['amplitude']} --warmup {c['warmup']}"
+        f" --max-step {c['solver']['max_step']} --rtol {c['solver']['rtol']} --atol {c['solver']['atol']}"
     )
     if split == "train":
-        t = P1B["train"]
+        t = c["train"]
         return (
-            f"{common} --length-pi {P1B['length_pi']} --n-fine {P1B['n_fine']} --k-min {f['k_min']}"
+            f"{common} --length-pi {c['length_pi']} --n-fine {c['n_fine']} --k-min {f['k_min']}"
             f" --k-max {f['k_max']} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']}"
-            f" --n-snapshots {t['n_snapshots']} --interval {t['interval']} --factors {list_arg(P1_FACTORS)}"
+            f" --n-snapshots {t['n_snapshots']} --interval {t['interval']} --factors {list_arg(factors)}"
             f" --rollouts {t['rollouts']} --rollout-horizon {t['rollout_horizon']}"
             f" --rollout-outputs {t['rollout_outputs']}"
         )
     if split == "test":
-        t = P1B["test"]
+        t = c["test"]
         m, k_min, k_max = 1, f["k_min"], f["k_max"]
     elif split == "large":
-        t = P1B["large_domain"]
+        t = c["large_domain"]
         m, k_min, k_max = t["multiple"], t["k_min"], t["k_max"]
     else:
         raise ValueError(f"unknown P1 split {split!r}")
     n_out = int(round(t["duration"] / t["dt_out"])) + 1
     return (
-        f"{common} --length-pi {P1B['length_pi'] * m} --n-fine {P1B['n_fine'] * m} --k-min {k_min}"
+        f"{common} --length-pi {c['length_pi'] * m} --n-fine {c['n_fine'] * m} --k-min {k_min}"
         f" --k-max {k_max} --seed-offset {t['seed_offset']} --n-runs {t['n_runs']} --n-snapshots {n_out}"
-        f" --interval {t['dt_out']} --factors {list_arg(P1_FACTORS)}"
+        f" --interval {t['dt_out']} --factors {list_arg(factors)}"
     )
 
 
@@ -270,8 +274,14 @@ def p1_seed(model, factor):
 
 
 def p1_train_flags(wildcards):
-    kind, flux, integrated = P1_MODELS[wildcards.model]
-    t = P1B["training"]
+    return p1_train_args(wildcards.model)
+
+
+def p1_train_args(model, t=None):
+    """p1_train.py flags of a Burgers model; ``t`` (default: the scale's discretization.burgers.training) for the
+    paper-protocol run."""
+    kind, flux, integrated = P1_MODELS[model]
+    t = P1B["training"] if t is None else t
     steps = t["steps"] if kind == "cnn" else t["const_steps"]
     flags = (
         f"--kind {kind} --flux {flux} --steps {steps} --batch-snapshots {t['batch_snapshots']}"
@@ -361,8 +371,9 @@ def p1_budget_settings(figure):
     return settings_path(f"p1_budget_{figure}", values)
 
 
-def p1_pde_data_flags(wildcards):
-    c = P1P[wildcards.pde]
+def p1_pde_data_flags(wildcards, c=None):
+    """p1_pde_data.py flags; ``c`` (default: the scale's discretization.<pde>) for the paper-protocol run."""
+    c = P1P[wildcards.pde] if c is None else c
     i = c["initial"]
     flags = (
         f"--equation {wildcards.pde} --length {c['length']} --n-fine {c['n_fine']} --dt {c['dt']}"
@@ -390,10 +401,11 @@ def p1_pde_train_flags(wildcards):
     return p1_pde_train_args(wildcards.pde, wildcards.model)
 
 
-def p1_pde_train_args(pde, model, steps=None):
-    """p1_train.py flags of a KdV/KS model; ``steps`` overrides the configured training length."""
+def p1_pde_train_args(pde, model, steps=None, c=None):
+    """p1_train.py flags of a KdV/KS model; ``steps`` overrides the configured training length, ``c`` (default:
+    the scale's discretization.<pde>.training) the budget (the paper-protocol run)."""
     kind = P1_PDE_MODELS[model]
-    t, c = P1B["training"], P1P[pde]["training"]  # same architecture and optimiser as Burgers
+    t, c = P1B["training"], P1P[pde]["training"] if c is None else c  # same architecture and optimiser as Burgers
     if steps is None:
         steps = c["steps"] if kind == "cnn" else c["const_steps"]
     return (
@@ -416,6 +428,181 @@ def p1_pde_evals(domain="test"):
     """The per-factor valid-time stores of KdV and KS on the test runs or the 10x domain."""
     key = (lambda c: c["resample_factors"]) if domain == "test" else (lambda c: c["large_domain"]["factors"])
     return [p1_pde_path(eq, f"validtime_{domain}_{f}x.zarr") for eq in P1_PDES for f in key(P1P[eq])]
+
+
+# ------------------------------------------------------------------------------------------
+# P1 at the authors' own protocol (rules in discretization_protocol.smk)
+# ------------------------------------------------------------------------------------------
+
+P1PR = config["discretization"]["protocol_run"]
+P1PR_DIR = "results/discretization/protocol"
+P1PR_SEED_STRIDE = 1_000_000  # replica r trains with the scale's seed of its model + r x this
+P1PR_ROWS = P1PR["rows"]  # equation -> model -> factors
+P1PR_BASELINES = {"burgers": ["fv1", "fv3", "weno"], "kdv": ["fv1", "fv3"], "ks": ["fv1", "fv3"]}
+P1PR_VIEWS = {"all": "every store of the run", "finished": "the stores finished so far"}
+
+
+def p1pr_path(name):
+    return f"{P1PR_DIR}/{name}"
+
+
+def p1pr_factors(eq):
+    """Every factor a model of ``eq`` is trained at."""
+    return sorted({f for fs in P1PR_ROWS[eq].values() for f in fs})
+
+
+def p1pr_large_factors():
+    """Burgers factors run on the 10x domain: every model factor and the first-order baseline's R/ratio (Fig. 3C)."""
+    ratio = P1B["claims"]["fig3_baseline_ratio"]
+    return sorted(set(p1pr_factors("burgers")) | {R // ratio for R in P1PR_ROWS["burgers"]["nn"] if R % ratio == 0})
+
+
+def p1pr_section(eq):
+    """The scale's discretization.<eq> at the protocol's data sizes and training budget (a copy)."""
+    c = copy.deepcopy(P1B if eq == "burgers" else P1P[eq])
+    c["train"]["n_runs"] = P1PR["train_runs"]
+    c["test"]["n_runs"] = P1PR["test_runs"]
+    budget = {"steps": P1PR["steps"], "const_steps": P1PR["steps"], "batch_snapshots": P1PR["batch_snapshots"]}
+    if eq == "burgers":
+        c["test"]["duration"] = P1VT["t_max"]  # the valid-time simulations: to t_max after the warm-up
+        c["train"]["rollouts"] = P1PR["integrated"]["rollouts"]
+        c["training"].update(budget)
+        c["training"]["integrated"].update({k: P1PR["integrated"][k] for k in ("n_outputs", "batch_size")})
+        c["interpolation"].update(P1PR["interpolation"])
+    else:
+        c["training"] = budget
+    return c
+
+
+P1PR_SECTIONS = {eq: p1pr_section(eq) for eq in P1PR_ROWS}
+
+
+def p1pr_check():
+    for eq, models in P1PR_ROWS.items():
+        n_fine = P1B["n_fine"] if eq == "burgers" else P1P[eq]["n_fine"]
+        bad = [f for f in p1pr_factors(eq) if n_fine % f]
+        if bad:
+            raise ValueError(f"discretization.protocol_run.rows.{eq}: factors {bad} do not divide n_fine = {n_fine}")
+    b = P1PR_ROWS["burgers"]
+    if P1PR["fig2_factor"] not in set(b["nn"]) & set(b["const"]):
+        raise ValueError("discretization.protocol_run.fig2_factor needs a Burgers nn and const model (rows.burgers)")
+    if P1B["evaluation"]["fig3b_factor"] not in b["nn"]:
+        raise ValueError("discretization.burgers.evaluation.fig3b_factor is not among protocol_run.rows.burgers.nn")
+
+
+p1pr_check()
+
+
+def p1pr_seed(eq, model, factor, replica):
+    base = p1_seed(model, factor) if eq == "burgers" else p1_pde_seed_of(eq, model, factor)
+    return base + P1PR_SEED_STRIDE * int(replica)
+
+
+def p1pr_train_flags(wildcards):
+    if wildcards.eq == "burgers":
+        return p1_train_args(wildcards.model, P1PR_SECTIONS["burgers"]["training"])
+    return p1_pde_train_args(wildcards.eq, wildcards.model, c=P1PR_SECTIONS[wildcards.eq]["training"])
+
+
+def p1pr_eval_models(wildcards):
+    """The models a coarse-run job integrates: none for the baselines, the replica's models at the factor."""
+    if wildcards.who == "baselines":
+        return {}
+    f = int(wildcards.factor)
+    return {
+        m: p1pr_path(f"{wildcards.who}/{wildcards.eq}/models/{m}_{f}x.zarr")
+        for m, fs in P1PR_ROWS[wildcards.eq].items()
+        if f in fs
+    }
+
+
+def p1pr_eval_flags(wildcards, input):
+    if wildcards.who == "baselines":
+        return f"--baselines {list_arg(P1PR_BASELINES[wildcards.eq])}"
+    return "--baselines " + " ".join(f"--model {m}={input[m]}" for m in p1pr_eval_models(wildcards))
+
+
+def p1pr_entries():
+    """The record's manifest: every store it reads, with what it holds (coarsepde.discretization.protocol_record)."""
+    out = [
+        {"kind": "data", "equation": "burgers", "split": s, "path": p1pr_path(f"burgers/{s}.zarr")}
+        for s in ("train", "test")
+    ]
+    for r in P1PR["seeds"]:
+        who = f"seed{r}"
+        out.append({"kind": "interpolation", "replica": r, "path": p1pr_path(f"{who}/burgers/interpolation_eval.zarr")})
+        for eq, models in P1PR_ROWS.items():
+            for m, fs in models.items():
+                for f in fs:
+                    name = f"{who}/{eq}/models/{m}_{f}x"
+                    key = {"replica": r, "equation": eq, "model": m, "factor": f}
+                    out.append({"kind": "history", **key, "path": p1pr_path(f"{name}_history.zarr")})
+                    if eq == "burgers" and f == P1PR["fig2_factor"] and m in ("nn", "const"):
+                        out.append({"kind": "model", **key, "path": p1pr_path(f"{name}.zarr")})
+    for who, r in [("baselines", None)] + [(f"seed{r}", r) for r in P1PR["seeds"]]:
+
+        def evaluation(eq, domain, f, name):
+            key = {"replica": r, "equation": eq, "domain": domain, "factor": f}
+            return {"kind": "eval", **key, "path": p1pr_path(f"{who}/{eq}/{name}_{f}x.zarr")}
+
+        out += [evaluation("burgers", "test", f, "eval_test") for f in p1pr_factors("burgers")]
+        large = p1pr_large_factors() if r is None else p1pr_factors("burgers")
+        out += [evaluation("burgers", "large", f, "eval_large") for f in large]
+        pdes = [e for e in P1PR_ROWS if e != "burgers"]
+        out += [evaluation(eq, "test", f, "validtime_test") for eq in pdes for f in p1pr_factors(eq)]
+    return out
+
+
+def p1pr_plan():
+    """The record's settings: the manifest, the budgets, the claims' thresholds (a settings file)."""
+    snapshots = {eq: c["train"]["n_runs"] * c["train"]["n_snapshots"] for eq, c in P1PR_SECTIONS.items()}
+    coarsest = {"burgers": max(P1VT["burgers_factors"])} | {eq: max(P1P[eq]["resample_factors"]) for eq in P1_PDES}
+    budgets = {
+        eq: {
+            "steps": P1PR["steps"],
+            "batch": P1PR["batch_snapshots"],
+            "snapshots": snapshots[eq],
+            "const_steps": P1PR["steps"],
+            "simulations": P1PR["test_runs"],
+        }
+        for eq in P1PR_ROWS
+    }
+    budgets["interpolation"] = {"steps": P1PR["interpolation"]["steps"], "batch": P1PR["interpolation"]["batch_size"]}
+    cl, ev = P1B["claims"], P1B["evaluation"]
+    return {
+        "replicas": P1PR["seeds"],
+        "rows": P1PR_ROWS,
+        "baselines": {eq: P1PR_BASELINES[eq] for eq in P1PR_ROWS},
+        "budgets": budgets,
+        "fig1": {k: cl[f"fig1_{k}"] for k in ("min_ratio", "top_quantile", "poor_quantile", "overshoot_tol")},
+        "fig2": {
+            "factor": P1PR["fig2_factor"],
+            "max_correlation": cl["fig2_max_correlation"],
+            "min_distance": cl["fig2_min_distance"],
+            "val_fraction": P1B["training"]["val_fraction"],
+        },
+        "fig3": {
+            "ratio": cl["fig3_baseline_ratio"],
+            "const_min_factor": cl["fig3_const_min_factor"],
+            "nn_factor": ev["fig3b_factor"],
+            "mae_t_max": ev["mae_t_max"],
+        },
+        "fig4": {k: P1VT[k] for k in ("t_max", "threshold_quantile", "fraction", "n_boot", "ci", "min_valid_fraction")}
+        | {"coarsest": coarsest},
+        "seed": SEED,
+        "stores": p1pr_entries(),
+    }
+
+
+P1PR_PLAN = settings_path("p1_protocol", p1pr_plan())
+
+
+def p1pr_record_inputs(wildcards):
+    """Every store of the manifest (view "all"), or those that exist now (view "finished")."""
+    paths = sorted({e["path"] for e in p1pr_entries()})
+    if wildcards.view == "finished":
+        paths = [p for p in paths if Path(p).exists()]
+    return {"plan": P1PR_PLAN, "stores": paths}
 
 
 # ------------------------------------------------------------------------------------------
