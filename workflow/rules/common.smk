@@ -666,10 +666,26 @@ def p3_data(inv_eps_list):
 
 def p3_fit_inputs(wildcards):
     t = int(wildcards.table)
-    inputs = {"data": p3_data(p3_table_inv_eps(t)), "protocols": settings_path(f"p3_fit_table{t}", p3_fit_protocols(t))}
+    inv = p3_table_inv_eps(t)
+    inputs = {
+        "data": p3_data(inv),
+        "protocols": settings_path(f"p3_fit_table{t}", p3_fit_protocols(t)),
+        "adam": [p3_path(f"fits/adam_eps{k}.zarr") for k in inv],
+    }
     if t in P3_WARM:
         inputs["warm"] = p3_path(f"fits/table{P3_WARM[t]}.zarr")
     return inputs
+
+
+def p3_tables_at(inv):
+    """The tables (1-8, 11) fit at 1/eps = inv: one batched Adam job (p3_table_adam) trains all their fits there."""
+    return [t for t in sorted(P3_SCHEMES) if int(inv) in p3_table_inv_eps(t)]
+
+
+def p3_table_adam_protocols():
+    """The Adam protocol of every scheme of Tables 1-8 and 11 (ARS(2,2,2) has its own budget)."""
+    schemes = sorted({s for v in P3_SCHEMES.values() for s in v})
+    return {"adam": {s: P3["adam"]["ars222" if s == "ars222" else "linear"] for s in schemes}, "converged": {}}
 
 
 def p3_fit_protocols(table):
@@ -685,6 +701,7 @@ def p3_fit_protocols(table):
 def p3_fit_flags(wildcards, input):
     m = P3["model"]
     flags = f"--protocols {input.protocols} --eps-range {list_arg(m['eps_range'])} --init {m['init']}"
+    flags += f" --adam-fits {list_arg(input.adam)}"
     if int(wildcards.table) in P3_WARM:
         flags += f" --warm-start {input.warm}"
     return flags

@@ -91,8 +91,42 @@ rule p3_transport_case:
         " --output {output} > {log} 2>&1"
 
 
+rule p3_table_adam:
+    """The Adam protocol of every table fit (Tables 1-8, 11) at one eps, batched (coarsepde.kinetic.engine)."""
+    input:
+        **script_inputs("p3_table_adam"),
+        data=p3_path("transport_eps{inv}.zarr"),
+        protocols=settings_path("p3_table_adam", p3_table_adam_protocols()),
+    output:
+        directory(p3_path("fits/adam_eps{inv}.zarr")),
+    log:
+        "results/logs/p3_table_adam_eps{inv}.log",
+    benchmark:
+        "results/benchmarks/p3_table_adam_eps{inv}.tsv"
+    wildcard_constraints:
+        inv=r"\d+",
+    priority: LONG_JOB_PRIORITY
+    conda:
+        CONDA_ENV
+    threads: threads_of("p3_table_adam")
+    resources:
+        mem_mb=mem_of("p3_table_adam"),
+        runtime=runtime_of("p3_table_adam"),
+    params:
+        rule="p3_table_adam",
+        wildcards=wildcard_flags,
+        tables=lambda wildcards: list_arg(p3_tables_at(wildcards.inv)),
+        model=P3["model"],
+        seed=SEED,
+    shell:
+        "python {input.script} --data {input.data} --tables {params.tables} --protocols {input.protocols}"
+        " --eps-range {params.model[eps_range][0]} {params.model[eps_range][1]} --init {params.model[init]}"
+        " --seed {params.seed} --threads {threads} --rule {params.rule} {params.wildcards} --output {output}"
+        " > {log} 2>&1"
+
+
 rule p3_fit:
-    """All fits of one table (scheme(s), M, K of the paper) over its eps: Adam protocol and converged."""
+    """All fits of one table (scheme(s), M, K of the paper) over its eps: converged, from the batched Adam fits."""
     input:
         unpack(p3_fit_inputs),
         **script_inputs("p3_fit"),

@@ -2,11 +2,13 @@
 """P3 fits of one table (Tables 1-8, 11): the g-equation DC-RNN of the table's scheme(s), ansatz order M and
 layers K, for every eps, under the paper's Adam protocol and the converged (least squares + L1 L-BFGS)
 protocol (coarsepde.kinetic.experiments). The ARS(2,2,2) tables start their converged fits also from the
-IMEX-BDF-2 fits of the same M (--warm-start)."""
+IMEX-BDF-2 fits of the same M (--warm-start). With --adam-fits the Adam protocol comes from the batched engine's
+per-eps stores (p3_table_adam, the same fits to round-off) instead of being run here."""
 
 import torch
 
 from coarsepde.cli import common_parser, read_settings, setup_logging
+from coarsepde.kinetic.engine.table_adam import adam_results
 from coarsepde.kinetic.experiments import (
     TABLES,
     fit_data_from_store,
@@ -31,6 +33,7 @@ def main(argv=None):
     p.add_argument("--eps-range", type=float, nargs=2, required=True, help="eps_pred interval of M > 0 (Eq. 5.2)")
     p.add_argument("--init", type=float, required=True, help="initial block weight (authors: 1.5)")
     p.add_argument("--warm-start", default=None, help="fit store of the IMEX-BDF-2 table with the same M")
+    p.add_argument("--adam-fits", nargs="+", default=None, help="p3_table_adam stores, one per eps of the table")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
@@ -72,6 +75,18 @@ def main(argv=None):
             )
             warm[("bdf2", e)] = load_flat_parameters(model, vals)
 
+    adam_done = None
+    if args.adam_fits is not None:
+        try:
+            adam_done = adam_results(
+                [read_dataset(a) for a in args.adam_fits],
+                args.table,
+                eps_range=args.eps_range,
+                init=args.init,
+                datasets=datasets,
+            )
+        except ValueError as err:
+            p.error(f"--adam-fits: {err}")
     ds, _ = fit_table(
         datasets,
         args.table,
@@ -82,6 +97,7 @@ def main(argv=None):
         warm_starts=warm,
         seed=args.seed or 0,
         log=log.info,
+        adam_done=adam_done,
     )
     for s in ds.scheme.values:
         for inv in ds.inv_eps.values:
@@ -97,6 +113,7 @@ def main(argv=None):
         "eps_range": args.eps_range,
         "init": args.init,
         "inv_eps": [int(v) for v in ds.inv_eps.values],
+        "adam_path": "batched engine (p3_table_adam)" if adam_done is not None else "training.fit",
         "data": stores[0].attrs["provenance"]["params"] | {"eps": None},
     }
     prov = provenance(params, seed=args.seed, rule=args.rule, wildcards=args.wildcards)

@@ -51,7 +51,7 @@ from coarsepde.kinetic.protocols import (
     protocols_from_settings,
 )
 from coarsepde.kinetic.scoring import PHYSICAL_TERMS, error_percent
-from coarsepde.kinetic.training import fit
+from coarsepde.kinetic.training import FitHistory, fit
 
 __all__ = [
     "TableSpec",
@@ -65,6 +65,8 @@ __all__ = [
     "load_flat_parameters",
     "fit_one",
     "fit_table",
+    "fit_seed",
+    "AdamResult",
     "results_dataset",
     "term_names",
     "string_array",
@@ -115,6 +117,21 @@ PAPER_ERRORS: dict[int, dict] = {
     8: {16: 0.41, 32: 0.08, 64: 0.01, 128: 0.06, 256: 0.86, 512: 9.70},
     11: {"bdf2": {64: 0.043}, "bdf4": {64: 0.018}},
 }
+
+
+def fit_seed(seed: int, eps: float) -> int:
+    """The seed of a table's fit at ``eps`` (window draws of the stochastic Adam; the same for every table)."""
+    return int(seed) + 7919 * round(1.0 / eps)
+
+
+@dataclass(frozen=True)
+class AdamResult:
+    """An Adam protocol run elsewhere (the batched engine): the model's state after it, its history, and its
+    share of that run's wall time (s)."""
+
+    state: dict
+    history: FitHistory
+    seconds: float
 
 
 def make_model(
@@ -214,13 +231,16 @@ def fit_one(
     dictionary_rho: Sequence[str] = ("A",),
     sparsity: float = 0.0,
     mean_zero: float = 0.0,
+    adam_done: AdamResult | None = None,
 ) -> dict:
     """Both protocols for one eps. Returns {"adam": summary, "converged": summary, "history": Adam trace,
     "seconds": {...}, "converged_start": name}; a summary has the four physical coefficients, every word's
     coefficient, Error% (Eq. 6.2), eps_pred, the final L1 loss and the flat parameters. ``warm_start`` is a
     state dict of a model of the same K, M (e.g. the converged IMEX-BDF-2 fit for ARS(2,2,2)). ``sparsity``
     (gamma of Eq. 4.17/5.16, in units of the data loss) and ``mean_zero`` (the <g> = 0 penalty of Eq. 4.15)
-    enter the Adam and L-BFGS phases (the least-squares phase: the <g> = 0 penalty only, in l2 form)."""
+    enter the Adam and L-BFGS phases (the least-squares phase: the <g> = 0 penalty only, in l2 form).
+    ``adam_done``: the Adam protocol was run elsewhere (the batched engine), with the same settings; its end state
+    is the Adam result and a start of the converged protocol."""
     log = log or log_.info
     torch.manual_seed(seed)
     dicts = {"dictionary_g": dictionary_g, "dictionary_rho": dictionary_rho}
@@ -229,16 +249,13 @@ def fit_one(
     t0 = time.perf_counter()
     penalties = Penalties(sparsity=sparsity, mean_zero=mean_zero)
     monitor = Monitor(eps_true=eps)
-    hist = fit(
-        model,
-        data,
-        scheme,
-        adam=AdamSettings.from_protocol(adam, seed),
-        norm="l1",
-        penalties=penalties,
-        monitor=monitor,
-    )
-    t_adam = time.perf_counter() - t0
+    if adam_done is None:
+        settings = AdamSettings.from_protocol(adam, seed)
+        hist = fit(model, data, scheme, adam=settings, norm="l1", penalties=penalties, monitor=monitor)
+        t_adam = time.perf_counter() - t0
+    else:
+        model.load_state_dict(adam_done.state)
+        hist, t_adam = adam_done.history, adam_done.seconds
     out = {"adam": _summary(model, data, scheme, eps), "history": hist}
     log(
         f"[{scheme} M={M} 1/eps={1 / eps:g}] adam {adam.steps} steps: Error% {out['adam']['error']:.4g} "
@@ -256,6 +273,10 @@ def fit_one(
             starts["warm"] = warm_start
     n_windows = data.T - (1 if scheme in ("ars222", "rk4") else 0) - 1
     windows = None if converged.window_every <= 1 else list(range(0, n_windows, converged.window_every))
+    lsq, lbfgs = (
+        converged.least_squares(),
+        converged.lbfgs(restarts=1),
+    )  # outside the try: a bad setting is no failed start
     best, best_name, best_loss = None, None, math.inf
     t0 = time.perf_counter()
     for name, state in starts.items():
@@ -268,13 +289,13 @@ def fit_one(
                 cand,
                 data,
                 scheme,
-                lsq=converged.least_squares(),
+                lsq=lsq,
                 windows=windows,
                 penalties=Penalties(mean_zero=mean_zero),
                 monitor=monitor,
             )
-            if converged.lbfgs_steps:
-                fit(cand, data, scheme, lbfgs=converged.lbfgs(restarts=1), penalties=penalties, monitor=monitor)
+            if lbfgs is not None:
+                fit(cand, data, scheme, lbfgs=lbfgs, penalties=penalties, monitor=monitor)
         except (RuntimeError, ValueError) as err:  # a start that leaves the finite range is dropped
             log(f"  start {name!r} failed: {err}")
             continue
@@ -304,10 +325,12 @@ def fit_table(
     warm_starts: dict[tuple[str, float], dict] | None = None,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    adam_done: Mapping[tuple[str, float], AdamResult] | None = None,
 ) -> tuple[xr.Dataset, dict]:
     """All fits of one table: every scheme of ``TABLES[table]`` x every eps of ``datasets`` (keyed by eps),
     with the protocols of that scheme (``adam[scheme]``, ``converged[scheme]``). Returns the Dataset (dims scheme, inv_eps, protocol, term, word, parameter,
-    record) and the converged state dicts keyed by (scheme, eps)."""
+    record) and the converged state dicts keyed by (scheme, eps). ``adam_done``: Adam fits run elsewhere (the batched
+    engine, :mod:`coarsepde.kinetic.engine.table_adam`), keyed by (scheme, eps); they must cover every fit."""
     spec = TABLES[table]
     eps_list = sorted(datasets, reverse=True)
     results = {}
@@ -326,8 +349,9 @@ def fit_table(
                 eps_range=eps_range,
                 init=init,
                 warm_start=warm,
-                seed=seed + 7919 * round(1.0 / e),
+                seed=fit_seed(seed, e),
                 log=log,
+                adam_done=None if adam_done is None else adam_done[(scheme, e)],
                 dictionary_g=spec.dictionary_g,
                 dictionary_rho=spec.dictionary_rho,
             )

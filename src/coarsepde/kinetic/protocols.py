@@ -109,13 +109,13 @@ class AdamSettings:
 class LeastSquares:
     """A trust-region least-squares solve of the l2 data term: at most ``steps`` residual evaluations (for the
     schemes nonlinear in F, ARS(2,2,2) and RK4, the inner budget of each of at most ``gn_iterations``
-    Gauss-Newton steps in coefficient space)."""
+    Gauss-Newton steps in coefficient space; unused by the linear multistep schemes)."""
 
     steps: int = 300
     gn_iterations: int = 4
 
     def __post_init__(self):
-        if self.steps < 1 or self.gn_iterations < 1:
+        if self.steps < 1 or self.gn_iterations < 0:
             raise ValueError(f"invalid least-squares settings {self}")
 
 
