@@ -283,3 +283,29 @@ def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
     assert row.verdict == "not-reached" and row.evidence.endswith(ev) and "Adam 2,000 steps" in row.evidence
     assert paper_verdict(_row(True), {"fe": DEFAULT}, "x", ev).evidence == ""
     assert paper_verdict(_row(False), {"fe": PAPER}, "x", ev).verdict == "unexplained"
+
+
+def test_unexplained_converged_table_row_cites_the_snapshot_spacing_record(tmp_path):
+    """floor_note reads benchmarks/p3_floor_vs_dt.py's json; table_claim_rows adds it to a failing, unexplained
+    converged row only (not to the paper row, not to a passing row)."""
+    import json
+
+    from coarsepde.claims import TableThresholds, floor_note, table_claim_rows
+
+    path = tmp_path / "floor.json"
+    floors = {"7": {"8": {"256": 2.79}, "4": {"256": 0.626}}, "3": {"8": {"256": 12.0}}}
+    path.write_text(json.dumps({"fine_step": 5e-7, "reconstruction_stride": 8, "floors": floors}))
+    paper = {(7, "bdf2"): {256: 0.72}, (8, "ars222"): {256: 0.86}}
+    note = floor_note("P3-table7-8", str(path), paper)
+    assert note.endswith("T7 bdf2 1/256: 2.79% at 4e-06, 0.626% at 2e-06 (paper 0.72%)"), note
+    assert "T3" not in note and "4e-06)" in note  # only the claim's tables; the reconstruction's spacing named
+    assert floor_note("P3-table7-8", None, paper) == "" and floor_note("P3-table1-2", str(path), paper) == ""
+    errors = {(7, "bdf2"): _errs({256: (15.9, 2.79)}), (8, "ars222"): _errs({256: (0.30, 0.28)})}
+    budgets = {"bdf2": PAPER, "ars222": PAPER}
+    rows = table_claim_rows("P3-table7-8", errors, paper, budgets, TableThresholds(), "t", floor=note)
+    by = {r.protocol: r for r in rows}
+    assert by["converged"].verdict == "unexplained" and by["converged"].evidence.endswith(note)
+    assert note not in by["paper"].evidence
+    ok = {(7, "bdf2"): _errs({256: (0.5, 0.5)}), (8, "ars222"): _errs({256: (0.30, 0.28)})}
+    rows = table_claim_rows("P3-table7-8", ok, paper, budgets, TableThresholds(), "t", floor=note)
+    assert all(r.verdict == "reproduced" and note not in r.evidence for r in rows)

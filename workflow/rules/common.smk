@@ -806,6 +806,11 @@ P3_RECORD_FITS = P3_RECORD.replace("-claims.json", "-fits.json")
 P3_RECORD_INPUT = {"record": P3_RECORD} | ({"record_fits": P3_RECORD_FITS} if Path(P3_RECORD_FITS).exists() else {})
 P3_RECORD_INPUT = P3_RECORD_INPUT if Path(P3_RECORD).exists() else {}
 P3_RECORD_FLAG = f"--protocol-record {P3_RECORD}" if P3_RECORD_INPUT else ""
+# the optimum of Tables 3, 4, 7 against the data's snapshot spacing (benchmarks/p3_floor_vs_dt.py, issue 21 item 7),
+# cited by an unexplained converged table claim row
+P3_FLOOR = "docs/reproductions/p3-floor-vs-dt.json"
+P3_FLOOR_INPUT = {"floor": P3_FLOOR} if Path(P3_FLOOR).exists() else {}
+P3_FLOOR_FLAG = f"--floor-record {P3_FLOOR}" if P3_FLOOR_INPUT else ""
 P3_PROTOCOL = P3["protocol_run"]
 P3_PROTOCOL_ALL = "-".join(str(k) for k in P3_PROTOCOL["inv_eps"])
 P3_PROTOCOL_TARGETS = [p3_path(f"protocol/part_{P3_PROTOCOL_ALL}/p3-paper-protocol.md")]

@@ -210,6 +210,7 @@ rule p3_claim:
     input:
         **script_inputs("p3_claims"),
         **P3_RECORD_INPUT,
+        **P3_FLOOR_INPUT,
         fits=lambda wildcards: [p3_path(f"fits/table{t}.zarr") for t in P3_TABLE_CLAIMS[wildcards.p3claim]],
     output:
         "results/claims/{p3claim}.json",
@@ -226,9 +227,11 @@ rule p3_claim:
     params:
         flags=p3_claim_flags(),
         record=P3_RECORD_FLAG,
+        floor=P3_FLOOR_FLAG,
         scale=SCALE,
     shell:
         "python {input.script} --claim-id {wildcards.p3claim} --fits {input.fits} {params.flags} {params.record}"
+        " {params.floor}"
         " --scale {params.scale} --output {output} > {log} 2>&1"
 
 

@@ -10,6 +10,7 @@ from coarsepde.claims import (
     TABLE_CLAIM_TABLES,
     TableThresholds,
     budgets_from_provenance,
+    floor_note,
     record_evidence,
     table_claim_rows,
     write_fragments,
@@ -38,6 +39,12 @@ def main(argv=None):
     p.add_argument("--small-max-inv", type=int, default=256, help="Tables 7-8: errors small up to this 1/eps")
     p.add_argument("--ars-cap", type=float, default=15.0)
     p.add_argument("--protocol-record", default=None, help="claim rows of the committed paper-protocol record")
+    p.add_argument(
+        "--floor-record",
+        default=None,
+        help="json of benchmarks/p3_floor_vs_dt.py: the optimum against the snapshot spacing, cited by an "
+        "unexplained converged row",
+    )
     p.add_argument("--output", required=True)
     args = p.parse_args(argv)
     log = setup_logging()
@@ -62,7 +69,8 @@ def main(argv=None):
             paper[(t, s)] = {k: v for k, v in ref.items() if isinstance(k, int)}
     th = TableThresholds(**{f.name: getattr(args, f.name) for f in fields(TableThresholds)})
     record = record_evidence(args.claim_id, args.protocol_record)
-    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale, record)
+    floor = floor_note(args.claim_id, args.floor_record, paper)
+    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale, record, floor)
     for r in rows:
         log.info(f"{r.id} [{r.protocol}] {r.verdict}: {r.evidence or r.reproduced_value}")
     write_fragments(rows, args.output)

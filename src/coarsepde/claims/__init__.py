@@ -66,7 +66,7 @@ from .p3_protocols import (
     table1_2_refutation,
     table5_6_refutation,
 )
-from .p3_table_rows import TABLE_CLAIM_TABLES, TableThresholds, table_claim_rows
+from .p3_table_rows import TABLE_CLAIM_TABLES, TableThresholds, floor_note, table_claim_rows
 from .rows import (
     COLUMNS,
     PROTOCOLS,
@@ -152,6 +152,7 @@ __all__ = [
     "TABLE_CLAIM_TABLES",
     "TableThresholds",
     "table_claim_rows",
+    "floor_note",
     "table14_refutation",
     # P3 protocols and verdicts
     "AdamBudget",

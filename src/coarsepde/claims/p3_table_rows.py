@@ -10,14 +10,16 @@ batched engine's 80,000-step notebook-protocol fits, with the pipeline's converg
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .p3 import check_p3_table1_2, check_p3_table3_4, check_p3_table5_6, check_p3_table7_8, check_p3_table11
 from .p3_protocols import AdamBudget, converged_errors, protocol_rows, table1_2_refutation, table5_6_refutation
 from .rows import ClaimResult
 
-__all__ = ["TABLE_CLAIM_TABLES", "TableThresholds", "table_claim_rows"]
+__all__ = ["TABLE_CLAIM_TABLES", "TableThresholds", "table_claim_rows", "floor_note"]
 
 #: the tables each claim compares
 TABLE_CLAIM_TABLES: dict[str, tuple[int, ...]] = {
@@ -55,9 +57,11 @@ def table_claim_rows(
     th: TableThresholds,
     scale: str,
     record: str = "",
+    floor: str = "",
 ) -> list[ClaimResult]:
     """The "paper" and "converged" rows of ``claim_id`` (:data:`TABLE_CLAIM_TABLES`) on ``errors``; ``paper``:
-    the printed Error% by (table, scheme) and 1/eps; ``budgets``: the Adam budgets the "adam" errors used."""
+    the printed Error% by (table, scheme) and 1/eps; ``budgets``: the Adam budgets the "adam" errors used.
+    ``floor``: a :func:`floor_note`, added to an unexplained converged row's evidence."""
     if claim_id not in TABLE_CLAIM_TABLES:
         raise ValueError(f"unknown table claim {claim_id!r}")
     common = {"errors": dict(errors), "paper": dict(paper), "scale": scale}
@@ -84,6 +88,41 @@ def table_claim_rows(
         inputs = common | {"small": th.small, "small_max_inv": th.small_max_inv, "ars_cap": th.ars_cap}
     else:
         check, inputs = check_p3_table11, common
-    return protocol_rows(
+    rows = protocol_rows(
         check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation, record=record
+    )
+    return [
+        replace(r, evidence="; ".join(x for x in (r.evidence, floor) if x))
+        if floor and r.protocol == "converged" and r.verdict == "unexplained"
+        else r
+        for r in rows
+    ]
+
+
+def floor_note(claim_id: str, path: str | None, paper: Mapping) -> str:
+    """What the snapshot-spacing record (``benchmarks/p3_floor_vs_dt.py``'s json at ``path``) measured for the
+    tables of ``claim_id``: per table and 1/eps the converged optimum of the ansatz at each dt_data, beside the
+    paper's row (``paper[(table, scheme)][inv]``). "" without a path or when the record has none of the tables."""
+    if not path:
+        return ""
+    rec = json.loads(Path(path).read_text())
+    step = float(rec["fine_step"])
+    parts = []
+    for (t, s), printed in paper.items():
+        by_stride = rec["floors"].get(str(t))
+        if t not in TABLE_CLAIM_TABLES.get(claim_id, ()) or not by_stride:
+            continue
+        invs = sorted({int(k) for v in by_stride.values() for k in v})
+        for inv in invs:
+            at = ", ".join(
+                f"{v[str(inv)]:.3g}% at {int(k) * step:.0e}"
+                for k, v in sorted(by_stride.items(), key=lambda kv: -int(kv[0]))
+                if str(inv) in v
+            )
+            parts.append(f"T{t} {s} 1/{inv}: {at} (paper {printed[inv]:g}%)")
+    if not parts:
+        return ""
+    return (
+        f"the optimum of the same ansatz against the data's snapshot spacing dt_data ({path}; the reconstruction's is "
+        f"{int(rec['reconstruction_stride']) * step:.0e}): " + "; ".join(parts)
     )
