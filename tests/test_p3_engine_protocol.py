@@ -98,3 +98,21 @@ def test_bad_protocol_settings_are_refused(nb):
         _task(fd, 0, weight_scale=0.0)
     with pytest.raises(ValueError, match="stop_at"):
         EngineOptions(stop_at=5)
+
+
+def test_checkpoint_fingerprint_ignores_penalties_at_zero_only(tmp_path):
+    """A checkpoint written before a penalty field existed (the 80,000-step runs of 1/eps = 16 and 512 predate
+    Penalties.continuity) still loads; one whose penalty differs by a nonzero value does not."""
+    from coarsepde.kinetic.engine import checkpoint
+
+    def fp(pen):
+        return [400, "sha", ["T1", "fe", {"steps": 80000}, pen, "l1", 1.5, "notebook"]]
+
+    old = {"sparsity": 0.0, "reduction": "mean", "mean_zero": 0.0}
+    path = tmp_path / "ck.pt"
+    torch.save({"fingerprint": fp(old), "step": 5}, path)
+    assert checkpoint.load(path, fp(old | {"continuity": 0.0}))["step"] == 5
+    with pytest.raises(ValueError, match="other fits"):
+        checkpoint.load(path, fp(old | {"continuity": 1e-3}))
+    with pytest.raises(ValueError, match="other fits"):
+        checkpoint.load(path, fp(old | {"reduction": "sum"}))

@@ -5,7 +5,8 @@ about an hour per eps here. :func:`save` writes, atomically, everything the loop
 :meth:`~coarsepde.kinetic.engine.batched.BatchedFits.run` carries from one step to the next: the flat parameter
 vector, Adam's moments and step count, every window generator's state and the histories so far. :func:`load`
 returns it when the file exists and was written for the same fits (the ``fingerprint``: names, schemes, budgets,
-learning rates, parameter count, data), else None; a file of other fits is an error, not silently ignored.
+learning rates, penalties, parameter count, data; a penalty at zero counts as absent), else None; a file of other fits
+is an error, not silently ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ def fingerprint(tasks, numel: int, data=None) -> list:
         out.append(h.hexdigest())
     for t in tasks:
         out.append([t.name, t.scheme, asdict(t.adam), asdict(t.penalties), t.norm, float(t.weight_scale), t.convention])
+    return out
+
+
+def _comparable(fp: list) -> list:
+    """``fp`` without the penalties at zero: an inactive penalty does not change a fit, so a checkpoint written before
+    a penalty field existed (e.g. ``continuity``, added with ``kinetic.protocols.Penalties``) still belongs to it."""
+    out = []
+    for item in fp:
+        if isinstance(item, list) and len(item) > 3 and isinstance(item[3], dict):
+            pen = {k: v for k, v in item[3].items() if not (isinstance(v, (int, float)) and v == 0)}
+            item = [*item[:3], pen, *item[4:]]
+        out.append(item)
     return out
 
 
@@ -66,7 +79,7 @@ def load(path: str | os.PathLike, fp: list) -> dict | None:
     if not path.exists():
         return None
     state = torch.load(path, weights_only=False)
-    if state["fingerprint"] != fp:
+    if _comparable(state["fingerprint"]) != _comparable(fp):
         raise ValueError(f"checkpoint {path} was written for other fits; remove it to start afresh")
     return state
 
