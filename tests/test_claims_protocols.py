@@ -283,6 +283,16 @@ def test_not_reached_row_cites_the_paper_protocol_record(tmp_path):
     assert row.verdict == "not-reached" and row.evidence.endswith(ev) and "Adam 2,000 steps" in row.evidence
     assert paper_verdict(_row(True), {"fe": DEFAULT}, "x", ev).evidence == ""
     assert paper_verdict(_row(False), {"fe": PAPER}, "x", ev).verdict == "unexplained"
+    # where the record, at the paper's budget, fails the check too, the short budget does not decide the row
+    from coarsepde.claims import recorded_verdict
+
+    assert recorded_verdict("P3-table1-2", str(rec)) == "reproduced" and recorded_verdict("P3-table7-8", str(rec)) == ""
+    failed = tmp_path / "failed-claims.json"
+    write_fragments([replace(_row(False), verdict="unexplained")], failed)
+    assert recorded_verdict("P3-table1-2", str(failed)) == "unexplained"
+    row = paper_verdict(_row(False), {"fe": DEFAULT}, "x", ev, "unexplained")
+    assert row.verdict == "unexplained" and row.evidence.endswith(ev) and "Adam 2,000 steps" in row.evidence
+    assert paper_verdict(_row(False), {"fe": DEFAULT}, "x", ev, "reproduced").verdict == "not-reached"
 
 
 def test_unexplained_converged_table_row_cites_the_snapshot_spacing_record(tmp_path):

@@ -12,6 +12,7 @@ from coarsepde.claims import (
     budgets_from_provenance,
     floor_note,
     record_evidence,
+    recorded_verdict,
     table_claim_rows,
     write_fragments,
 )
@@ -70,7 +71,8 @@ def main(argv=None):
     th = TableThresholds(**{f.name: getattr(args, f.name) for f in fields(TableThresholds)})
     record = record_evidence(args.claim_id, args.protocol_record)
     floor = floor_note(args.claim_id, args.floor_record, paper)
-    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale, record, floor)
+    verdict = recorded_verdict(args.claim_id, args.protocol_record)
+    rows = table_claim_rows(args.claim_id, errors, paper, budgets, th, args.scale, record, floor, verdict)
     for r in rows:
         log.info(f"{r.id} [{r.protocol}] {r.verdict}: {r.evidence or r.reproduced_value}")
     write_fragments(rows, args.output)

@@ -21,6 +21,7 @@ from coarsepde.claims import (
     paper_verdict,
     percents,
     record_evidence,
+    recorded_verdict,
     table14_refutation,
     write_fragments,
 )
@@ -77,12 +78,15 @@ def main(argv=None):
             converged_inputs = table.claim_inputs
             converged = percents(converged_inputs["converged"])
         refutation = ""
-        record = record_evidence(RECORD_IDS[args.table], args.protocol_record) if args.table in RECORD_IDS else ""
+        record, verdict = "", ""
+        if args.table in RECORD_IDS:
+            record = record_evidence(RECORD_IDS[args.table], args.protocol_record)
+            verdict = recorded_verdict(RECORD_IDS[args.table], args.protocol_record)
         if args.table == 14:
             keys = ("dcrnn", "ms_hdl", "others", "factor")
             refutation = table14_refutation(**{k: converged_inputs[k] for k in keys})
         rows = [
-            paper_verdict(check(**table.claim_inputs, protocol="adam"), budgets, converged, record),
+            paper_verdict(check(**table.claim_inputs, protocol="adam"), budgets, converged, record, verdict),
             converged_verdict(check(**converged_inputs, protocol="converged"), refutation),
         ]
     Path(args.csv).parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from coarsepde.claims import (
     converged_verdict,
     paper_verdict,
     record_evidence,
+    recorded_verdict,
     write_fragments,
 )
 from coarsepde.cli import common_parser, setup_logging
@@ -89,7 +90,11 @@ def main(argv=None):
     converged = "; ".join(f"{m} loss {lo:.4g}, Error% {e:.3g}" for m, (lo, e) in conv.items())
     rows = [
         paper_verdict(
-            row(float(l0[-1]), "adam"), budgets, converged, record_evidence("P3-fig4-loss", args.protocol_record)
+            row(float(l0[-1]), "adam"),
+            budgets,
+            converged,
+            record_evidence("P3-fig4-loss", args.protocol_record),
+            recorded_verdict("P3-fig4-loss", args.protocol_record),
         ),
         converged_verdict(row(conv["M = 0"][0], "converged")),
     ]

@@ -63,6 +63,7 @@ from .p3_protocols import (
     percents,
     protocol_rows,
     record_evidence,
+    recorded_verdict,
     table1_2_refutation,
     table5_6_refutation,
 )
@@ -162,6 +163,7 @@ __all__ = [
     "converged_verdict",
     "protocol_rows",
     "record_evidence",
+    "recorded_verdict",
     "converged_errors",
     "percents",
     "table1_2_refutation",

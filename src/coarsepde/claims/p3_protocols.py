@@ -32,6 +32,7 @@ __all__ = [
     "shortfalls",
     "paper_verdict",
     "record_evidence",
+    "recorded_verdict",
     "PROTOCOL_FITS",
     "converged_verdict",
     "protocol_rows",
@@ -105,12 +106,18 @@ def _rescored(result: ClaimResult, protocol: str) -> ClaimResult:
 
 
 def paper_verdict(
-    result: ClaimResult, budgets: Mapping[str, AdamBudget], converged: str, record: str = ""
+    result: ClaimResult,
+    budgets: Mapping[str, AdamBudget],
+    converged: str,
+    record: str = "",
+    record_verdict: str = "",
 ) -> ClaimResult:
     """``result`` (the check on the Adam fits) as a ``paper`` row: ``not-reached`` if it fails and a budget of
     ``budgets`` falls short of :data:`PAPER_ADAM`, with evidence naming the budgets, ``converged`` (the
     converged optimum's numbers on the same data) and ``record`` (what the committed paper-protocol run gives,
-    :func:`record_evidence`); else reproduced / unexplained."""
+    :func:`record_evidence`); else reproduced / unexplained. Where that run, at the paper's budget, fails the same
+    check too (``record_verdict``, :func:`recorded_verdict`, is neither "" nor "reproduced"), the budget is not
+    what decides the row: it takes the record's verdict, with the same evidence."""
     result = _rescored(result, "paper")
     short = shortfalls(budgets)
     if result.passed or not short:
@@ -122,6 +129,8 @@ def paper_verdict(
     evidence = f"{used} vs the paper's {PAPER_ADAM.describe()}; converged optimum on the same data: {converged}"
     if record:
         evidence += f"; {record}"
+    if record_verdict and record_verdict != "reproduced":
+        return replace(result, verdict=record_verdict, evidence=evidence)
     return replace(result, verdict="not-reached", evidence=evidence)
 
 
@@ -136,6 +145,15 @@ PROTOCOL_FITS = {
     "P3-table10-mass": ("T10-plain", "T10-mean0"),
     "P3-fig4-loss": ("T1", "T3"),
 }
+
+
+def recorded_verdict(claim_id: str, path: str | None) -> str:
+    """The verdict of ``claim_id``'s row in the committed paper-protocol record (claim rows at ``path``); "" without
+    a path or a row."""
+    if not path:
+        return ""
+    hit = [r for r in read_fragment(path) if r.id == claim_id]
+    return hit[0].verdict if hit else ""
 
 
 def record_evidence(claim_id: str, path: str | None) -> str:
@@ -179,10 +197,11 @@ def protocol_rows(
     converged: str,
     refutation: str = "",
     record: str = "",
+    record_verdict: str = "",
 ) -> list[ClaimResult]:
     """The ``paper`` and ``converged`` rows of a check that takes ``protocol`` ("adam" / "converged")."""
     return [
-        paper_verdict(check(**inputs, protocol="adam"), budgets, converged, record),
+        paper_verdict(check(**inputs, protocol="adam"), budgets, converged, record, record_verdict),
         converged_verdict(check(**inputs, protocol="converged"), refutation),
     ]
 

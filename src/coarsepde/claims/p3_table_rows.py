@@ -58,10 +58,12 @@ def table_claim_rows(
     scale: str,
     record: str = "",
     floor: str = "",
+    record_verdict: str = "",
 ) -> list[ClaimResult]:
     """The "paper" and "converged" rows of ``claim_id`` (:data:`TABLE_CLAIM_TABLES`) on ``errors``; ``paper``:
     the printed Error% by (table, scheme) and 1/eps; ``budgets``: the Adam budgets the "adam" errors used.
-    ``floor``: a :func:`floor_note`, added to an unexplained converged row's evidence."""
+    ``floor``: a :func:`floor_note`, added to an unexplained converged row's evidence; ``record`` /
+    ``record_verdict``: what the paper-protocol record says of the claim (``p3_protocols.paper_verdict``)."""
     if claim_id not in TABLE_CLAIM_TABLES:
         raise ValueError(f"unknown table claim {claim_id!r}")
     common = {"errors": dict(errors), "paper": dict(paper), "scale": scale}
@@ -89,7 +91,13 @@ def table_claim_rows(
     else:
         check, inputs = check_p3_table11, common
     rows = protocol_rows(
-        check, inputs, budgets=budgets, converged=converged_errors(errors), refutation=refutation, record=record
+        check,
+        inputs,
+        budgets=budgets,
+        converged=converged_errors(errors),
+        refutation=refutation,
+        record=record,
+        record_verdict=record_verdict,
     )
     return [
         replace(r, evidence="; ".join(x for x in (r.evidence, floor) if x))
