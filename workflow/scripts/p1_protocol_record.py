@@ -171,17 +171,21 @@ def fig3(rec, entries, plan, scale, log):
 
 def fig4(rec, entries, have, plan, scale, log):
     f4 = plan["fig4"]
-    data = select(have, kind="data", split="test")
-    if not data:
-        return
-    fine = read_dataset(data[0].path).v.values
+    data = select(have, kind="data", equation="burgers", split="test")
+    # without the Burgers test data (not finished yet) the KdV / KS valid times are still scored; Burgers's need it
+    fine = read_dataset(data[0].path).v.values if data else None
+    skipped = [] if data else ["burgers"]
+
+    def ready(es):
+        return [e for e in es if e.exists and e.equation not in skipped]
+
     base = select(entries, kind="eval", domain="test", replica=None)
-    s_b, t_b = valid_time_samples([e for e in base if e.exists], fine, f4, log)
+    s_b, t_b = valid_time_samples(ready(base), fine, f4, log)
     st_b = median_table(s_b, f4["n_boot"], f4["ci"], plan["seed"])
     per = {}
     for r in rec.replicas:
         mine = select(entries, kind="eval", domain="test", replica=r)
-        s_r, t_r = valid_time_samples([e for e in mine if e.exists], fine, f4, log)
+        s_r, t_r = valid_time_samples(ready(mine), fine, f4, log)
         per[r] = median_table(s_r, f4["n_boot"], f4["ci"], plan["seed"])
         if complete(base + mine):
             stats = {eq: st_b.get(eq, {}) | per[r].get(eq, {}) for eq in plan["rows"]}
