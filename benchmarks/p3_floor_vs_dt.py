@@ -32,7 +32,14 @@ import numpy as np
 import torch
 import yaml
 
-from coarsepde.kinetic.experiments import PAPER_ERRORS, TABLES, AdamProtocol, ConvergedProtocol, fit_one
+from coarsepde.kinetic.experiments import (
+    PAPER_ERRORS,
+    TABLES,
+    AdamProtocol,
+    ConvergedProtocol,
+    fit_one,
+    protocols_from_settings,
+)
 from coarsepde.kinetic.fitdata import FitData
 from coarsepde.kinetic.transport import TransportSetup, generate_ars222, ic_nb
 
@@ -43,12 +50,8 @@ def converged_protocols(config: str) -> dict[str, ConvergedProtocol]:
     """The converged protocol per fitting scheme of a scale's config (kinetic.converged; "bdf" is every IMEX-BDF-q)."""
     with open(config) as f:
         conv = yaml.safe_load(f)["kinetic"]["converged"]
-    out = {}
-    for key, c in conv.items():
-        prot = ConvergedProtocol(**{k: bool(v) if k == "from_init" else int(v) for k, v in c.items()})
-        for scheme in ("bdf2", "bdf4") if key == "bdf" else (key,):
-            out[scheme] = prot
-    return out
+    _, by_key = protocols_from_settings({"adam": {}, "converged": conv})
+    return {s: p for key, p in by_key.items() for s in (("bdf2", "bdf4") if key == "bdf" else (key,))}
 
 
 def floors(inv_eps, strides, tables, converged: dict[str, ConvergedProtocol], log=print) -> dict:
