@@ -50,6 +50,22 @@ lint: $(STAMP)
 clean:
 	rm -rf results .snakemake
 
+# P1 at the authors' own protocol (about 23 core-hours) across machines: docs/reproductions/p1-paper-protocol.md.
+# p1-protocol-pack writes the run's trainings (finished models and histories, checkpoints of those in progress,
+# Fig. 1's model, their logs and benchmark files) into a committed archive with fingerprints of the data they used;
+# p1-protocol-resume, on a fresh checkout, rebuilds the data, restores the archive onto them (refused unless they
+# match bit for bit; coarsepde.carry, preset p1_protocol) and runs TARGET (default p1_protocol): the rest resumes
+# from the checkpoints.
+
+.PHONY: p1-protocol-pack p1-protocol-resume
+p1-protocol-pack: $(STAMP)
+	$(BIN)/python -m coarsepde.carry pack --preset p1_protocol --note "$(NOTE)"
+
+p1-protocol-resume: $(STAMP) unlock-stale
+	$(SNAKE) --cores $(CORES) $$($(BIN)/python -m coarsepde.carry data --preset p1_protocol)
+	$(BIN)/python -m coarsepde.carry unpack --preset p1_protocol
+	$(SNAKE) $(or $(TARGET),p1_protocol) --cores $(CORES) --keep-going
+
 # Benchmark suite (benchmarks/run.py): results/benchmarks/benchmarks.{csv,png}, < 10 minutes on 2 cores.
 # BENCH_ARGS="--quick" or "--sections fine p2" for a part of it.
 .PHONY: bench

@@ -1,6 +1,8 @@
 """P1's paper rows: not-reached only below the paper's budget, with the budgets and longer trainings as evidence
 (coarsepde.claims.p1_budget)."""
 
+import json
+
 import pytest
 
 from coarsepde.claims import (
@@ -73,3 +75,36 @@ def test_training_length_evidence_reads_longer_trainings_and_the_best_baseline()
     text = training_length_evidence(rows, steps=4000)
     assert text == "kdv 2x NN median valid time 10.2 at 8,000 steps, 8.75 at 16,000 steps (best baseline fv3 20.8)"
     assert training_length_evidence(rows, steps=16000) == ""
+
+
+def test_the_protocol_record_is_cited_and_decides_a_failure_it_shares(tmp_path):
+    """A default paper row cites the committed paper-protocol record: its seeds so far while some seed has not run
+    (still not-reached), and takes the record's verdict once every seed's row fails at the paper's budget."""
+    from dataclasses import replace
+
+    from coarsepde.claims import write_fragments
+    from coarsepde.claims.p1_protocol import protocol_record, seeds_path, seeds_summary
+
+    claims = tmp_path / "p1-paper-protocol-claims.json"
+    budgets = p1_budgets_from_settings({"kdv": DEFAULT})
+    assert protocol_record("P1-fig4-validtime", None) is None
+
+    # only seed 0 has run: cited, the verdict stays not-reached
+    write_fragments([], claims)
+    seeds_path(claims).write_text(json.dumps(seeds_summary({"P1-fig4-validtime": {0: _row(False)}}, [0, 1, 2])))
+    rec = protocol_record("P1-fig4-validtime", claims)
+    assert rec.verdict == "" and "1 of 3 seeds scored so far" in rec.evidence and "seed 0 fails: r" in rec.evidence
+    r = p1_paper_verdict(_row(False), budgets, larger="longer: 3.5", record=rec)
+    assert r.verdict == "not-reached" and "longer: 3.5; under the paper's protocol, 1 of 3" in r.evidence
+    assert "not yet scored" in protocol_record("P1-fig1-interp", claims).evidence
+
+    # every seed ran and failed: the record's verdict (the budget does not explain it)
+    write_fragments([replace(_row(False), reproduced_value="passed on replicas none of 3")], claims)
+    rec = protocol_record("P1-fig4-validtime", claims)
+    assert rec.verdict == "unexplained"
+    r = p1_paper_verdict(_row(False), budgets, record=rec)
+    assert r.verdict == "unexplained" and "passed on replicas none of 3" in r.evidence
+    # the record reproduces it: the smaller budget explains the failure here
+    write_fragments([replace(_row(True), reproduced_value="passed on replicas 0, 1, 2 of 3")], claims)
+    r = p1_paper_verdict(_row(False), budgets, record=protocol_record("P1-fig4-validtime", claims))
+    assert r.verdict == "not-reached" and "reproduced, passed on replicas 0, 1, 2 of 3" in r.evidence

@@ -5,10 +5,12 @@ other replica's jobs, each model seeded 1,000,000 above replica 0's."""
 
 import json
 import re
+import shutil
 
 import numpy as np
 from conftest import snakemake
 
+from coarsepde.carry import PRESETS, pack, unpack
 from coarsepde.discretization.metrics import valid_threshold, valid_times
 from coarsepde.store import read_dataset
 
@@ -48,6 +50,10 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     # replica 0 scored, replica 1 pending: no claim has run on every replica, so the claims file is empty
     assert json.loads((wf / f"{PR}/finished/p1-paper-protocol-claims.json").read_text()) == []
     assert "(not every seed yet: not in the claims file)" in md
+    seeds = json.loads((wf / f"{PR}/finished/p1-paper-protocol-seeds.json").read_text())
+    assert seeds["replicas"] == [0, 1]
+    assert sorted(seeds["claims"]) == ["P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers", "P1-fig4-validtime"]
+    assert all(list(by) == ["0"] for by in seeds["claims"].values())
     for cid in ("P1-fig1-interp", "P1-fig2-coeffs", "P1-fig3-burgers", "P1-fig4-validtime"):
         assert re.search(rf"{cid} seed 0 (pass|FAIL)", md), cid
     assert f"- `{PR}/seed1/burgers/models/nn_32x_history.zarr`" in md
@@ -86,3 +92,21 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     }, jobs
     seed1 = 20190731 + 1000 + 32 + 1_000_000
     assert re.search(rf"--seed {seed1} .*--wildcard seed=1 --wildcard eq=burgers --wildcard model=nn ", plan)
+
+    # carried to another checkout (coarsepde.carry, preset p1_protocol): replica 0's trainings packed, removed with
+    # Snakemake's records, restored onto the same data: Snakemake counts them as done and plans only the coarse runs
+    pre = PRESETS["p1_protocol"]
+    archive = wf / "carry.tar.gz"
+    m = pack(wf / pre["base"], pre["include"], pre["data"], archive)
+    assert f"{PR}/seed0/burgers/models/nn_32x.zarr".removeprefix("results/") in m["paths"]
+    assert f"{PR}/seed0/burgers/interpolation.zarr".removeprefix("results/") in m["paths"]
+    shutil.rmtree(wf / PR / "seed0" / "burgers" / "models")
+    for p in (wf / PR / "seed0" / "burgers").glob("interpolation*"):
+        shutil.rmtree(p)
+    shutil.rmtree(wf / ".snakemake")
+    out = unpack(archive, wf / pre["base"], log=lambda s: None)
+    assert out["restored"] and not [p for p in out["restored"] if "/seed0/" not in p and "seed0" not in p]
+    proc = snakemake(wf, "-n", "--cores", "2", *REPLICA0, *CI)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = dict(re.findall(r"^(p1_\w*)\s+(\d+)$", proc.stdout, re.M))
+    assert set(jobs) == {"p1_protocol_evaluate"}, jobs

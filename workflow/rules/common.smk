@@ -801,6 +801,13 @@ def p3_example_settings(table):
 # P3 under the authors' own protocol (rules p3_protocol*, kinetic.smk)
 # The committed record's claim rows: where a scale's Adam budget falls short of the paper's, the "paper" rows of
 # Tables 1-11 and Fig. 4 cite what the paper-protocol run gave (docs/reproductions/p3-paper-protocol.md).
+# the committed record of P1 at the authors' own protocol (rule p1_protocol): its claim rows and, beside them, each
+# seed's outcome so far, cited by the paper rows of every scale (coarsepde.claims.p1_protocol.protocol_record)
+P1_RECORD = "docs/reproductions/p1-paper-protocol-claims.json"
+P1_RECORD_SEEDS = P1_RECORD.replace("-claims.json", "-seeds.json")
+P1_RECORD_INPUT = {"record": P1_RECORD} | ({"record_seeds": P1_RECORD_SEEDS} if Path(P1_RECORD_SEEDS).exists() else {})
+P1_RECORD_INPUT = P1_RECORD_INPUT if Path(P1_RECORD).exists() else {}
+P1_RECORD_FLAG = f"--protocol-record {P1_RECORD}" if P1_RECORD_INPUT else ""
 P3_RECORD = "docs/reproductions/p3-paper-protocol-claims.json"
 P3_RECORD_FITS = P3_RECORD.replace("-claims.json", "-fits.json")
 P3_RECORD_INPUT = {"record": P3_RECORD} | ({"record_fits": P3_RECORD_FITS} if Path(P3_RECORD_FITS).exists() else {})

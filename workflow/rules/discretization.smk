@@ -192,6 +192,7 @@ rule p1_figure1:
     """Fig. 1: interpolation example, exact-vs-predicted histograms, error vs curvature; claim P1-fig1-interp."""
     input:
         **script_inputs("p1_figure1"),
+        **P1_RECORD_INPUT,
         evaluation=p1_path("interpolation_eval.zarr"),
         budget=p1_budget_settings("fig1"),
     output:
@@ -208,6 +209,7 @@ rule p1_figure1:
         mem_mb=mem_of("p1_figure1"),
         runtime=runtime_of("p1_figure1"),
     params:
+        record=P1_RECORD_FLAG,
         min_ratio=P1B["claims"]["fig1_min_ratio"],
         top=P1B["claims"]["fig1_top_quantile"],
         poor=P1B["claims"]["fig1_poor_quantile"],
@@ -216,13 +218,14 @@ rule p1_figure1:
     shell:
         "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
         " --top-decile {params.top} --poor-quantile {params.poor} --overshoot-tol {params.overshoot}"
-        " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --budget {input.budget} {params.record} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 rule p1_figure2:
     """Fig. 2: polynomial vs optimized constant coefficients, NN coefficients on a snapshot, centre of mass."""
     input:
         **script_inputs("p1_figure2"),
+        **P1_RECORD_INPUT,
         const=p1_path("models/const_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         nn=p1_path("models/nn_{}x.zarr").format(P1B["evaluation"]["fig2_factor"]),
         data=p1_path("test.zarr"),
@@ -241,13 +244,14 @@ rule p1_figure2:
         mem_mb=mem_of("p1_figure2"),
         runtime=runtime_of("p1_figure2"),
     params:
+        record=P1_RECORD_FLAG,
         factor=P1B["evaluation"]["fig2_factor"],
         max_corr=P1B["claims"]["fig2_max_correlation"],
         min_dist=P1B["claims"]["fig2_min_distance"],
         scale=SCALE,
     shell:
         "python {input.script} --const {input.const} --nn {input.nn} --data {input.data} --factor {params.factor}"
-        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --budget {input.budget}"
+        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --budget {input.budget} {params.record}"
         " --scale {params.scale}"
         " --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
@@ -256,6 +260,7 @@ rule p1_figure3:
     """Fig. 3: coarse integration of one realization, the 32x NN on the 10x domain, MAE vs resample factor."""
     input:
         **script_inputs("p1_figure3"),
+        **P1_RECORD_INPUT,
         panel_a=p1_evaluations("test", P1B["evaluation"]["fig3a_factors"]),
         panel_c=p1_evaluations("large", P1_FACTORS),
         budget=p1_budget_settings("fig3"),
@@ -273,6 +278,7 @@ rule p1_figure3:
         mem_mb=mem_of("p1_figure3"),
         runtime=runtime_of("p1_figure3"),
     params:
+        record=P1_RECORD_FLAG,
         sample=P1B["evaluation"]["fig3a_sample"],
         panel_b=P1B["evaluation"]["fig3b_factor"],
         t_max=P1B["evaluation"]["mae_t_max"],
@@ -284,7 +290,7 @@ rule p1_figure3:
         "python {input.script} --panel-a {input.panel_a} --panel-c {input.panel_c} --sample {params.sample}"
         " --panel-b-factor {params.panel_b} --mae-t-max {params.t_max} --baseline-ratio {params.ratio}"
         " --const-min-factor {params.const_min} --train-length-pi {params.train_length_pi}"
-        " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+        " --budget {input.budget} {params.record} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 # ------------------------------------------------------------------------------------------
@@ -451,6 +457,7 @@ rule p1_figure4:
     """Fig. 4: median valid simulation time vs resample factor (Burgers, KdV, KS); claim P1-fig4-validtime."""
     input:
         **script_inputs("p1_figure4"),
+        **P1_RECORD_INPUT,
         valid_time="results/discretization/valid_time.zarr",
         budget=p1_budget_settings("fig4"),
         training_length=f"results/tables/P1_{P1VT['training_length']['equation']}_training_length.csv",
@@ -468,12 +475,13 @@ rule p1_figure4:
         mem_mb=mem_of("p1_figure4"),
         runtime=runtime_of("p1_figure4"),
     params:
+        record=P1_RECORD_FLAG,
         min_valid=P1VT["min_valid_fraction"],
         note=P1VT["note"],
         scale=SCALE,
     shell:
         "python {input.script} --valid-time {input.valid_time} --min-valid-fraction {params.min_valid}"
-        " --note {params.note:q} --budget {input.budget} --training-length {input.training_length}"
+        " --note {params.note:q} --budget {input.budget} {params.record} --training-length {input.training_length}"
         " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 

@@ -8,7 +8,7 @@
 #   seed{r}/burgers/interpolation{,_eval}.zarr               Fig. 1's model and its evaluation
 #   {baselines,seed{r}}/burgers/eval_{test,large}_{f}x.zarr  coarse runs: the baselines once, the models per replica
 #   {baselines,seed{r}}/{kdv,ks}/validtime_test_{f}x.zarr    valid times: the same split
-#   {all,finished}/p1-paper-protocol.md (+ -claims.json)     the record: every store / the stores finished so far
+#   {all,finished}/p1-paper-protocol.md (+ -claims.json, -seeds.json)  the record: every store / those finished
 # Not in ALL_TARGETS (about 23 core-hours). The whole run: `snakemake --cores 2 p1_protocol`; killed jobs resume from
 # their checkpoints; `snakemake --cores 1 results/discretization/protocol/finished/p1-paper-protocol.md` at any time.
 rule p1_protocol:
@@ -262,6 +262,7 @@ rule p1_protocol_record:
     output:
         md=p1pr_path("{view}/p1-paper-protocol.md"),
         claims=p1pr_path("{view}/p1-paper-protocol-claims.json"),
+        seeds=p1pr_path("{view}/p1-paper-protocol-seeds.json"),
     log:
         "results/logs/p1_protocol_record_{view}.log",
     wildcard_constraints:
@@ -277,4 +278,4 @@ rule p1_protocol_record:
         command=lambda wildcards, output: f"snakemake --cores 2 {output.md}",
     shell:
         "python {input.script} --plan {input.plan} --benchmarks results/benchmarks --benchmark-prefix p1_protocol_"
-        " --command {params.command:q} --scale {params.scale} --md {output.md} --claims {output.claims} > {log} 2>&1"
+        " --command {params.command:q} --scale {params.scale} --md {output.md} --claims {output.claims} --seeds {output.seeds} > {log} 2>&1"

@@ -15,6 +15,7 @@ from coarsepde.claims import (
     p1_paper_verdict,
     write_fragment,
 )
+from coarsepde.claims.p1_protocol import protocol_record
 from coarsepde.cli import common_parser, read_settings
 from coarsepde.discretization.interpolation_metrics import fig1_statistics_of
 from coarsepde.plotting import STYLE, panel_label, plt, save
@@ -43,6 +44,9 @@ def main(argv=None):
     p.add_argument("--hist-norm", type=_pair, default=(1.0, 1e4), help="panel B colour range 'a,b' (log)")
     p.add_argument("--curvature-range", type=_pair, default=(1e-1, 1e4), help="panel C x range 'a,b'")
     p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
+    p.add_argument(
+        "--protocol-record", default=None, help="claim rows of the committed P1 paper-protocol record (cited)"
+    )
     args = p.parse_args(argv)
     ev = read_dataset(args.evaluation)
 
@@ -131,7 +135,12 @@ def main(argv=None):
         scale=args.scale,
         note=note,
     )
-    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1_FIG1)
+    result = p1_paper_verdict(
+        result,
+        p1_budgets_from_settings(read_settings(args.budget)),
+        paper=PAPER_P1_FIG1,
+        record=protocol_record(result.id, args.protocol_record),
+    )
     write_fragment(result, args.claim)
 
 

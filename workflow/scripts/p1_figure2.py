@@ -11,6 +11,7 @@ import torch
 from matplotlib.colors import LogNorm
 
 from coarsepde.claims import PAPER_P1, check_p1_fig2, p1_budgets_from_settings, p1_paper_verdict, write_fragment
+from coarsepde.claims.p1_protocol import protocol_record
 from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.coefficient_stats import (
     centre_of_mass,
@@ -47,6 +48,9 @@ def main(argv=None):
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
     p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
+    p.add_argument(
+        "--protocol-record", default=None, help="claim rows of the committed P1 paper-protocol record (cited)"
+    )
     args = p.parse_args(argv)
     log = setup_logging()
     torch.set_num_threads(1)
@@ -131,7 +135,12 @@ def main(argv=None):
         factor=args.factor,
         scale=args.scale,
     )
-    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1)
+    result = p1_paper_verdict(
+        result,
+        p1_budgets_from_settings(read_settings(args.budget)),
+        paper=PAPER_P1,
+        record=protocol_record(result.id, args.protocol_record),
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

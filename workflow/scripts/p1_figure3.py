@@ -10,6 +10,7 @@ from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from coarsepde.claims import PAPER_P1, check_p1_fig3, p1_budgets_from_settings, p1_paper_verdict, write_fragment
+from coarsepde.claims.p1_protocol import protocol_record
 from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.scoring import mae_table
 from coarsepde.plotting import panel_label, plt, save
@@ -41,6 +42,9 @@ def main(argv=None):
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
     p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
+    p.add_argument(
+        "--protocol-record", default=None, help="claim rows of the committed P1 paper-protocol record (cited)"
+    )
     args = p.parse_args(argv)
     log = setup_logging()
 
@@ -136,7 +140,12 @@ def main(argv=None):
         nn_stable=nn_stable,
         scale=args.scale,
     )
-    result = p1_paper_verdict(result, p1_budgets_from_settings(read_settings(args.budget)), paper=PAPER_P1)
+    result = p1_paper_verdict(
+        result,
+        p1_budgets_from_settings(read_settings(args.budget)),
+        paper=PAPER_P1,
+        record=protocol_record(result.id, args.protocol_record),
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

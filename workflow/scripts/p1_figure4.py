@@ -15,6 +15,7 @@ from coarsepde.claims import (
     training_length_evidence,
     write_fragment,
 )
+from coarsepde.claims.p1_protocol import protocol_record
 from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.scoring import valid_time_stats
 from coarsepde.plotting import figure, panel_label, save
@@ -41,6 +42,9 @@ def main(argv=None):
     p.add_argument("--claim", default=None, help="claim fragment (Fig. 4 only; not for the 10x-domain supplement)")
     p.add_argument("--suptitle", default=None)
     p.add_argument("--budget", default=None, help="settings file: the training budgets of the models scored (--claim)")
+    p.add_argument(
+        "--protocol-record", default=None, help="claim rows of the committed P1 paper-protocol record (cited)"
+    )
     p.add_argument("--training-length", default=None, help="P1_<eq>_training_length.csv: longer trainings (--claim)")
     args = p.parse_args(argv)
     if args.claim is not None and (args.budget is None or args.training_length is None):
@@ -90,7 +94,9 @@ def main(argv=None):
     rows = pd.read_csv(args.training_length).to_dict("records")
     eq = str(rows[0]["equation"]) if rows else ""
     larger = training_length_evidence(rows, steps=budgets[eq].steps) if eq in budgets else ""
-    result = p1_paper_verdict(result, budgets, paper=PAPER_P1, larger=larger)
+    result = p1_paper_verdict(
+        result, budgets, paper=PAPER_P1, larger=larger, record=protocol_record(result.id, args.protocol_record)
+    )
     write_fragment(result, args.claim)
     log.info("%s: %s (%s)", result.id, "PASS" if result.passed else "FAIL", result.reproduced_value)
 

@@ -6,6 +6,7 @@ one row per claim; issue 22 item 5 (the 16x d/dx stencil's centre of mass: data 
 (Snakemake benchmark files), the commit and the config. Reads whichever stores of the plan's manifest exist: what
 has not run is listed as pending."""
 
+import json
 from collections import defaultdict
 from dataclasses import replace
 
@@ -22,7 +23,7 @@ from coarsepde.claims import (
     p1_budgets_from_settings,
     write_fragments,
 )
-from coarsepde.claims.p1_protocol import replicas_row
+from coarsepde.claims.p1_protocol import replicas_row, seeds_summary
 from coarsepde.cli import common_parser, read_settings, setup_logging
 from coarsepde.discretization.coefficient_stats import (
     centre_statistics,
@@ -252,7 +253,8 @@ def main(argv=None):
     p.add_argument("--benchmark-prefix", required=True)
     p.add_argument("--command", required=True, help="the command that regenerates the record (printed in it)")
     p.add_argument("--md", required=True)
-    p.add_argument("--claims", required=True)
+    p.add_argument("--claims", required=True, help="JSON: the claim rows every seed has scored")
+    p.add_argument("--seeds", required=True, help="JSON: each seed's outcome per claim (scored so far)")
     args = p.parse_args(argv)
     log = setup_logging()
     plan = read_settings(args.plan)
@@ -278,6 +280,8 @@ def main(argv=None):
         row = replicas_row(by, b, paper=paper_of.get(cid, PAPER_P1))
         (rows if set(by) == set(rec.replicas) else partial).append(row)
     write_fragments(rows, args.claims)
+    with open(args.seeds, "w", encoding="utf-8") as fh:
+        json.dump(seeds_summary(rec.claims, rec.replicas), fh, indent=1)
 
     bench = benchmark_rows(args.benchmarks, args.benchmark_prefix)
     pending = sorted({e.path for e in entries if not e.exists})

@@ -70,11 +70,19 @@ def p1_budgets_from_settings(settings: Mapping) -> dict[str, P1Budget]:
 
 
 def p1_paper_verdict(
-    result: ClaimResult, budgets: Mapping[str, P1Budget], *, paper: P1Budget = PAPER_P1, larger: str = ""
+    result: ClaimResult,
+    budgets: Mapping[str, P1Budget],
+    *,
+    paper: P1Budget = PAPER_P1,
+    larger: str = "",
+    record=None,
 ) -> ClaimResult:
     """``result`` as a paper row: ``not-reached`` if it fails and some budget of ``budgets`` is below ``paper``,
     with the evidence naming each budget, the paper's and ``larger`` (what larger budgets measured so far
-    give; "none measured yet" when empty); otherwise unchanged (reproduced / unexplained)."""
+    give; "none measured yet" when empty) and ``record`` (a :class:`~coarsepde.claims.p1_protocol.ProtocolRecord`:
+    what the committed paper-protocol run says); otherwise unchanged (reproduced / unexplained). Where that run,
+    at the paper's budget, fails the check on every seed's row (its verdict is neither "" nor "reproduced"), the
+    budget does not explain the failure: the row takes the record's verdict, with the same evidence."""
     short = {k: b.short_of(paper) for k, b in budgets.items()}
     short = {k: v for k, v in short.items() if v}
     if result.passed or not short:
@@ -85,9 +93,12 @@ def p1_paper_verdict(
         (f"{k}: " if len(budgets) > 1 else "") + f"{budgets[k].describe()} (short in {', '.join(v)})"
         for k, v in short.items()
     )
+    measured = "; ".join(x for x in (larger, record.evidence if record else "") if x)
     evidence = f"{used} vs the paper's {paper.describe()}; larger budgets measured so far: " + (
-        larger or "none measured yet"
+        measured or "none measured yet"
     )
+    if record and record.verdict not in ("", "reproduced"):
+        return replace(result, verdict=record.verdict, evidence=evidence)
     return replace(result, verdict="not-reached", evidence=evidence)
 
 
