@@ -801,7 +801,7 @@ def p3_example_settings(table):
 # P3 under the authors' own protocol (rules p3_protocol*, kinetic.smk)
 # The committed record's claim rows: where a scale's Adam budget falls short of the paper's, the "paper" rows of
 # Tables 1-11 and Fig. 4 cite what the paper-protocol run gave (docs/reproductions/p3-paper-protocol.md).
-# the committed record of P1 at the authors' own protocol (rule p1_protocol): its claim rows and, beside them, each
+# the committed record of P1 at the authors' own protocol (the p1_protocol run), its claim rows and, beside them, each
 # seed's outcome so far, cited by the paper rows of every scale (coarsepde.claims.p1_protocol.protocol_record)
 P1_RECORD = "docs/reproductions/p1-paper-protocol-claims.json"
 P1_RECORD_SEEDS = P1_RECORD.replace("-claims.json", "-seeds.json")
