@@ -79,6 +79,15 @@ def test_roundtrip_restores_only_onto_the_same_data(tmp_path):
     assert "protocol/seed0/models/nn_2x.zarr" in out["kept"]
     np.testing.assert_array_equal(read_dataset(dst / "protocol/seed0/models/nn_2x.zarr").v.values, [[9.0, 9.0]])
 
+    # patterns narrowed since the archive was packed: what matches none is skipped, not restored
+    dst2 = tmp_path / "dst2"
+    _store(dst2 / "protocol/train.zarr", data)
+    out = unpack(archive, dst2, include=["protocol/seed*/models/*.checkpoint.zarr"], log=lambda s: None)
+    assert out["restored"] == ["protocol/seed0/models/nn_4x.checkpoint.zarr"]
+    assert out["skipped"] == ["benchmarks/p1_protocol_train_seed0.tsv", "protocol/seed0/models/nn_2x.zarr"]
+    assert not (dst2 / "protocol/seed0/models/nn_2x.zarr").exists()
+    assert not (dst2 / "benchmarks").exists()
+
 
 def test_cli_errors_are_messages(tmp_path, capsys):
     _run(tmp_path / "src", np.zeros((2, 2)))

@@ -267,8 +267,10 @@ def test_p1_fig1_scores_the_papers_three_statements_not_the_overall_median():
     pred = exact.copy()
     pred[0, 9] = 1.2  # 0.2 above the exact range [0, 1] of the closed interval [7, 11]
     pred[0, 1] = -0.3  # the wrapped interval [15, 3] has range [0, 1] too
-    np.testing.assert_allclose(interval_overshoot(exact, pred, 4), [[0.0, 0.2, 0.0, 0.3]])
-    np.testing.assert_allclose(interval_overshoot(exact, exact, 4), [[0.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(interval_overshoot(exact, pred, 4, halo=0), [[0.0, 0.2, 0.0, 0.3]])
+    np.testing.assert_allclose(interval_overshoot(exact, exact, 4, halo=0), [[0.0, 0.0, 0.0, 0.0]])
+    # the vicinity (default: one interval either side) sees each overshoot from the neighbouring intervals too
+    np.testing.assert_allclose(interval_overshoot(exact, pred, 4), [[0.3, 0.2, 0.3, 0.3]])
 
     # one snapshot, 10 intervals of 3 points; the last interval has the largest curvature (the shock)
     curvature = np.arange(1.0, 11.0)[None, :]
@@ -295,6 +297,38 @@ def test_p1_fig1_scores_the_papers_three_statements_not_the_overall_median():
     bad_c = fig1_statistics(curvature, {"nn": nn, "poly": poly}, over)
     r = check_p1_fig1(stats=bad_c, thresholds=th, factor=8, n_val=1, scale="t")
     assert not r.passed and r.reproduced_value.endswith("failing: B, C")
+
+
+def test_a_cubic_overshoots_beside_a_sharp_front_not_on_its_interval():
+    """P1 Fig. 1A's overshoot is "in the vicinity of shock fronts". The piecewise cubic through the 4 nearest known
+    points is monotone on a sharp front's own interval (values 0, 0, 1, 1) and overshoots on the next one (0, 1, 1,
+    1: p(t) = 1 + t (t - 1)(t - 2) / 6, 1/16.9 of the jump at t = 3/8 on a factor-8 grid). Scoring the front's
+    interval alone (halo 0) measures no overshoot at all; its vicinity measures that."""
+    from coarsepde.discretization.interpolation import (
+        assemble_fine,
+        between_indices,
+        polynomial_interpolation,
+        split_fine,
+    )
+    from coarsepde.discretization.interpolation_metrics import fig1_statistics, interval_curvature, interval_overshoot
+
+    n, f = 64, 8
+    exact = ((np.arange(n) >= 35) & (np.arange(n) < 60)).astype(float)[None, :]  # fronts inside [31, 39], [55, 63]
+    known, _ = split_fine(exact, f)
+    cubic = assemble_fine(known, polynomial_interpolation(known, f, 4)).numpy()
+    curv = interval_curvature(exact, f)
+    assert set(np.flatnonzero(curv[0] == curv.max())) == {3, 6}
+    alone = interval_overshoot(exact, cubic, f, halo=0)
+    vicinity = interval_overshoot(exact, cubic, f)
+    ideal = 3 / 8 * 5 / 8 * 13 / 8 / 6  # 0.0635
+    np.testing.assert_allclose(alone[0, [3, 6]], 0.0, atol=1e-12)
+    np.testing.assert_allclose(vicinity[0, [3, 6]], ideal)
+    assert interval_overshoot(exact, exact, f).max() == 0.0
+    err = {m: np.abs(pred - exact)[:, between_indices(n, f)] for m, pred in (("nn", exact), ("poly", cubic))}
+    st = fig1_statistics(curv, err, {"nn": interval_overshoot(exact, exact, f), "poly": vicinity})
+    assert st["shock_overshoot_poly"] == pytest.approx(ideal) and st["shock_overshoot_nn"] == 0.0
+    with pytest.raises(ValueError, match="halo"):
+        interval_overshoot(exact, cubic, f, halo=-1)
 
 
 def test_p2_fig4_fig5_state_the_window_and_where_it_falls_short_of_0_1():

@@ -421,13 +421,43 @@ def test_scripts_end_to_end(tmp_path):
         "3",
         "--model",
         tmp_path / "model.zarr",
-        "--evaluation",
-        tmp_path / "eval.zarr",
         "--scale",
         "test",
     )
     state = load_state_dict(tmp_path / "model.zarr")
     assert state["history.step"].tolist() == [3, 6] and "net.convs.2.weight" in state
+    # the evaluation rebuilds the network and the split from the model store, and refuses other data
+    other = tmp_path / "other.zarr"
+    write_dataset(
+        xr.Dataset({"v": (("sample", "time", "x"), v[..., ::2])}, coords={"x": ("x", X[::2])}),
+        other,
+        title="synthetic",
+        source="test",
+        references="none",
+        provenance={},
+    )
+    with pytest.raises(subprocess.CalledProcessError) as err:
+        _run_script(
+            "p1_interpolation_eval",
+            "--model",
+            tmp_path / "model.zarr",
+            "--data",
+            other,
+            "--evaluation",
+            tmp_path / "bad.zarr",
+        )
+    assert "the model was trained on" in err.value.stderr.decode()
+    _run_script(
+        "p1_interpolation_eval",
+        "--model",
+        tmp_path / "model.zarr",
+        "--data",
+        data,
+        "--evaluation",
+        tmp_path / "eval.zarr",
+        "--scale",
+        "test",
+    )
     ev = read_dataset(tmp_path / "eval.zarr")
     assert ev.attrs["n_train"] == 16 and ev.attrs["n_val"] == 4
     assert ev.curvature.shape == (4, 64) and ev.hist_nn.shape == (50, 50)

@@ -85,6 +85,7 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     assert jobs == {
         "p1_protocol_train": "5",
         "p1_protocol_interpolation": "1",
+        "p1_protocol_interpolation_eval": "1",
         "p1_protocol_evaluate": "2",
         "p1_protocol_validtime": "1",
         "p1_protocol_record": "1",
@@ -95,11 +96,13 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
 
     # carried to another checkout (coarsepde.carry, preset p1_protocol): replica 0's trainings packed, removed with
     # Snakemake's records, restored onto the same data: Snakemake counts them as done and plans only the coarse runs
+    # and Fig. 1's evaluation
     pre = PRESETS["p1_protocol"]
     archive = wf / "carry.tar.gz"
     m = pack(wf / pre["base"], pre["include"], pre["data"], archive)
     assert f"{PR}/seed0/burgers/models/nn_32x.zarr".removeprefix("results/") in m["paths"]
     assert f"{PR}/seed0/burgers/interpolation.zarr".removeprefix("results/") in m["paths"]
+    assert f"{PR}/seed0/burgers/interpolation_eval.zarr".removeprefix("results/") not in m["paths"]  # rebuilt
     shutil.rmtree(wf / PR / "seed0" / "burgers" / "models")
     for p in (wf / PR / "seed0" / "burgers").glob("interpolation*"):
         shutil.rmtree(p)
@@ -109,4 +112,4 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     proc = snakemake(wf, "-n", "--cores", "2", *REPLICA0, *CI)
     assert proc.returncode == 0, proc.stderr[-3000:]
     jobs = dict(re.findall(r"^(p1_\w*)\s+(\d+)$", proc.stdout, re.M))
-    assert set(jobs) == {"p1_protocol_evaluate"}, jobs
+    assert set(jobs) == {"p1_protocol_evaluate", "p1_protocol_interpolation_eval"}, jobs

@@ -40,14 +40,14 @@ _P1PR = "discretization/protocol"
 #: what a run carries: paths relative to ``base`` (the workflow's results folder)
 PRESETS = {
     # P1 at the authors' own protocol (rule p1_protocol; docs/reproductions/p1-paper-protocol.md): its trainings
-    # (finished models and histories, checkpoints of those in progress, Fig. 1's model and evaluation, their logs
-    # and benchmark files), not the coarse runs (minutes each, and large)
+    # (finished models and histories, checkpoints of those in progress, Fig. 1's model, their logs and benchmark
+    # files), not the evaluations (Fig. 1's: seconds, 14 MB) nor the coarse runs (minutes each, and large)
     "p1_protocol": {
         "base": "results",
         "archive": "docs/reproductions/p1-paper-protocol-carry.tar.gz",
         "include": [
             f"{_P1PR}/seed*/*/models/*",
-            f"{_P1PR}/seed*/burgers/interpolation*",
+            f"{_P1PR}/seed*/burgers/interpolation.*",  # the model and its checkpoint; the evaluation is rebuilt
             "benchmarks/p1_protocol_train_*",
             "benchmarks/p1_protocol_interpolation_*",
             "logs/p1_protocol_train_*",
@@ -153,10 +153,11 @@ def read_manifest(archive: str | os.PathLike) -> dict:
             raise CarryError(f"{archive}: no {MANIFEST}; not an archive of coarsepde.carry") from None
 
 
-def unpack(archive: str | os.PathLike, base: str | os.PathLike, log=print) -> dict:
+def unpack(archive: str | os.PathLike, base: str | os.PathLike, include: list[str] | None = None, log=print) -> dict:
     """Restore the archive's paths under ``base`` once its data stores there match the manifest's fingerprints;
-    paths present already are kept. Restored files get the current time as modification time. Returns
-    ``{"restored": [...], "kept": [...]}``."""
+    paths present already are kept, and with ``include`` (fnmatch patterns, a preset's) paths that match none are
+    skipped: an archive packed under older patterns restores only what the run still carries. Restored files get
+    the current time as modification time. Returns ``{"restored": [...], "kept": [...], "skipped": [...]}``."""
     base = Path(base)
     manifest = read_manifest(archive)
     bad = []
@@ -167,8 +168,9 @@ def unpack(archive: str | os.PathLike, base: str | os.PathLike, log=print) -> di
             bad.append(f"{d}: differs from the data the archive's stores were made from")
     if bad:
         raise CarryError("cannot restore " + os.fspath(archive) + ":\n  " + "\n  ".join(bad))
-    kept = [p for p in manifest["paths"] if (base / p).exists()]
-    restore = [p for p in manifest["paths"] if p not in kept]
+    skipped = [p for p in manifest["paths"] if include is not None and not _matches(p, include)]
+    kept = [p for p in manifest["paths"] if p not in skipped and (base / p).exists()]
+    restore = [p for p in manifest["paths"] if p not in kept and p not in skipped]
     now = time.time()
     with tarfile.open(archive, "r:gz") as tar:
         members = [
@@ -185,7 +187,9 @@ def unpack(archive: str | os.PathLike, base: str | os.PathLike, log=print) -> di
         log(f"restored {p}")
     for p in kept:
         log(f"kept {p} (present already)")
-    return {"restored": restore, "kept": kept}
+    for p in skipped:
+        log(f"skipped {p} (matches none of the patterns carried now)")
+    return {"restored": restore, "kept": kept, "skipped": skipped}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         q.add_argument("--preset", choices=sorted(PRESETS), help="a run's paths (coarsepde.carry.PRESETS)")
         q.add_argument("--base", help="directory the paths are relative to")
         q.add_argument("--archive")
-    a.add_argument("--include", nargs="+", help="fnmatch patterns of paths to carry")
+    for q in (a, b):
+        q.add_argument("--include", nargs="+", help="fnmatch patterns of paths to carry (unpack: to restore)")
     a.add_argument("--data", nargs="*", help="data stores (relative to --base) to fingerprint")
     a.add_argument("--note", default="")
     args = p.parse_args(argv)
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             m = pack(args.base, args.include, args.data or [], args.archive, args.note)
             print(f"{args.archive}: {len(m['paths'])} paths, {len(m['data'])} data fingerprints, commit {m['commit']}")
         else:
-            unpack(args.archive, args.base)
+            unpack(args.archive, args.base, args.include)
     except CarryError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -146,13 +146,12 @@ rule p1_evaluate:
 
 
 rule p1_interpolation:
-    """Fig. 1 task: point values known every 8th fine point; NN vs cubic interpolation."""
+    """Fig. 1's network: point values known every 8th fine point, the points between learned."""
     input:
         **script_inputs("p1_interpolation"),
         data=p1_path("train.zarr"),
     output:
         model=directory(p1_path("models/interpolation.zarr")),
-        evaluation=directory(p1_path("interpolation_eval.zarr")),
     log:
         "results/logs/p1_interpolation.log",
     benchmark:
@@ -185,7 +184,33 @@ rule p1_interpolation:
         " --batch-size {params.batch} --lr {params.lr} --lr-final {params.lr_final}"
         " --max-snapshots {params.max_snapshots} --layers {params.layers} --filters {params.filters}"
         " --kernel {params.kernel} --seed {params.seed} --scale {params.scale} --rule {params.rule}"
-        " --device {params.device} --model {output.model} --evaluation {output.evaluation} > {log} 2>&1"
+        " --device {params.device} --model {output.model} > {log} 2>&1"
+
+
+rule p1_interpolation_eval:
+    """Fig. 1 task on the held-out snapshots: the network vs the cubic (and 6-point, linear) interpolation."""
+    input:
+        **script_inputs("p1_interpolation_eval"),
+        model=p1_path("models/interpolation.zarr"),
+        data=p1_path("train.zarr"),
+    output:
+        evaluation=directory(p1_path("interpolation_eval.zarr")),
+    log:
+        "results/logs/p1_interpolation_eval.log",
+    conda:
+        CONDA_ENV
+    threads: threads_of("p1_interpolation_eval")
+    resources:
+        mem_mb=mem_of("p1_interpolation_eval"),
+        runtime=runtime_of("p1_interpolation_eval"),
+    params:
+        rule="p1_interpolation_eval",
+        device=DEVICE,
+        scale=SCALE,
+    shell:
+        "python {input.script} --model {input.model} --data {input.data} --threads {threads}"
+        " --device {params.device} --scale {params.scale} --rule {params.rule}"
+        " --evaluation {output.evaluation} > {log} 2>&1"
 
 
 rule p1_figure1:

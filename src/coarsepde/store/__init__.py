@@ -30,7 +30,7 @@ on disk share one format and one set of guarantees:
 from coarsepde.store.datasets import read_dataset, write_dataset
 from coarsepde.store.layout import StoreError, array_codecs, atomic_write
 from coarsepde.store.metadata import code_version, package_versions, provenance
-from coarsepde.store.weights import load_state_dict, save_state_dict
+from coarsepde.store.weights import load_state_dict, load_weight_attrs, save_state_dict
 
 __all__ = [
     "StoreError",
@@ -41,6 +41,7 @@ __all__ = [
     "read_dataset",
     "save_state_dict",
     "load_state_dict",
+    "load_weight_attrs",
     "array_codecs",
     "atomic_write",
 ]

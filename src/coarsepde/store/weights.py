@@ -23,7 +23,7 @@ from coarsepde.store.metadata import to_json
 if TYPE_CHECKING:  # torch is heavy; it is imported lazily in the functions
     import torch
 
-__all__ = ["save_state_dict", "load_state_dict"]
+__all__ = ["save_state_dict", "load_state_dict", "load_weight_attrs"]
 
 # Torch dtypes numpy cannot represent are stored bit-for-bit as same-width ints.
 _INT_OF_WIDTH = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
@@ -130,3 +130,16 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             raise StoreError(f"{path}: corrupt weight store (array {key!r}): {type(exc).__name__}: {exc}") from exc
         out[key] = tensor if tensor.dtype == dtype else tensor.view(dtype)
     return out
+
+
+@ignoring_snakemake_marker
+def load_weight_attrs(path: str | os.PathLike) -> dict:
+    """The group attributes of a weight store written by :func:`save_state_dict` (``title``, ``source``,
+    ``provenance``, ``keys``), as a dict. Raises :class:`StoreError` naming ``path`` if the group is missing or
+    not a weight store."""
+    path = Path(path).absolute()
+    attrs = dict(open_checked(path).attrs)
+    missing = {"provenance", "keys"} - set(attrs)
+    if missing:
+        raise StoreError(f"{path}: not a weight store (attributes {sorted(missing)} missing)")
+    return attrs
