@@ -32,7 +32,7 @@ def _pair(text: str) -> tuple[float, float]:
 
 def main(argv=None):
     p = common_parser(__doc__)
-    p.add_argument("--evaluation", required=True, help="evaluation store of p1_interpolation.py")
+    p.add_argument("--evaluation", required=True, help="evaluation store of p1_interpolation_eval.py")
     p.add_argument("--figure", required=True)
     p.add_argument("--claim", required=True)
     p.add_argument("--min-ratio", type=float, required=True, help="(B), (C): required ratio cubic / NN")

@@ -20,7 +20,7 @@ class Fig1Thresholds:
     """P1-fig1-interp: ``min_ratio`` (B, C: at least this many times fewer poor points / lower top-decile median),
     ``top_quantile`` (C: the curvature quantile that starts the top group), ``poor_quantile`` (B: the polynomial's
     error quantile above which a point is poor), ``overshoot_tol`` (A: an overshoot beyond the exact range over the
-    shock segment larger than this fraction of that range counts)."""
+    shock's vicinity larger than this fraction of that range counts)."""
 
     min_ratio: float
     top_quantile: float
@@ -35,7 +35,8 @@ def check_p1_fig1(
     :func:`coarsepde.discretization.interpolation_metrics.fig1_statistics` (``shock_overshoot_<m>``,
     ``poor_fraction_<m>``, ``top_median_<m>``, ``median_<m>`` for m = nn, poly, and the thresholds and counts).
 
-    (A) the median overshoot on the shock segments (each snapshot's interval of largest curvature) is above
+    (A) the median overshoot in the shocks' vicinity (each snapshot's interval of largest curvature and one interval
+    either side: :func:`coarsepde.discretization.interpolation_metrics.interval_overshoot`) is above
     ``overshoot_tol`` for the polynomial and at most that for the NN; (B) poly / NN fraction of points above the
     polynomial's ``poor_quantile`` error >= ``min_ratio``; (C) poly / NN median point error in the top curvature
     group >= ``min_ratio``. The overall medians are reported, not scored.
@@ -53,9 +54,10 @@ def check_p1_fig1(
         id="P1-fig1-interp",
         claim=(
             f"On held-out Burgers snapshots (point values known every {factor}th fine point), NN vs the fourth-order "
-            "polynomial (cubic through the 4 nearest known points) on the points between: (A) on the shock segment "
-            "of each snapshot (its interval of largest curvature) the polynomial overshoots and the NN does not -- "
-            f"median overshoot beyond the exact values' range over the segment > {tol:g} of that range for the "
+            "polynomial (cubic through the 4 nearest known points) on the points between: (A) in the vicinity of "
+            "each snapshot's shock (its interval of largest curvature and one interval either side, the reach of "
+            "the cubic's stencil) the polynomial overshoots and the NN does not -- median overshoot beyond the "
+            f"exact values' range over that span > {tol:g} of that range for the "
             f"polynomial, <= {tol:g} for the NN; (B) the fraction of points whose |error| exceeds the polynomial's "
             f"{100 * th.poor_quantile:g}th-percentile |error| is at least {th.min_ratio:g}x smaller for the NN; (C) "
             f"in the top {top_pct} of local curvature (max |v_xx| over the interval) the NN's median |error| is at "

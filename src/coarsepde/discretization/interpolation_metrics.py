@@ -95,8 +95,9 @@ def fig1_statistics(
     error of every interpolated point; ``overshoot[name]`` (S, M) from :func:`interval_overshoot`; both need
     "nn" and "poly". Returns:
 
-    - ``shock_overshoot_<name>``: median over snapshots of the overshoot on the snapshot's shock segment (its
-      interval of largest curvature); ``n_shock``: the number of snapshots;
+    - ``shock_overshoot_<name>``: median over snapshots of ``overshoot[name]`` at the snapshot's shock (its
+      interval of largest curvature; with :func:`interval_overshoot`'s default halo, that interval's vicinity);
+      ``n_shock``: the number of snapshots;
     - ``poor_threshold``: the ``poor_quantile`` quantile of the polynomial's point errors;
       ``poor_fraction_<name>``: the fraction of points whose error exceeds it; ``poor_ratio`` = poly / nn;
     - ``top_threshold``: the ``top_quantile`` quantile of the interval curvature; ``top_median_<name>``: the
@@ -221,7 +222,7 @@ def interpolation_metrics(
 
 
 def fig1_statistics_of(ev, *, top_quantile: float, poor_quantile: float) -> dict[str, float]:
-    """:func:`fig1_statistics` of an evaluation store ``ev`` of rule p1_interpolation (its ``curvature`` and the
+    """:func:`fig1_statistics` of an evaluation store ``ev`` of rule p1_interpolation_eval (its ``curvature`` and the
     per-point errors and overshoots of "nn" and "poly")."""
     return fig1_statistics(
         ev.curvature.values,
