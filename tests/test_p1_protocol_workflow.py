@@ -59,6 +59,13 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     assert f"- `{PR}/seed1/burgers/models/nn_32x_history.zarr`" in md
     assert f"`{PR}/seed0/" not in md.split("## Pending stores")[1]
     assert cell(md, "Burgers NN 32x", "final validation MSE", 1) == "pending"
+    # the finished record draws Fig. 1 of each evaluated replica (rule p1_protocol_figure1) and lists it
+    fig1 = f"{PR}/seed0/figures/P1_fig1.png"
+    assert (wf / fig1).stat().st_size > 10_000
+    assert f"- `{fig1}`" in md.split("## Figures drawn from this run")[1].split("##")[0]
+    assert f"{PR}/seed1/figures" not in md
+    row = json.loads((wf / f"{PR}/seed0/figures/P1-fig1-interp.json").read_text())
+    assert row["passed"] == seeds["claims"]["P1-fig1-interp"]["0"]["passed"]
 
     # item 5's loss of the NN as trained is the training's own final validation MSE (same split, same scale)
     hist = read_dataset(wf / f"{PR}/seed0/burgers/models/nn_32x_history.zarr")
@@ -86,6 +93,7 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
         "p1_protocol_train": "5",
         "p1_protocol_interpolation": "1",
         "p1_protocol_interpolation_eval": "1",
+        "p1_protocol_figure1": "1",
         "p1_protocol_evaluate": "2",
         "p1_protocol_validtime": "1",
         "p1_protocol_record": "1",

@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["STYLE", "figure", "panel_label", "save", "plt"]
+__all__ = ["STYLE", "figure", "padded_range", "panel_label", "periodic_segment", "save", "plt"]
 
 STYLE = {
     "font.size": 9,
@@ -41,6 +42,24 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 3.3, height: float = 2
         nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained", **kw
     )
     return fig, axes
+
+
+def periodic_segment(x, curves: dict, length: float, lo: float, hi: float):
+    """The samples of periodic ``curves`` (each sampled at the increasing ``x`` of one period of ``length``) with
+    ``lo <= x <= hi``, shifted by whole periods where the segment leaves that period; returns (x, {name: values})
+    in increasing x, so that a segment across the domain's ends plots as one curve."""
+    x = np.asarray(x, dtype=float)
+    shifts = np.arange(np.floor((lo - x[-1]) / length), np.ceil((hi - x[0]) / length) + 1) * length
+    xe = (x[None, :] + shifts[:, None]).ravel()
+    keep = (xe >= lo) & (xe <= hi)
+    return xe[keep], {k: np.tile(np.asarray(v), shifts.size)[keep] for k, v in curves.items()}
+
+
+def padded_range(values, pad: float) -> tuple[float, float]:
+    """(min, max) of ``values`` widened by ``pad`` times their span at each end (axis limits)."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    margin = pad * max(hi - lo, 1e-12)
+    return lo - margin, hi + margin
 
 
 def panel_label(ax, label: str) -> None:

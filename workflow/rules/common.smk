@@ -595,14 +595,20 @@ def p1pr_plan():
 
 
 P1PR_PLAN = settings_path("p1_protocol", p1pr_plan())
+# the budget rule p1_protocol_figure1 scores its replica's Fig. 1 row at (p1_budget_settings' format)
+P1PR_FIG1_BUDGET = settings_path("p1_protocol_budget_fig1", {"interpolation": p1pr_plan()["budgets"]["interpolation"]})
 
 
 def p1pr_record_inputs(wildcards):
-    """Every store of the manifest (view "all"), or those that exist now (view "finished")."""
+    """Every store of the manifest and each replica's Fig. 1 (view "all"), or the stores that exist now and the
+    Fig. 1 of each replica whose model has been evaluated (view "finished")."""
     paths = sorted({e["path"] for e in p1pr_entries()})
+    evals = {e["replica"]: e["path"] for e in p1pr_entries() if e["kind"] == "interpolation"}
     if wildcards.view == "finished":
         paths = [p for p in paths if Path(p).exists()]
-    return {"plan": P1PR_PLAN, "stores": paths}
+        evals = {r: p for r, p in evals.items() if Path(p).exists()}
+    figures = [p1pr_path(f"seed{r}/figures/P1_fig1.png") for r in sorted(evals)]
+    return {"plan": P1PR_PLAN, "stores": paths, "figures": figures}
 
 
 # ------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #   {burgers,kdv,ks}/{train,test}.zarr                       exact data at the protocol's sizes
 #   seed{r}/{eq}/models/{model}_{factor}x.zarr (+ _history)  one model per replica r (checkpointed beside)
 #   seed{r}/burgers/interpolation{,_eval}.zarr               Fig. 1's model and its evaluation
+#   seed{r}/figures/P1_fig1.png (+ P1-fig1-interp.json)      Fig. 1 of that model, its claim row
 #   {baselines,seed{r}}/burgers/eval_{test,large}_{f}x.zarr  coarse runs: the baselines once, the models per replica
 #   {baselines,seed{r}}/{kdv,ks}/validtime_test_{f}x.zarr    valid times: the same split
 #   {all,finished}/p1-paper-protocol.md (+ -claims.json, -seeds.json)  the record: every store / those finished
@@ -198,6 +199,38 @@ rule p1_protocol_interpolation_eval:
         " --evaluation {output.evaluation} > {log} 2>&1"
 
 
+rule p1_protocol_figure1:
+    """Fig. 1 drawn from one replica's model at the paper's budget (p1_figure1.py, as rule p1_figure1), with that
+    replica's claim row; the record scores every replica and lists these figures."""
+    input:
+        **script_inputs("p1_figure1"),
+        evaluation=p1pr_path("seed{seed}/burgers/interpolation_eval.zarr"),
+        budget=P1PR_FIG1_BUDGET,
+    output:
+        figure=p1pr_path("seed{seed}/figures/P1_fig1.png"),
+        claim=p1pr_path("seed{seed}/figures/P1-fig1-interp.json"),
+    log:
+        "results/logs/p1_protocol_figure1_seed{seed}.log",
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: threads_of("p1_figure1")
+    resources:
+        mem_mb=mem_of("p1_figure1"),
+        runtime=runtime_of("p1_figure1"),
+    params:
+        min_ratio=P1B["claims"]["fig1_min_ratio"],
+        top=P1B["claims"]["fig1_top_quantile"],
+        poor=P1B["claims"]["fig1_poor_quantile"],
+        overshoot=P1B["claims"]["fig1_overshoot_tol"],
+        scale=SCALE,
+    shell:
+        "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
+        " --top-decile {params.top} --poor-quantile {params.poor} --overshoot-tol {params.overshoot}"
+        " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
 rule p1_protocol_evaluate:
     """Burgers coarse runs at one factor on the protocol's test runs or the 10x domain: the baselines once, the
     learned models per replica."""
@@ -306,4 +339,5 @@ rule p1_protocol_record:
         command=lambda wildcards, output: f"snakemake --cores 2 {output.md}",
     shell:
         "python {input.script} --plan {input.plan} --benchmarks results/benchmarks --benchmark-prefix p1_protocol_"
-        " --command {params.command:q} --scale {params.scale} --md {output.md} --claims {output.claims} --seeds {output.seeds} > {log} 2>&1"
+        " --command {params.command:q} --scale {params.scale} --figures {input.figures} --md {output.md}"
+        " --claims {output.claims} --seeds {output.seeds} > {log} 2>&1"

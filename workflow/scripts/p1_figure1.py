@@ -18,7 +18,7 @@ from coarsepde.claims import (
 from coarsepde.claims.p1_protocol import protocol_record
 from coarsepde.cli import common_parser, read_settings
 from coarsepde.discretization.interpolation_metrics import fig1_statistics_of
-from coarsepde.plotting import STYLE, panel_label, plt, save
+from coarsepde.plotting import STYLE, padded_range, panel_label, periodic_segment, plt, save
 from coarsepde.store import read_dataset
 
 COLORS = {"exact": "k", "known": "C0", "poly": "C1", "nn": "C2"}
@@ -30,6 +30,16 @@ def _pair(text: str) -> tuple[float, float]:
     return a, b
 
 
+def shock_window(ev, width: float) -> tuple[float, float]:
+    """The x range of ``width`` centred on the first validation snapshot's shock: its interval of largest
+    curvature (the interval the claim's (A) scores with its neighbours), between known points j and j+1."""
+    j = int(np.argmax(ev.curvature.values[0]))
+    xk = ev.x_known.values
+    dx_known = float(ev.attrs["length"]) / xk.size
+    centre = xk[j] + 0.5 * dx_known
+    return centre - 0.5 * width, centre + 0.5 * width
+
+
 def main(argv=None):
     p = common_parser(__doc__)
     p.add_argument("--evaluation", required=True, help="evaluation store of p1_interpolation_eval.py")
@@ -39,8 +49,11 @@ def main(argv=None):
     p.add_argument("--top-decile", type=float, required=True, help="(C): curvature quantile that starts the top group")
     p.add_argument("--poor-quantile", type=float, required=True, help="(B): cubic error quantile of a poor point")
     p.add_argument("--overshoot-tol", type=float, required=True, help="(A): overshoot / exact range that counts")
-    p.add_argument("--xlim", type=_pair, default=(1.13, 1.88), help="panel A x range 'a,b'")
-    p.add_argument("--ylim", type=_pair, default=(-1.2, 1.2), help="panel A v range 'a,b'")
+    p.add_argument(
+        "--xlim", type=_pair, default=None, help="panel A x range 'a,b' (default: --window around the shock)"
+    )
+    p.add_argument("--window", type=float, default=0.75, help="panel A: width of the segment around the shock")
+    p.add_argument("--ylim", type=_pair, default=None, help="panel A v range 'a,b' (default: the curves' range)")
     p.add_argument("--hist-norm", type=_pair, default=(1.0, 1e4), help="panel B colour range 'a,b' (log)")
     p.add_argument("--curvature-range", type=_pair, default=(1e-1, 1e4), help="panel C x range 'a,b'")
     p.add_argument("--budget", required=True, help="settings file: the training budgets of the models scored")
@@ -57,17 +70,22 @@ def main(argv=None):
     ax_bp, ax_bn = fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
     ax_c = fig.add_subplot(gs[1, 1:])
 
-    # (A) interpolation on a segment of the first validation snapshot
+    # (A) interpolation on a segment of the first validation snapshot around its shock (Fig. 1A: "overshoots in the
+    # vicinity of shock fronts"), drawn periodically so that a window across the boundary stays whole
     x, xk = ev.x.values, ev.x_known.values
-    lo, hi = args.xlim
-    sel = (x >= lo - 0.1) & (x <= hi + 0.1)
-    ax_a.plot(x[sel], ev.example_exact.values[sel], "-", color=COLORS["exact"], lw=2.5, alpha=0.35, label="exact")
+    lo, hi = args.xlim or shock_window(ev, args.window)
+    curves = {"exact": ev.example_exact.values} | {name: ev[f"example_{name}"].values for name in ("poly", "nn")}
+    reach = float(ev.attrs["length"]) / xk.size  # one known interval past each end, so the lines reach the frame
+    xs, seg = periodic_segment(x, curves, float(ev.attrs["length"]), lo - reach, hi + reach)
+    ax_a.plot(xs, seg["exact"], "-", color=COLORS["exact"], lw=2.5, alpha=0.35, label="exact")
     for name in ("poly", "nn"):
-        ax_a.plot(x[sel], ev[f"example_{name}"].values[sel], "-", color=COLORS[name], lw=1.3, label=LABELS[name])
-    selk = (xk >= lo - 0.1) & (xk <= hi + 0.1)
+        ax_a.plot(xs, seg[name], "-", color=COLORS[name], lw=1.3, label=LABELS[name])
+    xks, segk = periodic_segment(
+        xk, {"known": ev.example_known.values}, float(ev.attrs["length"]), lo - reach, hi + reach
+    )
     ax_a.plot(
-        xk[selk],
-        ev.example_known.values[selk],
+        xks,
+        segk["known"],
         "D",
         color=COLORS["known"],
         ms=6,
@@ -77,11 +95,12 @@ def main(argv=None):
         zorder=5,
     )
     ax_a.set_xlim(lo, hi)
-    ax_a.set_ylim(*args.ylim)
+    inside = (xs >= lo) & (xs <= hi)
+    ax_a.set_ylim(*(args.ylim or padded_range(np.concatenate([v[inside] for v in seg.values()]), 0.1)))
     ax_a.set_xlabel("x")
     ax_a.set_ylabel("v")
     ax_a.legend(loc="best")
-    ax_a.set_title(f"first validation snapshot (every {ev.attrs['factor']}th point known)")
+    ax_a.set_title(f"first validation snapshot at its shock\n(every {ev.attrs['factor']}th point known)")
     panel_label(ax_a, "A")
 
     # (B) exact vs interpolated values

@@ -255,6 +255,7 @@ def main(argv=None):
     p.add_argument("--md", required=True)
     p.add_argument("--claims", required=True, help="JSON: the claim rows every seed has scored")
     p.add_argument("--seeds", required=True, help="JSON: each seed's outcome per claim (scored so far)")
+    p.add_argument("--figures", nargs="*", default=[], help="the figures drawn from this run (listed in the record)")
     args = p.parse_args(argv)
     log = setup_logging()
     plan = read_settings(args.plan)
@@ -325,6 +326,13 @@ def main(argv=None):
             )
             or "none yet"
         ),
+        "",
+    ]
+    L += [
+        "## Figures drawn from this run",
+        "",
+        *(f"- `{f}`" for f in args.figures),
+        "" if args.figures else "none yet",
         "",
     ]
     L += [f"## Issue 22 item 5: the {plan['fig2']['factor']}x d/dx stencil's centre of mass", ""]
