@@ -357,6 +357,18 @@ def p1_training_budget(c, simulations=None):
     }
 
 
+# p1_figure1.py's claim thresholds (rules p1_figure1 and p1_protocol_figure1)
+P1_FIG1_FLAGS = " ".join(
+    f"--{flag} {P1B['claims'][key]}"
+    for flag, key in (
+        ("min-ratio", "fig1_min_ratio"),
+        ("top-decile", "fig1_top_quantile"),
+        ("poor-quantile", "fig1_poor_quantile"),
+        ("overshoot-tol", "fig1_overshoot_tol"),
+    )
+)
+
+
 def p1_budget_settings(figure):
     """The settings file with the budgets a P1 figure's claim was trained and scored at (its paper row is
     not-reached where they fall short of the paper's: coarsepde.claims.p1_budget)."""

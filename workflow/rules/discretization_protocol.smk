@@ -220,14 +220,10 @@ rule p1_protocol_figure1:
         mem_mb=mem_of("p1_figure1"),
         runtime=runtime_of("p1_figure1"),
     params:
-        min_ratio=P1B["claims"]["fig1_min_ratio"],
-        top=P1B["claims"]["fig1_top_quantile"],
-        poor=P1B["claims"]["fig1_poor_quantile"],
-        overshoot=P1B["claims"]["fig1_overshoot_tol"],
+        thresholds=P1_FIG1_FLAGS,
         scale=SCALE,
     shell:
-        "python {input.script} --evaluation {input.evaluation} --min-ratio {params.min_ratio}"
-        " --top-decile {params.top} --poor-quantile {params.poor} --overshoot-tol {params.overshoot}"
+        "python {input.script} --evaluation {input.evaluation} {params.thresholds}"
         " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
