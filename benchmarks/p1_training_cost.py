@@ -68,6 +68,34 @@ def constant_rhs_flops(faces: int, n_linear: int) -> tuple[float, float]:
     return fwd, 36.0 * faces + 12.0 + 2.0 * n_linear
 
 
+def step_flops(model: LearnedDiscretization, cells: int, rollout: tuple[dict, int] | None = None) -> float:
+    """FLOPs of one training step (forward + backward) of a P1 model on ``cells`` coarse cells in all (batch x
+    cells per sample): the network's convolutions and head, or the constant model's right-hand side; with
+    ``rollout`` = (the time-integrated loss's ``n_out``, ``steps_per_output``, ``batch_size``; coarse cells per
+    row), plus the midpoint rollout and its adjoint (two right-hand sides per step)."""
+    splits = model.splits
+    n_lin = len(model.names) - (2 if getattr(model.equation, "flux_form", None) == "godunov" else 1)
+    if model.kind == "cnn":
+        fwd, bwd = conv_flops(cells, model.n_free)
+        return fwd + bwd + head_flops(cells, splits, n_lin)
+    rf, ra = constant_rhs_flops(len(splits), n_lin)
+    flops = 3.0 * rf * cells
+    if rollout is not None:
+        i, n = rollout
+        evals = 2 * i["n_out"] * i["steps_per_output"] * i["batch_size"] * n
+        flops += evals * (rf + ra + 6.0)  # + the midpoint updates, forward and adjoint
+    return flops
+
+
+def interpolation_step_flops(model: InterpolationModel, positions: int) -> float:
+    """FLOPs of one training step of Fig. 1's model on ``positions`` known points in all (batch x points)."""
+    s, k = model.factor - 1, model.n_free
+    fwd, bwd = conv_flops(positions, s * k)
+    # head per position: base (2 * 6 * S), projections (2 * 6 * S * K), product and sum (2 * S * K); x3 with
+    # the backward
+    return fwd + bwd + 3.0 * positions * (12.0 * s + 12.0 * s * k + 2.0 * s * k)
+
+
 def smooth_fields(n_snap: int, n: int, seed: int) -> np.ndarray:
     """Smooth random periodic fields (S, n) of order one (a training step's cost does not depend on the values)."""
     rng = np.random.default_rng(seed)
@@ -143,11 +171,9 @@ def _p1_case(c: dict, cfg: dict, repeats: int):
     go(True)(), go(False)()  # warm-up: compiled kernels, allocator, thread pool
     (t_new, t_old), _ = interleaved([go(True), go(False)], repeats)
     probe = make(False)
-    splits, n_lin = probe.splits, len(probe.names) - (2 if c["flux"] == "godunov" else 1)
-    cells = c["batch"] * n
+    rollout = None if integrated is None else (c["integrated"], n)
+    flops = step_flops(probe, c["batch"] * n, rollout)
     if c["model"] == "cnn":
-        fwd, bwd = conv_flops(cells, probe.n_free)
-        flops = fwd + bwd + head_flops(cells, splits, n_lin)
         from torch.utils.flop_counter import FlopCounterMode
 
         xb = torch.as_tensor(x[: c["batch"]], dtype=c["dtype"])
@@ -155,12 +181,6 @@ def _p1_case(c: dict, cfg: dict, repeats: int):
             probe.time_derivative(xb).square().mean().backward()
         check = f"; torch FlopCounterMode on the reference step: {fc.get_total_flops():.3g} (convolutions and matmuls)"
     else:
-        rf, ra = constant_rhs_flops(len(splits), n_lin)
-        flops = 3.0 * rf * cells
-        if integrated is not None:
-            i = c["integrated"]
-            evals = 2 * i["n_out"] * i["steps_per_output"] * i["batch_size"] * n
-            flops += evals * (rf + ra + 6.0)  # + the midpoint updates, forward and adjoint
         check = ""
     steps = c["steps"] + 1  # train() also evaluates the first mini-batch (no gradient) before step 1
     return t_new / steps, t_old / steps, flops, check
@@ -186,14 +206,10 @@ def _interp_case(cfg: dict, quick: bool, repeats: int):
     go(True)(), go(False)()
     (t_new, t_old), _ = interleaved([go(True), go(False)], repeats)
     m = InterpolationModel(factor, seed=0)
-    positions = batch * (n // factor)
-    fwd, bwd = conv_flops(positions, (factor - 1) * m.n_free)
-    # head per position: base (2 * 6 * S), projections (2 * 6 * S * K), product and sum (2 * S * K); x3 with
-    # the backward
-    s, k = factor - 1, m.n_free
-    flops = fwd + bwd + 3.0 * positions * (12.0 * s + 12.0 * s * k + 2.0 * s * k)
+    flops = interpolation_step_flops(m, batch * (n // factor))
     what = (
-        f"Fig. 1 interpolation model, batch {batch} snapshots x {n // factor} known points, {(factor - 1) * k} outputs"
+        f"Fig. 1 interpolation model, batch {batch} snapshots x {n // factor} known points, "
+        f"{(factor - 1) * m.n_free} outputs"
     )
     return t_new / steps, t_old / steps, flops, what
 
