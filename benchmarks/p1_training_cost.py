@@ -16,11 +16,10 @@ the machine's limit.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import torch
-from common import interleaved, row
+from common import interleaved, row, timed
 
 from coarsepde.discretization.equations import Burgers
 from coarsepde.discretization.interpolation import InterpolationModel
@@ -32,16 +31,16 @@ from coarsepde.discretization.training import train
 FILTERS, KERNEL = 32, 5
 
 
-def peak_flops(quick: bool) -> float:
-    """FLOP/s of a large float32 matmul at the current thread count (best of a few)."""
+def peak_flops(quick: bool, clock: str = "wall") -> float:
+    """FLOP/s of a large float32 matmul at the current thread count (best of a few), timed on ``clock``
+    (``coarsepde.numerics.timing.CLOCKS``: the clock the steps it is set against are timed on)."""
     n = 1024 if quick else 2048
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
     best = 0.0
     for _ in range(3 if quick else 5):
-        t0 = time.perf_counter()
-        a @ b
-        best = max(best, 2.0 * n**3 / (time.perf_counter() - t0))
+        dt, _ = timed(lambda: a @ b, clock)
+        best = max(best, 2.0 * n**3 / dt)
     return best
 
 

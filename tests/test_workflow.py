@@ -105,7 +105,8 @@ def _digest_tree(path):
 @pytest.fixture(scope="module")
 def ci_run(tmp_path_factory):
     wf = copy_workflow(tmp_path_factory.mktemp("ci_run"))
-    proc = snakemake(wf, "--cores", "2", *CI)
+    # the whole ci DAG: about 5 minutes on 2 free cores; the limit leaves room for a slower or shared machine
+    proc = snakemake(wf, "--cores", "2", *CI, timeout=2400)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return wf
 
