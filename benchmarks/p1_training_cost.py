@@ -16,7 +16,6 @@ the machine's limit.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from common import interleaved, row, timed
