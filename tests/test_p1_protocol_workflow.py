@@ -66,6 +66,13 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
     assert f"{PR}/seed1/figures" not in md
     row = json.loads((wf / f"{PR}/seed0/figures/P1-fig1-interp.json").read_text())
     assert row["passed"] == seeds["claims"]["P1-fig1-interp"]["0"]["passed"]
+    # and Fig. 2 of each replica whose NN and constant model at fig2_factor are trained (rule p1_protocol_figure2),
+    # whose row agrees with the record's
+    fig2 = f"{PR}/seed0/figures/P1_fig2.png"
+    assert (wf / fig2).stat().st_size > 10_000
+    assert f"- `{fig2}`" in md.split("## Figures drawn from this run")[1].split("##")[0]
+    row = json.loads((wf / f"{PR}/seed0/figures/P1-fig2-coeffs.json").read_text())
+    assert row["passed"] == seeds["claims"]["P1-fig2-coeffs"]["0"]["passed"]
 
     # item 5's loss of the NN as trained is the training's own final validation MSE (same split, same scale)
     hist = read_dataset(wf / f"{PR}/seed0/burgers/models/nn_32x_history.zarr")
@@ -94,6 +101,7 @@ def test_p1_protocol_record_of_the_finished_replica(workflow_copy):
         "p1_protocol_interpolation": "1",
         "p1_protocol_interpolation_eval": "1",
         "p1_protocol_figure1": "1",
+        "p1_protocol_figure2": "1",
         "p1_protocol_evaluate": "2",
         "p1_protocol_validtime": "1",
         "p1_protocol_record": "1",

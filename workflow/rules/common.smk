@@ -606,20 +606,37 @@ def p1pr_plan():
     }
 
 
-P1PR_PLAN = settings_path("p1_protocol", p1pr_plan())
-# the budget rule p1_protocol_figure1 scores its replica's Fig. 1 row at (p1_budget_settings' format)
-P1PR_FIG1_BUDGET = settings_path("p1_protocol_budget_fig1", {"interpolation": p1pr_plan()["budgets"]["interpolation"]})
+P1PR_PLAN_VALUES = p1pr_plan()
+P1PR_PLAN = settings_path("p1_protocol", P1PR_PLAN_VALUES)
+# the budgets rules p1_protocol_figure1 and p1_protocol_figure2 score their replica's row at (p1_budget_settings'
+# format)
+P1PR_FIG1_BUDGET = settings_path(
+    "p1_protocol_budget_fig1", {"interpolation": P1PR_PLAN_VALUES["budgets"]["interpolation"]}
+)
+P1PR_FIG2_BUDGET = settings_path(
+    "p1_protocol_budget_fig2", {"burgers": P1PR_PLAN_VALUES["budgets"]["burgers"] | {"simulations": None}}
+)
+
+
+def p1pr_fig2_models(seed):
+    """Fig. 2's two models of one replica (the Burgers NN and centred constant model at fig2_factor)."""
+    f = P1PR["fig2_factor"]
+    return {m: p1pr_path(f"seed{seed}/burgers/models/{m}_{f}x.zarr") for m in ("nn", "const")}
 
 
 def p1pr_record_inputs(wildcards):
-    """Every store of the manifest and each replica's Fig. 1 (view "all"), or the stores that exist now and the
-    Fig. 1 of each replica whose model has been evaluated (view "finished")."""
+    """Every store of the manifest and each replica's Figs. 1 and 2 (view "all"), or the stores that exist now, the
+    Fig. 1 of each replica whose model has been evaluated and the Fig. 2 of each whose two models are trained (view
+    "finished")."""
     paths = sorted({e["path"] for e in p1pr_entries()})
-    evals = {e["replica"]: e["path"] for e in p1pr_entries() if e["kind"] == "interpolation"}
+    fig1 = {e["replica"]: e["path"] for e in p1pr_entries() if e["kind"] == "interpolation"}
+    fig2 = {r: list(p1pr_fig2_models(r).values()) for r in P1PR["seeds"]}
     if wildcards.view == "finished":
         paths = [p for p in paths if Path(p).exists()]
-        evals = {r: p for r, p in evals.items() if Path(p).exists()}
-    figures = [p1pr_path(f"seed{r}/figures/P1_fig1.png") for r in sorted(evals)]
+        fig1 = {r: p for r, p in fig1.items() if Path(p).exists()}
+        fig2 = {r: ps for r, ps in fig2.items() if all(Path(p).exists() for p in ps)}
+    figures = [p1pr_path(f"seed{r}/figures/P1_fig1.png") for r in sorted(fig1)]
+    figures += [p1pr_path(f"seed{r}/figures/P1_fig2.png") for r in sorted(fig2)]
     return {"plan": P1PR_PLAN, "stores": paths, "figures": figures}
 
 

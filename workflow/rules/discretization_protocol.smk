@@ -7,6 +7,7 @@
 #   seed{r}/{eq}/models/{model}_{factor}x.zarr (+ _history)  one model per replica r (checkpointed beside)
 #   seed{r}/burgers/interpolation{,_eval}.zarr               Fig. 1's model and its evaluation
 #   seed{r}/figures/P1_fig1.png (+ P1-fig1-interp.json)      Fig. 1 of that model, its claim row
+#   seed{r}/figures/P1_fig2.png (+ P1-fig2-coeffs.json)      Fig. 2 of its 16x NN and constant model, its claim row
 #   {baselines,seed{r}}/burgers/eval_{test,large}_{f}x.zarr  coarse runs: the baselines once, the models per replica
 #   {baselines,seed{r}}/{kdv,ks}/validtime_test_{f}x.zarr    valid times: the same split
 #   {all,finished}/p1-paper-protocol.md (+ -claims.json, -seeds.json)  the record: every store / those finished
@@ -225,6 +226,38 @@ rule p1_protocol_figure1:
     shell:
         "python {input.script} --evaluation {input.evaluation} {params.thresholds}"
         " --budget {input.budget} --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
+
+
+rule p1_protocol_figure2:
+    """Fig. 2 drawn from one replica's Burgers NN and constant model at fig2_factor (p1_figure2.py, as rule
+    p1_figure2), with that replica's claim row; the record scores every replica and lists these figures."""
+    input:
+        unpack(lambda wildcards: p1pr_fig2_models(wildcards.seed)),
+        **script_inputs("p1_figure2"),
+        data=p1pr_path("burgers/test.zarr"),
+        budget=P1PR_FIG2_BUDGET,
+    output:
+        figure=p1pr_path("seed{seed}/figures/P1_fig2.png"),
+        claim=p1pr_path("seed{seed}/figures/P1-fig2-coeffs.json"),
+    log:
+        "results/logs/p1_protocol_figure2_seed{seed}.log",
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: threads_of("p1_figure2")
+    resources:
+        mem_mb=mem_of("p1_figure2"),
+        runtime=runtime_of("p1_figure2"),
+    params:
+        factor=P1PR["fig2_factor"],
+        max_corr=P1B["claims"]["fig2_max_correlation"],
+        min_dist=P1B["claims"]["fig2_min_distance"],
+        scale=SCALE,
+    shell:
+        "python {input.script} --const {input.const} --nn {input.nn} --data {input.data} --factor {params.factor}"
+        " --max-correlation {params.max_corr} --min-distance {params.min_dist} --budget {input.budget}"
+        " --scale {params.scale} --figure {output.figure} --claim {output.claim} > {log} 2>&1"
 
 
 rule p1_protocol_evaluate:
