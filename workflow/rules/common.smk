@@ -628,8 +628,9 @@ def p1pr_record_inputs(wildcards):
     """Every store of the manifest and each replica's Figs. 1 and 2 (view "all"), or the stores that exist now, the
     Fig. 1 of each replica whose model has been evaluated and the Fig. 2 of each whose two models are trained (view
     "finished")."""
-    paths = sorted({e["path"] for e in p1pr_entries()})
-    fig1 = {e["replica"]: e["path"] for e in p1pr_entries() if e["kind"] == "interpolation"}
+    entries = p1pr_entries()
+    paths = sorted({e["path"] for e in entries})
+    fig1 = {e["replica"]: e["path"] for e in entries if e["kind"] == "interpolation"}
     fig2 = {r: list(p1pr_fig2_models(r).values()) for r in P1PR["seeds"]}
     if wildcards.view == "finished":
         paths = [p for p in paths if Path(p).exists()]
